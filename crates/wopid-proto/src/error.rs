@@ -1,0 +1,82 @@
+//! `ProtoError`: every refusal the protocol defines, with its status code and `X-WOPI-*` headers.
+
+use crate::lock::Conflict;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtoError {
+    /// A header is missing, empty or malformed.
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// A file name cannot be used (`X-WOPI-InvalidFileNameError`).
+    #[error("invalid file name: {0}")]
+    InvalidFileName(&'static str),
+    /// A container name cannot be used (`X-WOPI-InvalidContainerNameError`).
+    #[error("invalid container name: {0}")]
+    InvalidContainerName(&'static str),
+    /// The access token is missing, unknown, expired, revoked or issued for another resource.
+    #[error("invalid access token")]
+    Unauthorized,
+    /// No such resource, or the token's user may not reach it.
+    #[error("not found")]
+    NotFound,
+    /// The token is valid but does not grant this operation.
+    #[error("not permitted: {0}")]
+    Forbidden(&'static str),
+    /// A lock mismatch: `X-WOPI-Lock` carries the current lock, empty when unlocked.
+    #[error("lock conflict: {}", .0.reason)]
+    LockConflict(Conflict),
+    /// The target name exists; `X-WOPI-ValidRelativeTarget` suggests a free one (UTF-7).
+    #[error("target name exists")]
+    NameExists { valid_target: Option<String> },
+    /// A container is not empty, or another non-lock conflict.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The file is larger than `X-WOPI-MaxExpectedSize`.
+    #[error("file is larger than X-WOPI-MaxExpectedSize")]
+    PreconditionFailed,
+    /// The range cannot be satisfied.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    /// The body is larger than the host accepts.
+    #[error("body larger than the configured limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// An operation wopid does not implement (or not for this token).
+    #[error("not implemented: {0}")]
+    NotImplemented(String),
+}
+
+impl ProtoError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) | Self::InvalidFileName(_) | Self::InvalidContainerName(_) => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden(_) => 401,
+            Self::NotFound => 404,
+            Self::LockConflict(_) | Self::NameExists { .. } | Self::Conflict(_) => 409,
+            Self::PreconditionFailed => 412,
+            Self::TooLarge { .. } => 413,
+            Self::RangeNotSatisfiable { .. } => 416,
+            Self::NotImplemented(_) => 501,
+        }
+    }
+
+    /// The headers the response carries besides `X-WOPI-ServerError`.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::InvalidFileName(why) => vec![("X-WOPI-InvalidFileNameError", (*why).to_owned())],
+            Self::InvalidContainerName(why) => vec![("X-WOPI-InvalidContainerNameError", (*why).to_owned())],
+            Self::LockConflict(c) => {
+                vec![("X-WOPI-Lock", c.current.clone()), ("X-WOPI-LockFailureReason", c.reason.to_owned())]
+            }
+            Self::NameExists { valid_target: Some(t) } => vec![("X-WOPI-ValidRelativeTarget", t.clone())],
+            Self::RangeNotSatisfiable { size } => vec![("Content-Range", format!("bytes */{size}"))],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl From<Conflict> for ProtoError {
+    fn from(c: Conflict) -> Self {
+        Self::LockConflict(c)
+    }
+}

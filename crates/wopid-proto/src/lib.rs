@@ -1,0 +1,17 @@
+//! The WOPI protocol as wopid implements it: pure rules, no I/O, no clock.
+//!
+//! Everything the specification decides lives here so that it can be table-tested and
+//! property-tested in isolation: endpoints and operations, typed headers, lock decisions, name
+//! rules, UTF-7, JSON bodies and the errors with their status codes and headers.
+
+pub mod body;
+pub mod error;
+pub mod headers;
+pub mod lock;
+pub mod names;
+pub mod op;
+pub mod utf7;
+
+pub use error::ProtoError;
+pub use lock::{Conflict, LockId, LockOutcome, LockRequest, StoredLock};
+pub use op::{Endpoint, Method, Operation};

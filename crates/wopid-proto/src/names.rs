@@ -1,0 +1,203 @@
+//! File names: what a valid name is, how a suggested name is made valid, how names are split into
+//! stem and extension, and how PutRelativeFile / RenameFile targets are read from their headers.
+
+use crate::error::ProtoError;
+use crate::utf7;
+
+/// Longest file name wopid stores, in characters, extension included.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// Characters never allowed in a name: path separators, the characters Windows and Office for
+/// iOS/Android refuse, and `%` (clients mis-decode it).
+const FORBIDDEN: &[char] = &['\\', '/', ':', '*', '?', '"', '<', '>', '|', '#', '{', '}', '^', '[', ']', '`', '%'];
+
+/// Why a name is not valid; the text goes into `X-WOPI-InvalidFileNameError`.
+pub fn invalid_reason(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("name is empty");
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Some("name is longer than 255 characters");
+    }
+    if name.chars().any(|c| c.is_control()) {
+        return Some("name contains a control character");
+    }
+    if name.chars().any(|c| FORBIDDEN.contains(&c)) {
+        return Some("name contains one of \\ / : * ? \" < > | # { } ^ [ ] ` %");
+    }
+    if name.starts_with('.') {
+        return Some("name starts with a dot");
+    }
+    if name.ends_with('.') || name.ends_with(' ') || name.starts_with(' ') {
+        return Some("name starts or ends with a space or ends with a dot");
+    }
+    None
+}
+
+/// Splits `report.final.docx` into (`report.final`, `.docx`). A name without a dot, or whose only
+/// dot is the first character, has no extension.
+pub fn split_ext(name: &str) -> (&str, &str) {
+    match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    }
+}
+
+/// Makes any string into a valid name, keeping its extension: forbidden and control characters
+/// become `-`, surrounding spaces and dots go, an empty stem becomes `file`, and the stem is
+/// shortened until the whole name fits.
+pub fn sanitize(name: &str) -> String {
+    let clean: String = name.chars().map(|c| if c.is_control() || FORBIDDEN.contains(&c) { '-' } else { c }).collect();
+    let (stem, ext) = split_ext(&clean);
+    let ext: String = ext.trim_end_matches(['.', ' ']).chars().take(32).collect();
+    let ext = if ext.len() <= 1 { String::new() } else { ext };
+    let stem = stem.trim_matches([' ', '.']);
+    let stem = if stem.is_empty() { "file" } else { stem };
+    fit(stem, &ext, "")
+}
+
+/// `stem + suffix + ext`, with the stem shortened so the result is at most `MAX_NAME_CHARS`.
+pub fn fit(stem: &str, ext: &str, suffix: &str) -> String {
+    let room = MAX_NAME_CHARS.saturating_sub(ext.chars().count() + suffix.chars().count()).max(1);
+    let stem: String = stem.chars().take(room).collect();
+    let stem = stem.trim_end_matches([' ', '.']);
+    format!("{stem}{suffix}{ext}")
+}
+
+/// The `n`-th alternative of a name that is taken: `report (2).docx`.
+pub fn numbered(name: &str, n: u32) -> String {
+    let (stem, ext) = split_ext(name);
+    fit(stem, ext, &format!(" ({n})"))
+}
+
+/// Where PutRelativeFile (and CreateChildFile) should put the new file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelativeTarget {
+    /// `X-WOPI-SuggestedTarget`: adjust freely, never fail. Already resolved against the source name.
+    Suggested(String),
+    /// `X-WOPI-RelativeTarget`: use exactly, or fail.
+    Exact { name: String, overwrite: bool },
+}
+
+/// Reads the target headers of PutRelativeFile. `source_name` resolves an extension-only suggestion.
+/// Both headers, or neither, is a bad request.
+pub fn relative_target(
+    suggested: Option<&[u8]>,
+    relative: Option<&[u8]>,
+    overwrite: Option<&[u8]>,
+    source_name: &str,
+) -> Result<RelativeTarget, ProtoError> {
+    match (suggested, relative) {
+        (Some(_), Some(_)) => Err(ProtoError::BadRequest("both X-WOPI-SuggestedTarget and X-WOPI-RelativeTarget")),
+        (None, None) => Err(ProtoError::BadRequest("neither X-WOPI-SuggestedTarget nor X-WOPI-RelativeTarget")),
+        (Some(s), None) => {
+            let s = utf7::decode(s).map_err(|_| ProtoError::BadRequest("X-WOPI-SuggestedTarget is not valid UTF-7"))?;
+            let name = if s.starts_with('.') { format!("{}{}", split_ext(source_name).0, s) } else { s };
+            Ok(RelativeTarget::Suggested(sanitize(&name)))
+        }
+        (None, Some(r)) => {
+            let name = utf7::decode(r).map_err(|_| ProtoError::InvalidFileName("X-WOPI-RelativeTarget is not valid UTF-7"))?;
+            if let Some(why) = invalid_reason(&name) {
+                return Err(ProtoError::InvalidFileName(why));
+            }
+            let overwrite = match overwrite {
+                None => false,
+                Some(v) => parse_bool(v).ok_or(ProtoError::BadRequest("X-WOPI-OverwriteRelativeTarget is not a boolean"))?,
+            };
+            Ok(RelativeTarget::Exact { name, overwrite })
+        }
+    }
+}
+
+/// Reads `X-WOPI-RequestedName` of RenameFile (a name without extension) and returns the full new
+/// name with the file's current extension.
+pub fn rename_target(requested: Option<&[u8]>, current_name: &str) -> Result<String, ProtoError> {
+    let raw = requested.ok_or(ProtoError::InvalidFileName("X-WOPI-RequestedName is missing"))?;
+    let stem = utf7::decode(raw).map_err(|_| ProtoError::InvalidFileName("X-WOPI-RequestedName is not valid UTF-7"))?;
+    let ext = split_ext(current_name).1;
+    let name = format!("{stem}{ext}");
+    match invalid_reason(&name) {
+        Some(why) => Err(ProtoError::InvalidFileName(why)),
+        None => Ok(name),
+    }
+}
+
+/// Boolean header values: `true`/`false` in any case (.NET sends `True`).
+pub fn parse_bool(raw: &[u8]) -> Option<bool> {
+    let s = std::str::from_utf8(raw).ok()?.trim();
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn validity() {
+        for ok in ["a.docx", "madeup_name.wopitestx", "~tilde.txt", "Ünïcødé 文件.odt", "noext"] {
+            assert_eq!(invalid_reason(ok), None, "{ok}");
+        }
+        for bad in ["", ".docx", "a/b.docx", "a\\b", "..", "x\0y", "a:b", "trail.", " lead", &"x".repeat(256)] {
+            assert!(invalid_reason(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn suggested_and_exact_targets() {
+        let t = relative_target(Some(b".wopitestx"), None, None, "test.wopitest").ok();
+        assert_eq!(t, Some(RelativeTarget::Suggested("test.wopitestx".into())));
+        let t = relative_target(Some(b"madeup+AF8-name.wopitestx"), None, None, "x.y").ok();
+        assert_eq!(t, Some(RelativeTarget::Suggested("madeup_name.wopitestx".into())));
+        let t = relative_target(Some(b"a/b.docx"), None, None, "x.y").ok();
+        assert_eq!(t, Some(RelativeTarget::Suggested("a-b.docx".into())));
+        let t = relative_target(None, Some(b"n.docx"), Some(b"True"), "x.y").ok();
+        assert_eq!(t, Some(RelativeTarget::Exact { name: "n.docx".into(), overwrite: true }));
+        assert!(matches!(relative_target(None, Some(b"a/b"), None, "x"), Err(ProtoError::InvalidFileName(_))));
+        assert!(matches!(relative_target(Some(b"a"), Some(b"b"), None, "x"), Err(ProtoError::BadRequest(_))));
+        assert!(matches!(relative_target(None, None, None, "x"), Err(ProtoError::BadRequest(_))));
+        assert!(matches!(relative_target(None, Some(b"n.docx"), Some(b"maybe"), "x"), Err(ProtoError::BadRequest(_))));
+    }
+
+    #[test]
+    fn rename_keeps_extension() {
+        assert_eq!(rename_target(Some(b"madeup+AF8-renamed"), "a.wopitest").ok().as_deref(), Some("madeup_renamed.wopitest"));
+        assert!(rename_target(Some(b"a/b"), "a.docx").is_err());
+        assert!(rename_target(None, "a.docx").is_err());
+        assert!(rename_target(Some(b""), "a.docx").is_err());
+    }
+
+    #[test]
+    fn numbering_and_fitting() {
+        assert_eq!(numbered("a.docx", 2), "a (2).docx");
+        assert_eq!(numbered("noext", 3), "noext (3)");
+        let long = "x".repeat(600) + ".docx";
+        assert_eq!(sanitize(&long).chars().count(), MAX_NAME_CHARS);
+        assert!(sanitize(&long).ends_with(".docx"));
+        assert_eq!(sanitize(".docx"), "docx");
+        assert_eq!(sanitize(" . "), "file");
+    }
+
+    proptest! {
+        #[test]
+        fn sanitize_always_valid(s in "\\PC{0,300}") {
+            let n = sanitize(&s);
+            prop_assert_eq!(invalid_reason(&n), None, "{:?} -> {:?}", s, n);
+            prop_assert_eq!(invalid_reason(&numbered(&n, 7)), None);
+        }
+
+        #[test]
+        fn target_parsers_never_panic(a in proptest::collection::vec(any::<u8>(), 0..80), b in proptest::collection::vec(any::<u8>(), 0..80)) {
+            let _ = relative_target(Some(&a), None, Some(&b), "x.docx");
+            let _ = relative_target(None, Some(&a), Some(&b), "x.docx");
+            let _ = rename_target(Some(&a), "x.docx");
+            let _ = parse_bool(&b);
+        }
+    }
+}
