@@ -229,7 +229,10 @@ mod tests {
 
     #[test]
     fn share_types() {
-        assert_eq!(ShareUrlType::parse(Some(b"ReadOnly")), Some(ShareUrlType::ReadOnly));
+        assert_eq!(
+            ShareUrlType::parse(Some(b"ReadOnly")),
+            Some(ShareUrlType::ReadOnly)
+        );
         assert_eq!(ShareUrlType::parse(Some(b"Other")), None);
         assert_eq!(ShareUrlType::parse(None), None);
     }

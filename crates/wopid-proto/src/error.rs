@@ -64,12 +64,21 @@ impl ProtoError {
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
             Self::InvalidFileName(why) => vec![("X-WOPI-InvalidFileNameError", (*why).to_owned())],
-            Self::InvalidContainerName(why) => vec![("X-WOPI-InvalidContainerNameError", (*why).to_owned())],
-            Self::LockConflict(c) => {
-                vec![("X-WOPI-Lock", c.current.clone()), ("X-WOPI-LockFailureReason", c.reason.to_owned())]
+            Self::InvalidContainerName(why) => {
+                vec![("X-WOPI-InvalidContainerNameError", (*why).to_owned())]
             }
-            Self::NameExists { valid_target: Some(t) } => vec![("X-WOPI-ValidRelativeTarget", t.clone())],
-            Self::RangeNotSatisfiable { size } => vec![("Content-Range", format!("bytes */{size}"))],
+            Self::LockConflict(c) => {
+                vec![
+                    ("X-WOPI-Lock", c.current.clone()),
+                    ("X-WOPI-LockFailureReason", c.reason.to_owned()),
+                ]
+            }
+            Self::NameExists {
+                valid_target: Some(t),
+            } => vec![("X-WOPI-ValidRelativeTarget", t.clone())],
+            Self::RangeNotSatisfiable { size } => {
+                vec![("Content-Range", format!("bytes */{size}"))]
+            }
             _ => Vec::new(),
         }
     }

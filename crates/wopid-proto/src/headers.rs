@@ -9,7 +9,9 @@ pub fn max_expected_size(raw: Option<&[u8]>) -> Result<u64, ProtoError> {
         Some(v) => std::str::from_utf8(v)
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
-            .ok_or(ProtoError::BadRequest("X-WOPI-MaxExpectedSize is not a non-negative integer")),
+            .ok_or(ProtoError::BadRequest(
+                "X-WOPI-MaxExpectedSize is not a non-negative integer",
+            )),
     }
 }
 
@@ -35,13 +37,18 @@ impl ByteRange {
 /// an unsatisfiable single range is an error (416).
 pub fn range(raw: Option<&[u8]>, size: u64) -> Result<Option<ByteRange>, ProtoError> {
     let Some(raw) = raw else { return Ok(None) };
-    let Some(spec) = std::str::from_utf8(raw).ok().and_then(|s| s.trim().strip_prefix("bytes=")) else {
+    let Some(spec) = std::str::from_utf8(raw)
+        .ok()
+        .and_then(|s| s.trim().strip_prefix("bytes="))
+    else {
         return Ok(None);
     };
     if spec.contains(',') {
         return Ok(None);
     }
-    let Some((a, b)) = spec.trim().split_once('-') else { return Ok(None) };
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
     let (a, b) = (a.trim(), b.trim());
     let parse = |s: &str| s.parse::<u64>().ok();
     let unsatisfiable = ProtoError::RangeNotSatisfiable { size };
@@ -52,18 +59,32 @@ pub fn range(raw: Option<&[u8]>, size: u64) -> Result<Option<ByteRange>, ProtoEr
             if n == 0 || size == 0 {
                 return Err(unsatisfiable);
             }
-            ByteRange { start: size.saturating_sub(n), end: size - 1 }
+            ByteRange {
+                start: size.saturating_sub(n),
+                end: size - 1,
+            }
         }
         (false, _) => {
-            let Some(start) = parse(a) else { return Ok(None) };
-            let end = if b.is_empty() { u64::MAX } else if let Some(e) = parse(b) { e } else { return Ok(None) };
+            let Some(start) = parse(a) else {
+                return Ok(None);
+            };
+            let end = if b.is_empty() {
+                u64::MAX
+            } else if let Some(e) = parse(b) {
+                e
+            } else {
+                return Ok(None);
+            };
             if end < start {
                 return Ok(None);
             }
             if start >= size {
                 return Err(unsatisfiable);
             }
-            ByteRange { start, end: end.min(size - 1) }
+            ByteRange {
+                start,
+                end: end.min(size - 1),
+            }
         }
     };
     Ok(Some(r))
@@ -77,11 +98,26 @@ mod tests {
     #[test]
     fn ranges() {
         let r = |s: &str, size| range(Some(s.as_bytes()), size);
-        assert_eq!(r("bytes=0-9", 100), Ok(Some(ByteRange { start: 0, end: 9 })));
-        assert_eq!(r("bytes=90-", 100), Ok(Some(ByteRange { start: 90, end: 99 })));
-        assert_eq!(r("bytes=-10", 100), Ok(Some(ByteRange { start: 90, end: 99 })));
-        assert_eq!(r("bytes=-1000", 100), Ok(Some(ByteRange { start: 0, end: 99 })));
-        assert_eq!(r("bytes=50-1000", 100), Ok(Some(ByteRange { start: 50, end: 99 })));
+        assert_eq!(
+            r("bytes=0-9", 100),
+            Ok(Some(ByteRange { start: 0, end: 9 }))
+        );
+        assert_eq!(
+            r("bytes=90-", 100),
+            Ok(Some(ByteRange { start: 90, end: 99 }))
+        );
+        assert_eq!(
+            r("bytes=-10", 100),
+            Ok(Some(ByteRange { start: 90, end: 99 }))
+        );
+        assert_eq!(
+            r("bytes=-1000", 100),
+            Ok(Some(ByteRange { start: 0, end: 99 }))
+        );
+        assert_eq!(
+            r("bytes=50-1000", 100),
+            Ok(Some(ByteRange { start: 50, end: 99 }))
+        );
         assert!(r("bytes=100-", 100).is_err());
         assert!(r("bytes=0-0", 0).is_err());
         assert_eq!(r("bytes=0-1,5-6", 100), Ok(None));

@@ -22,7 +22,9 @@ impl LockId {
             return Err(ProtoError::BadRequest("lock id is empty"));
         }
         if raw.len() > MAX_LOCK_LEN {
-            return Err(ProtoError::BadRequest("lock id is longer than 1024 characters"));
+            return Err(ProtoError::BadRequest(
+                "lock id is longer than 1024 characters",
+            ));
         }
         if !raw.iter().all(|b| (0x20..0x7f).contains(b) || *b == b'\t') {
             return Err(ProtoError::BadRequest("lock id is not printable ASCII"));
@@ -88,11 +90,17 @@ pub enum LockOutcome {
 }
 
 fn conflict(current: Option<&StoredLock>, reason: &'static str) -> LockOutcome {
-    LockOutcome::Conflict(Conflict { current: current.map(|l| l.id.clone()).unwrap_or_default(), reason })
+    LockOutcome::Conflict(Conflict {
+        current: current.map(|l| l.id.clone()).unwrap_or_default(),
+        reason,
+    })
 }
 
 fn set(id: &LockId, now_ms: i64) -> LockOutcome {
-    LockOutcome::Set(StoredLock { id: id.as_str().to_owned(), expires_at_ms: now_ms.saturating_add(LOCK_TTL_MS) })
+    LockOutcome::Set(StoredLock {
+        id: id.as_str().to_owned(),
+        expires_at_ms: now_ms.saturating_add(LOCK_TTL_MS),
+    })
 }
 
 /// The lock state table: Lock, UnlockAndRelock, RefreshLock and Unlock.
@@ -125,22 +133,43 @@ pub fn decide(req: &LockRequest, stored: Option<&StoredLock>, now_ms: i64) -> Lo
 
 /// PutFile: a locked file takes the matching lock id; an unlocked file takes a write only while it
 /// is empty (the create-new flow).
-pub fn check_put(header: Option<&LockId>, stored: Option<&StoredLock>, size: u64, now_ms: i64) -> Result<(), Conflict> {
+pub fn check_put(
+    header: Option<&LockId>,
+    stored: Option<&StoredLock>,
+    size: u64,
+    now_ms: i64,
+) -> Result<(), Conflict> {
     match (StoredLock::live(stored, now_ms), header) {
         (Some(l), Some(h)) if l.id == h.as_str() => Ok(()),
-        (Some(l), Some(_)) => Err(Conflict { current: l.id.clone(), reason: "lock id does not match the current lock" }),
-        (Some(l), None) => Err(Conflict { current: l.id.clone(), reason: "file is locked and no lock id was sent" }),
+        (Some(l), Some(_)) => Err(Conflict {
+            current: l.id.clone(),
+            reason: "lock id does not match the current lock",
+        }),
+        (Some(l), None) => Err(Conflict {
+            current: l.id.clone(),
+            reason: "file is locked and no lock id was sent",
+        }),
         (None, _) if size == 0 => Ok(()),
-        (None, _) => Err(Conflict { current: String::new(), reason: "file is not locked and not empty" }),
+        (None, _) => Err(Conflict {
+            current: String::new(),
+            reason: "file is not locked and not empty",
+        }),
     }
 }
 
 /// RenameFile: an unlocked file can be renamed; a locked one only with its lock id.
-pub fn check_rename(header: Option<&LockId>, stored: Option<&StoredLock>, now_ms: i64) -> Result<(), Conflict> {
+pub fn check_rename(
+    header: Option<&LockId>,
+    stored: Option<&StoredLock>,
+    now_ms: i64,
+) -> Result<(), Conflict> {
     match (StoredLock::live(stored, now_ms), header) {
         (None, _) => Ok(()),
         (Some(l), Some(h)) if l.id == h.as_str() => Ok(()),
-        (Some(l), _) => Err(Conflict { current: l.id.clone(), reason: "file is locked with another lock id" }),
+        (Some(l), _) => Err(Conflict {
+            current: l.id.clone(),
+            reason: "file is locked with another lock id",
+        }),
     }
 }
 
@@ -148,7 +177,10 @@ pub fn check_rename(header: Option<&LockId>, stored: Option<&StoredLock>, now_ms
 pub fn check_unlocked(stored: Option<&StoredLock>, now_ms: i64) -> Result<(), Conflict> {
     match StoredLock::live(stored, now_ms) {
         None => Ok(()),
-        Some(l) => Err(Conflict { current: l.id.clone(), reason: "file is locked" }),
+        Some(l) => Err(Conflict {
+            current: l.id.clone(),
+            reason: "file is locked",
+        }),
     }
 }
 
@@ -160,7 +192,10 @@ mod tests {
         LockId::parse(s.as_bytes()).expect("valid lock id")
     }
     fn lock(s: &str, exp: i64) -> StoredLock {
-        StoredLock { id: s.into(), expires_at_ms: exp }
+        StoredLock {
+            id: s.into(),
+            expires_at_ms: exp,
+        }
     }
     const NOW: i64 = 1_000_000;
 
@@ -186,19 +221,67 @@ mod tests {
         let cases: Vec<(LockRequest, Option<StoredLock>, Want)> = vec![
             (LockRequest::Lock(id("A")), None, Want::Set("A")),
             (LockRequest::Lock(id("A")), live.clone(), Want::Set("A")),
-            (LockRequest::Lock(id("B")), live.clone(), Want::Conflict("A")),
+            (
+                LockRequest::Lock(id("B")),
+                live.clone(),
+                Want::Conflict("A"),
+            ),
             (LockRequest::Lock(id("B")), expired.clone(), Want::Set("B")),
-            (LockRequest::Lock(id("a")), live.clone(), Want::Conflict("A")),
-            (LockRequest::UnlockAndRelock { old: id("A"), new: id("B") }, live.clone(), Want::Set("B")),
-            (LockRequest::UnlockAndRelock { old: id("X"), new: id("B") }, live.clone(), Want::Conflict("A")),
-            (LockRequest::UnlockAndRelock { old: id("A"), new: id("B") }, None, Want::Conflict("")),
-            (LockRequest::UnlockAndRelock { old: id("A"), new: id("B") }, expired.clone(), Want::Conflict("")),
+            (
+                LockRequest::Lock(id("a")),
+                live.clone(),
+                Want::Conflict("A"),
+            ),
+            (
+                LockRequest::UnlockAndRelock {
+                    old: id("A"),
+                    new: id("B"),
+                },
+                live.clone(),
+                Want::Set("B"),
+            ),
+            (
+                LockRequest::UnlockAndRelock {
+                    old: id("X"),
+                    new: id("B"),
+                },
+                live.clone(),
+                Want::Conflict("A"),
+            ),
+            (
+                LockRequest::UnlockAndRelock {
+                    old: id("A"),
+                    new: id("B"),
+                },
+                None,
+                Want::Conflict(""),
+            ),
+            (
+                LockRequest::UnlockAndRelock {
+                    old: id("A"),
+                    new: id("B"),
+                },
+                expired.clone(),
+                Want::Conflict(""),
+            ),
             (LockRequest::Refresh(id("A")), live.clone(), Want::Set("A")),
-            (LockRequest::Refresh(id("B")), live.clone(), Want::Conflict("A")),
+            (
+                LockRequest::Refresh(id("B")),
+                live.clone(),
+                Want::Conflict("A"),
+            ),
             (LockRequest::Refresh(id("A")), None, Want::Conflict("")),
-            (LockRequest::Refresh(id("A")), expired.clone(), Want::Conflict("")),
+            (
+                LockRequest::Refresh(id("A")),
+                expired.clone(),
+                Want::Conflict(""),
+            ),
             (LockRequest::Unlock(id("A")), live.clone(), Want::Clear),
-            (LockRequest::Unlock(id("B")), live.clone(), Want::Conflict("A")),
+            (
+                LockRequest::Unlock(id("B")),
+                live.clone(),
+                Want::Conflict("A"),
+            ),
             (LockRequest::Unlock(id("A")), None, Want::Conflict("")),
             (LockRequest::Unlock(id("A")), expired, Want::Conflict("")),
         ];
@@ -211,7 +294,9 @@ mod tests {
                     assert_eq!(exp, Some(NOW + LOCK_TTL_MS), "expiry restarts: {req:?}");
                 }
                 Want::Clear => assert_eq!(a, None, "{req:?} on {stored:?}"),
-                Want::Conflict(c) => assert_eq!(a, Some(format!("409:{c}")), "{req:?} on {stored:?}"),
+                Want::Conflict(c) => {
+                    assert_eq!(a, Some(format!("409:{c}")), "{req:?} on {stored:?}")
+                }
             }
         }
     }
@@ -231,12 +316,19 @@ mod tests {
         for (h, stored, size, expected) in cases {
             let h = h.map(id);
             let got = check_put(h.as_ref(), stored, size, NOW).map_err(|c| c.current);
-            assert_eq!(got, expected.map_err(str::to_owned), "{h:?} {stored:?} {size}");
+            assert_eq!(
+                got,
+                expected.map_err(str::to_owned),
+                "{h:?} {stored:?} {size}"
+            );
         }
         // An expired lock counts as no lock, also for the zero-byte rule.
         let expired = lock("A", NOW);
         assert_eq!(check_put(None, Some(&expired), 0, NOW), Ok(()));
-        assert_eq!(check_put(None, Some(&expired), 1, NOW).map_err(|c| c.current), Err(String::new()));
+        assert_eq!(
+            check_put(None, Some(&expired), 1, NOW).map_err(|c| c.current),
+            Err(String::new())
+        );
     }
 
     #[test]
@@ -245,9 +337,18 @@ mod tests {
         assert_eq!(check_rename(None, None, NOW), Ok(()));
         assert_eq!(check_rename(Some(&id("X")), None, NOW), Ok(()));
         assert_eq!(check_rename(Some(&id("A")), Some(&live), NOW), Ok(()));
-        assert_eq!(check_rename(Some(&id("B")), Some(&live), NOW).map_err(|c| c.current), Err("A".into()));
-        assert_eq!(check_rename(None, Some(&live), NOW).map_err(|c| c.current), Err("A".into()));
-        assert_eq!(check_unlocked(Some(&live), NOW).map_err(|c| c.current), Err("A".into()));
+        assert_eq!(
+            check_rename(Some(&id("B")), Some(&live), NOW).map_err(|c| c.current),
+            Err("A".into())
+        );
+        assert_eq!(
+            check_rename(None, Some(&live), NOW).map_err(|c| c.current),
+            Err("A".into())
+        );
+        assert_eq!(
+            check_unlocked(Some(&live), NOW).map_err(|c| c.current),
+            Err("A".into())
+        );
         assert_eq!(check_unlocked(Some(&lock("A", NOW)), NOW), Ok(()));
         assert_eq!(check_unlocked(None, NOW), Ok(()));
     }
@@ -262,7 +363,13 @@ mod tests {
         assert!(LockId::parse(b"nul\0").is_err());
         assert!(LockId::parse("caf\u{e9}".as_bytes()).is_err());
         // Never trimmed or folded.
-        assert_eq!(LockId::parse(b" A ").map(LockId::into_string).ok().as_deref(), Some(" A "));
+        assert_eq!(
+            LockId::parse(b" A ")
+                .map(LockId::into_string)
+                .ok()
+                .as_deref(),
+            Some(" A ")
+        );
     }
 
     proptest::proptest! {

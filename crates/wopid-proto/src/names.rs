@@ -9,7 +9,9 @@ pub const MAX_NAME_CHARS: usize = 255;
 
 /// Characters never allowed in a name: path separators, the characters Windows and Office for
 /// iOS/Android refuse, and `%` (clients mis-decode it).
-const FORBIDDEN: &[char] = &['\\', '/', ':', '*', '?', '"', '<', '>', '|', '#', '{', '}', '^', '[', ']', '`', '%'];
+const FORBIDDEN: &[char] = &[
+    '\\', '/', ':', '*', '?', '"', '<', '>', '|', '#', '{', '}', '^', '[', ']', '`', '%',
+];
 
 /// Why a name is not valid; the text goes into `X-WOPI-InvalidFileNameError`.
 pub fn invalid_reason(name: &str) -> Option<&'static str> {
@@ -47,7 +49,16 @@ pub fn split_ext(name: &str) -> (&str, &str) {
 /// become `-`, surrounding spaces and dots go, an empty stem becomes `file`, and the stem is
 /// shortened until the whole name fits.
 pub fn sanitize(name: &str) -> String {
-    let clean: String = name.chars().map(|c| if c.is_control() || FORBIDDEN.contains(&c) { '-' } else { c }).collect();
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_control() || FORBIDDEN.contains(&c) {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
     let (stem, ext) = split_ext(&clean);
     let ext: String = ext.trim_end_matches(['.', ' ']).chars().take(32).collect();
     let ext = if ext.len() <= 1 { String::new() } else { ext };
@@ -58,7 +69,9 @@ pub fn sanitize(name: &str) -> String {
 
 /// `stem + suffix + ext`, with the stem shortened so the result is at most `MAX_NAME_CHARS`.
 pub fn fit(stem: &str, ext: &str, suffix: &str) -> String {
-    let room = MAX_NAME_CHARS.saturating_sub(ext.chars().count() + suffix.chars().count()).max(1);
+    let room = MAX_NAME_CHARS
+        .saturating_sub(ext.chars().count() + suffix.chars().count())
+        .max(1);
     let stem: String = stem.chars().take(room).collect();
     let stem = stem.trim_end_matches([' ', '.']);
     format!("{stem}{suffix}{ext}")
@@ -88,21 +101,34 @@ pub fn relative_target(
     source_name: &str,
 ) -> Result<RelativeTarget, ProtoError> {
     match (suggested, relative) {
-        (Some(_), Some(_)) => Err(ProtoError::BadRequest("both X-WOPI-SuggestedTarget and X-WOPI-RelativeTarget")),
-        (None, None) => Err(ProtoError::BadRequest("neither X-WOPI-SuggestedTarget nor X-WOPI-RelativeTarget")),
+        (Some(_), Some(_)) => Err(ProtoError::BadRequest(
+            "both X-WOPI-SuggestedTarget and X-WOPI-RelativeTarget",
+        )),
+        (None, None) => Err(ProtoError::BadRequest(
+            "neither X-WOPI-SuggestedTarget nor X-WOPI-RelativeTarget",
+        )),
         (Some(s), None) => {
-            let s = utf7::decode(s).map_err(|_| ProtoError::BadRequest("X-WOPI-SuggestedTarget is not valid UTF-7"))?;
-            let name = if s.starts_with('.') { format!("{}{}", split_ext(source_name).0, s) } else { s };
+            let s = utf7::decode(s)
+                .map_err(|_| ProtoError::BadRequest("X-WOPI-SuggestedTarget is not valid UTF-7"))?;
+            let name = if s.starts_with('.') {
+                format!("{}{}", split_ext(source_name).0, s)
+            } else {
+                s
+            };
             Ok(RelativeTarget::Suggested(sanitize(&name)))
         }
         (None, Some(r)) => {
-            let name = utf7::decode(r).map_err(|_| ProtoError::InvalidFileName("X-WOPI-RelativeTarget is not valid UTF-7"))?;
+            let name = utf7::decode(r).map_err(|_| {
+                ProtoError::InvalidFileName("X-WOPI-RelativeTarget is not valid UTF-7")
+            })?;
             if let Some(why) = invalid_reason(&name) {
                 return Err(ProtoError::InvalidFileName(why));
             }
             let overwrite = match overwrite {
                 None => false,
-                Some(v) => parse_bool(v).ok_or(ProtoError::BadRequest("X-WOPI-OverwriteRelativeTarget is not a boolean"))?,
+                Some(v) => parse_bool(v).ok_or(ProtoError::BadRequest(
+                    "X-WOPI-OverwriteRelativeTarget is not a boolean",
+                ))?,
             };
             Ok(RelativeTarget::Exact { name, overwrite })
         }
@@ -112,8 +138,11 @@ pub fn relative_target(
 /// Reads `X-WOPI-RequestedName` of RenameFile (a name without extension) and returns the full new
 /// name with the file's current extension.
 pub fn rename_target(requested: Option<&[u8]>, current_name: &str) -> Result<String, ProtoError> {
-    let raw = requested.ok_or(ProtoError::InvalidFileName("X-WOPI-RequestedName is missing"))?;
-    let stem = utf7::decode(raw).map_err(|_| ProtoError::InvalidFileName("X-WOPI-RequestedName is not valid UTF-7"))?;
+    let raw = requested.ok_or(ProtoError::InvalidFileName(
+        "X-WOPI-RequestedName is missing",
+    ))?;
+    let stem = utf7::decode(raw)
+        .map_err(|_| ProtoError::InvalidFileName("X-WOPI-RequestedName is not valid UTF-7"))?;
     let ext = split_ext(current_name).1;
     let name = format!("{stem}{ext}");
     match invalid_reason(&name) {
@@ -141,10 +170,27 @@ mod tests {
 
     #[test]
     fn validity() {
-        for ok in ["a.docx", "madeup_name.wopitestx", "~tilde.txt", "Ünïcødé 文件.odt", "noext"] {
+        for ok in [
+            "a.docx",
+            "madeup_name.wopitestx",
+            "~tilde.txt",
+            "Ünïcødé 文件.odt",
+            "noext",
+        ] {
             assert_eq!(invalid_reason(ok), None, "{ok}");
         }
-        for bad in ["", ".docx", "a/b.docx", "a\\b", "..", "x\0y", "a:b", "trail.", " lead", &"x".repeat(256)] {
+        for bad in [
+            "",
+            ".docx",
+            "a/b.docx",
+            "a\\b",
+            "..",
+            "x\0y",
+            "a:b",
+            "trail.",
+            " lead",
+            &"x".repeat(256),
+        ] {
             assert!(invalid_reason(bad).is_some(), "{bad:?}");
         }
     }
@@ -154,20 +200,46 @@ mod tests {
         let t = relative_target(Some(b".wopitestx"), None, None, "test.wopitest").ok();
         assert_eq!(t, Some(RelativeTarget::Suggested("test.wopitestx".into())));
         let t = relative_target(Some(b"madeup+AF8-name.wopitestx"), None, None, "x.y").ok();
-        assert_eq!(t, Some(RelativeTarget::Suggested("madeup_name.wopitestx".into())));
+        assert_eq!(
+            t,
+            Some(RelativeTarget::Suggested("madeup_name.wopitestx".into()))
+        );
         let t = relative_target(Some(b"a/b.docx"), None, None, "x.y").ok();
         assert_eq!(t, Some(RelativeTarget::Suggested("a-b.docx".into())));
         let t = relative_target(None, Some(b"n.docx"), Some(b"True"), "x.y").ok();
-        assert_eq!(t, Some(RelativeTarget::Exact { name: "n.docx".into(), overwrite: true }));
-        assert!(matches!(relative_target(None, Some(b"a/b"), None, "x"), Err(ProtoError::InvalidFileName(_))));
-        assert!(matches!(relative_target(Some(b"a"), Some(b"b"), None, "x"), Err(ProtoError::BadRequest(_))));
-        assert!(matches!(relative_target(None, None, None, "x"), Err(ProtoError::BadRequest(_))));
-        assert!(matches!(relative_target(None, Some(b"n.docx"), Some(b"maybe"), "x"), Err(ProtoError::BadRequest(_))));
+        assert_eq!(
+            t,
+            Some(RelativeTarget::Exact {
+                name: "n.docx".into(),
+                overwrite: true
+            })
+        );
+        assert!(matches!(
+            relative_target(None, Some(b"a/b"), None, "x"),
+            Err(ProtoError::InvalidFileName(_))
+        ));
+        assert!(matches!(
+            relative_target(Some(b"a"), Some(b"b"), None, "x"),
+            Err(ProtoError::BadRequest(_))
+        ));
+        assert!(matches!(
+            relative_target(None, None, None, "x"),
+            Err(ProtoError::BadRequest(_))
+        ));
+        assert!(matches!(
+            relative_target(None, Some(b"n.docx"), Some(b"maybe"), "x"),
+            Err(ProtoError::BadRequest(_))
+        ));
     }
 
     #[test]
     fn rename_keeps_extension() {
-        assert_eq!(rename_target(Some(b"madeup+AF8-renamed"), "a.wopitest").ok().as_deref(), Some("madeup_renamed.wopitest"));
+        assert_eq!(
+            rename_target(Some(b"madeup+AF8-renamed"), "a.wopitest")
+                .ok()
+                .as_deref(),
+            Some("madeup_renamed.wopitest")
+        );
         assert!(rename_target(Some(b"a/b"), "a.docx").is_err());
         assert!(rename_target(None, "a.docx").is_err());
         assert!(rename_target(Some(b""), "a.docx").is_err());

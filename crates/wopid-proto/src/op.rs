@@ -21,7 +21,11 @@ pub enum Endpoint {
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl Endpoint {
@@ -115,7 +119,12 @@ pub enum Operation {
 impl Operation {
     /// Picks the operation from the method, the endpoint, `X-WOPI-Override` and whether
     /// `X-WOPI-OldLock` is present (which turns LOCK into UnlockAndRelock).
-    pub fn parse(method: Method, endpoint: &Endpoint, overrider: Option<&[u8]>, has_old_lock: bool) -> Self {
+    pub fn parse(
+        method: Method,
+        endpoint: &Endpoint,
+        overrider: Option<&[u8]>,
+        has_old_lock: bool,
+    ) -> Self {
         let ov = overrider.map(|o| String::from_utf8_lossy(o).trim().to_ascii_uppercase());
         let ov = ov.as_deref();
         use Endpoint as E;
@@ -151,7 +160,10 @@ impl Operation {
             (Post, E::Ecosystem, Some("GET_WOPI_SRC_WITH_ACCESS_TOKEN")) => Self::GetFileWopiSrc,
             (Get, E::Folder(_), _) => Self::CheckFolderInfo,
             (Get, E::FolderChildren(_), _) => Self::EnumerateFolderChildren,
-            (Post, _, Some(o)) => Self::Unknown(format!("X-WOPI-Override: {}", o.chars().take(64).collect::<String>())),
+            (Post, _, Some(o)) => Self::Unknown(format!(
+                "X-WOPI-Override: {}",
+                o.chars().take(64).collect::<String>()
+            )),
             (Post, _, None) => Self::Unknown("POST without X-WOPI-Override".to_owned()),
             (_, _, _) => Self::Unknown("method not supported on this endpoint".to_owned()),
         }
@@ -205,32 +217,120 @@ mod tests {
         let f = || Endpoint::File("abc".into());
         let table: Vec<(Method, Endpoint, Option<&str>, bool, Operation)> = vec![
             (Method::Get, f(), None, false, Operation::CheckFileInfo),
-            (Method::Get, Endpoint::FileContents("abc".into()), None, false, Operation::GetFile),
-            (Method::Post, Endpoint::FileContents("abc".into()), Some("PUT"), false, Operation::PutFile),
+            (
+                Method::Get,
+                Endpoint::FileContents("abc".into()),
+                None,
+                false,
+                Operation::GetFile,
+            ),
+            (
+                Method::Post,
+                Endpoint::FileContents("abc".into()),
+                Some("PUT"),
+                false,
+                Operation::PutFile,
+            ),
             (Method::Post, f(), Some("LOCK"), false, Operation::Lock),
-            (Method::Post, f(), Some("LOCK"), true, Operation::UnlockAndRelock),
+            (
+                Method::Post,
+                f(),
+                Some("LOCK"),
+                true,
+                Operation::UnlockAndRelock,
+            ),
             (Method::Post, f(), Some("lock"), false, Operation::Lock),
-            (Method::Post, f(), Some("GET_LOCK"), false, Operation::GetLock),
-            (Method::Post, f(), Some("REFRESH_LOCK"), false, Operation::RefreshLock),
+            (
+                Method::Post,
+                f(),
+                Some("GET_LOCK"),
+                false,
+                Operation::GetLock,
+            ),
+            (
+                Method::Post,
+                f(),
+                Some("REFRESH_LOCK"),
+                false,
+                Operation::RefreshLock,
+            ),
             (Method::Post, f(), Some("UNLOCK"), true, Operation::Unlock),
-            (Method::Post, f(), Some("PUT_RELATIVE"), false, Operation::PutRelativeFile),
-            (Method::Post, f(), Some("RENAME_FILE"), false, Operation::RenameFile),
-            (Method::Post, f(), Some("DELETE"), false, Operation::DeleteFile),
-            (Method::Post, f(), Some("GET_SHARE_URL"), false, Operation::GetShareUrl),
-            (Method::Post, f(), Some("PUT_USER_INFO"), false, Operation::PutUserInfo),
-            (Method::Post, f(), Some("ADD_ACTIVITIES"), false, Operation::AddActivities),
-            (Method::Post, f(), Some("COBALT"), false, Operation::Unknown("X-WOPI-Override: COBALT".into())),
-            (Method::Post, f(), Some("PUT"), false, Operation::Unknown("X-WOPI-Override: PUT".into())),
+            (
+                Method::Post,
+                f(),
+                Some("PUT_RELATIVE"),
+                false,
+                Operation::PutRelativeFile,
+            ),
+            (
+                Method::Post,
+                f(),
+                Some("RENAME_FILE"),
+                false,
+                Operation::RenameFile,
+            ),
+            (
+                Method::Post,
+                f(),
+                Some("DELETE"),
+                false,
+                Operation::DeleteFile,
+            ),
+            (
+                Method::Post,
+                f(),
+                Some("GET_SHARE_URL"),
+                false,
+                Operation::GetShareUrl,
+            ),
+            (
+                Method::Post,
+                f(),
+                Some("PUT_USER_INFO"),
+                false,
+                Operation::PutUserInfo,
+            ),
+            (
+                Method::Post,
+                f(),
+                Some("ADD_ACTIVITIES"),
+                false,
+                Operation::AddActivities,
+            ),
+            (
+                Method::Post,
+                f(),
+                Some("COBALT"),
+                false,
+                Operation::Unknown("X-WOPI-Override: COBALT".into()),
+            ),
+            (
+                Method::Post,
+                f(),
+                Some("PUT"),
+                false,
+                Operation::Unknown("X-WOPI-Override: PUT".into()),
+            ),
         ];
         for (m, ep, ov, old, want) in table {
-            assert_eq!(Operation::parse(m, &ep, ov.map(str::as_bytes), old), want, "{m:?} {ep:?} {ov:?}");
+            assert_eq!(
+                Operation::parse(m, &ep, ov.map(str::as_bytes), old),
+                want,
+                "{m:?} {ep:?} {ov:?}"
+            );
         }
     }
 
     #[test]
     fn endpoints() {
-        assert_eq!(Endpoint::parse("files/abc"), Some(Endpoint::File("abc".into())));
-        assert_eq!(Endpoint::parse("files/abc/contents"), Some(Endpoint::FileContents("abc".into())));
+        assert_eq!(
+            Endpoint::parse("files/abc"),
+            Some(Endpoint::File("abc".into()))
+        );
+        assert_eq!(
+            Endpoint::parse("files/abc/contents"),
+            Some(Endpoint::FileContents("abc".into()))
+        );
         assert_eq!(Endpoint::parse("files/ids/abc"), None);
         assert_eq!(Endpoint::parse("files/a.b"), None);
         assert_eq!(Endpoint::parse("files/"), None);

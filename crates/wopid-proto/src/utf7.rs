@@ -79,7 +79,11 @@ pub fn decode(input: &[u8]) -> Result<String, Utf7Error> {
 }
 
 fn is_direct(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '\'' | '(' | ')' | ',' | '-' | '.' | '/' | ':' | '?' | ' ' | '\t' | '\r' | '\n')
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '\'' | '(' | ')' | ',' | '-' | '.' | '/' | ':' | '?' | ' ' | '\t' | '\r' | '\n'
+        )
 }
 
 /// Encodes a string as UTF-7 the way .NET's `UTF7Encoding` does (no optional direct characters).
@@ -133,7 +137,11 @@ mod tests {
             ("", ""),
         ];
         for (enc, dec) in table {
-            assert_eq!(decode(enc.as_bytes()).as_deref(), Ok(*dec), "decoding {enc}");
+            assert_eq!(
+                decode(enc.as_bytes()).as_deref(),
+                Ok(*dec),
+                "decoding {enc}"
+            );
         }
     }
 

@@ -1,1 +1,28 @@
+//! Storage of wopid: a metadata repository and a blob store, two separate axes, each an object-safe
+//! trait inside a newtype (`Meta`, `Blobs`) opened from a URL.
+//!
+//! Backends provide atomic primitives, never policy. A blob `put` is all-or-nothing and durable
+//! before it returns; metadata changes that race go through a compare-and-swap on the file's
+//! revision, so several wopid processes sharing one database need nothing else to agree.
 
+mod blob;
+mod disk;
+mod error;
+mod meta;
+mod model;
+mod sqlite;
+
+pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
+pub use error::StoreError;
+pub use meta::{Cas, Meta, MetaBackend};
+pub use model::*;
+
+use rand::RngCore as _;
+
+/// A fresh random identifier: 16 random bytes, base64url without padding (22 characters).
+pub fn new_id() -> String {
+    use base64::Engine as _;
+    let mut b = [0u8; 16];
+    rand::rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}

@@ -1,1 +1,53 @@
+//! wopid: a WOPI host. The server is a library call, [`serve`]; the `wopid` binary parses its
+//! command line and calls into [`cli`].
 
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ops;
+pub mod state;
+pub mod telemetry;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::Config;
+pub use state::AppState;
+
+/// Opens the engines for a server that is bound to `listener`'s address.
+pub async fn prepare(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    listener: &TcpListener,
+) -> anyhow::Result<AppState> {
+    let base = config.public_base(listener.local_addr()?);
+    AppState::open(config, clock, base).await
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn run(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, http::app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Runs wopid with `config` on an already bound `listener` until `shutdown` completes.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = prepare(config, Arc::new(SystemClock), &listener).await?;
+    run(state, listener, shutdown).await
+}

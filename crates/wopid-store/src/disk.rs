@@ -1,0 +1,162 @@
+//! The local-disk blob engine. A blob is written to `tmp/`, fsync'd, renamed into `xx/KEY` and
+//! the directory fsync'd, so after a crash a key either holds the whole content or does not exist.
+
+use std::io::SeekFrom;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use futures_util::StreamExt as _;
+use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+
+use crate::blob::{BlobBackend, BlobStream, PutOutcome};
+use crate::error::{Result, StoreError};
+
+const WRITE_BUFFER: usize = 256 * 1024;
+const READ_CHUNK: usize = 256 * 1024;
+
+pub(crate) struct DiskBlobs {
+    root: PathBuf,
+}
+
+fn valid_key(key: &str) -> bool {
+    key.len() >= 2
+        && key.len() <= 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+async fn fsync_dir(dir: &Path) -> std::io::Result<()> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+impl DiskBlobs {
+    pub(crate) async fn open(root: &Path) -> Result<Self> {
+        tokio::fs::create_dir_all(root.join("tmp")).await?;
+        // Leftovers of writes interrupted by a crash were never acknowledged: remove them.
+        let mut rd = tokio::fs::read_dir(root.join("tmp")).await?;
+        while let Some(e) = rd.next_entry().await? {
+            let _ = tokio::fs::remove_file(e.path()).await;
+        }
+        Ok(Self {
+            root: root.to_owned(),
+        })
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf> {
+        if !valid_key(key) {
+            return Err(StoreError::Invalid("invalid blob key"));
+        }
+        Ok(self.root.join(&key[..2]).join(key))
+    }
+
+    async fn write_tmp(&self, tmp: &Path, mut body: BlobStream, limit: u64) -> Result<PutOutcome> {
+        let file = tokio::fs::File::create(tmp).await?;
+        let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(StoreError::Body)?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(StoreError::TooLarge { limit });
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk).await?;
+        }
+        out.flush().await?;
+        out.get_mut().sync_all().await?;
+        Ok(PutOutcome {
+            size,
+            sha256: hex(&hasher.finalize()),
+        })
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[async_trait]
+impl BlobBackend for DiskBlobs {
+    async fn put(&self, key: &str, body: BlobStream, limit: u64) -> Result<PutOutcome> {
+        let dest = self.path(key)?;
+        let tmp = self
+            .root
+            .join("tmp")
+            .join(format!("{key}.{}.part", crate::new_id()));
+        let outcome = match self.write_tmp(&tmp, body, limit).await {
+            Ok(o) => o,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        let shard = dest
+            .parent()
+            .ok_or(StoreError::Invalid("blob path has no parent"))?;
+        if tokio::fs::metadata(shard).await.is_err() {
+            tokio::fs::create_dir_all(shard).await?;
+            fsync_dir(&self.root).await?;
+        }
+        #[allow(clippy::disallowed_methods)] // the atomic blob writer is the one place that renames
+        let renamed = tokio::fs::rename(&tmp, &dest).await;
+        if let Err(e) = renamed {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e.into());
+        }
+        fsync_dir(shard).await?;
+        Ok(outcome)
+    }
+
+    async fn get(&self, key: &str, range: Option<(u64, u64)>) -> Result<BlobStream> {
+        let path = self.path(key)?;
+        let mut file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::BlobNotFound(key.to_owned()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let stream: BlobStream = match range {
+            None => Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                file, READ_CHUNK,
+            )),
+            Some((start, end)) => {
+                file.seek(SeekFrom::Start(start)).await?;
+                let len = end.saturating_sub(start) + 1;
+                Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                    file.take(len),
+                    READ_CHUNK,
+                ))
+            }
+        };
+        Ok(stream)
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let meta = tokio::fs::metadata(self.root.join("tmp")).await?;
+        if meta.permissions().readonly() {
+            return Err(StoreError::Invalid("blob folder is read-only"));
+        }
+        Ok(())
+    }
+}

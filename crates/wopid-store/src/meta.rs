@@ -1,0 +1,94 @@
+//! The metadata repository: users, containers, files, versions, tokens, activities.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::{Result, StoreError};
+use crate::model::*;
+
+/// The result of a compare-and-swap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cas {
+    /// Applied; the file as it now stands.
+    Applied(FileRecord),
+    /// The file changed (or vanished) since the caller read it: read again and decide again.
+    Stale,
+    /// A rename or create would take a name that exists in the container.
+    NameTaken,
+}
+
+/// A metadata engine. Every method is one atomic step; nothing here decides protocol policy.
+#[async_trait]
+pub trait MetaBackend: Send + Sync {
+    /// The user with this sign-in name, created with `display_name` when missing.
+    async fn ensure_user(&self, login: &str, display_name: &str, now_ms: i64) -> Result<User>;
+    async fn user(&self, id: &str) -> Result<Option<User>>;
+    async fn user_by_login(&self, login: &str) -> Result<Option<User>>;
+    async fn set_user_info(&self, user_id: &str, info: &str) -> Result<()>;
+
+    /// The user's root container, created when missing.
+    async fn root_container(&self, user_id: &str, now_ms: i64) -> Result<Container>;
+    async fn container(&self, id: &str) -> Result<Option<Container>>;
+
+    /// Creates a file and its first version; `NameTaken` when the container has that name.
+    async fn create_file(&self, file: NewFile) -> Result<Cas>;
+    async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
+    async fn file_by_name(&self, container_id: &str, name: &str) -> Result<Option<FileRecord>>;
+    /// Files of one container, or of all containers, ordered by name.
+    async fn list_files(&self, container_id: Option<&str>) -> Result<Vec<FileRecord>>;
+    /// Applies `update` if the file's revision is still `expected_rev`.
+    async fn update_file(&self, id: &str, expected_rev: i64, update: FileUpdate) -> Result<Cas>;
+    /// Deletes the file if its revision is still `expected_rev`; returns the blob keys it held.
+    async fn delete_file(&self, id: &str, expected_rev: i64) -> Result<Option<Vec<String>>>;
+    /// Every version of a file, oldest first.
+    async fn versions(&self, file_id: &str) -> Result<Vec<VersionRecord>>;
+
+    async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
+    async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
+    /// Revokes every token of a user on a resource; returns how many.
+    async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64>;
+
+    async fn add_activity(&self, activity: &ActivityRecord) -> Result<()>;
+    async fn activities(&self, file_id: &str) -> Result<Vec<ActivityRecord>>;
+
+    /// A server-wide secret value, created with `init` on first use (the same on every node).
+    async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;
+
+    /// Checks the database answers and its schema is current.
+    async fn ping(&self) -> Result<()>;
+}
+
+/// The metadata repository wopid uses, whatever the engine.
+#[derive(Clone)]
+pub struct Meta(Arc<dyn MetaBackend>);
+
+impl Meta {
+    /// Opens a metadata engine by URL: `sqlite://PATH` (created when missing).
+    pub async fn open(url: &str) -> Result<Self> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let db = crate::sqlite::SqliteMeta::open(std::path::Path::new(path)).await?;
+            return Ok(Self(Arc::new(db)));
+        }
+        Err(StoreError::BadUrl(redact_url(url)))
+    }
+
+    pub fn from_backend(b: Arc<dyn MetaBackend>) -> Self {
+        Self(b)
+    }
+}
+
+impl std::ops::Deref for Meta {
+    type Target = dyn MetaBackend;
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref()
+    }
+}
+
+/// A URL with any password replaced, for messages and logs.
+pub(crate) fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,136 @@
+//! The records wopid stores.
+
+/// A user. `login` is the sign-in name; `id` is what WOPI calls the UserId.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    pub user_info: Option<String>,
+}
+
+/// A container (folder). Every user has a root container (no parent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub owner_id: String,
+    pub name: String,
+}
+
+/// A file's current state. `rev` changes on every change of the row and is what compare-and-swap
+/// compares; `version` changes only with the content and never repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    pub id: String,
+    pub container_id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the content.
+    pub sha256: String,
+    pub blob_key: String,
+    pub version: i64,
+    pub modified_ms: i64,
+    pub lock_id: Option<String>,
+    pub lock_expires_ms: i64,
+    pub rev: i64,
+}
+
+/// One stored version of a file's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRecord {
+    pub file_id: String,
+    pub version: i64,
+    pub blob_key: String,
+    pub size: u64,
+    pub sha256: String,
+    pub modified_ms: i64,
+    pub author_id: String,
+}
+
+/// New content for a file: a blob that is already durable, and who wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    pub blob_key: String,
+    pub size: u64,
+    pub sha256: String,
+    pub author_id: String,
+    pub modified_ms: i64,
+}
+
+/// A file to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFile {
+    pub id: String,
+    pub container_id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub content: Content,
+}
+
+/// One change to a file, applied only if the file's `rev` is still the one the caller read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileUpdate {
+    /// Set or clear the lock.
+    Lock { id: Option<String>, expires_ms: i64 },
+    /// New content: version + 1, and a version record.
+    Content(Content),
+    /// A new name in the same container.
+    Rename(String),
+}
+
+/// What a resource an access token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    File,
+    Container,
+    Ecosystem,
+    /// A share link handed out by GetShareUrl; never accepted as a WOPI access token.
+    ShareLink,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Container => "container",
+            Self::Ecosystem => "ecosystem",
+            Self::ShareLink => "share",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "file" => Some(Self::File),
+            "container" => Some(Self::Container),
+            "ecosystem" => Some(Self::Ecosystem),
+            "share" => Some(Self::ShareLink),
+            _ => None,
+        }
+    }
+}
+
+/// An access token as stored: only the SHA-256 of the secret, never the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub hash: Vec<u8>,
+    pub user_id: String,
+    pub kind: ResourceKind,
+    pub resource_id: String,
+    /// Permission bits, defined by the server.
+    pub perms: i64,
+    pub expires_ms: i64,
+    pub revoked: bool,
+}
+
+/// A recorded AddActivities activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityRecord {
+    pub file_id: String,
+    pub activity_id: String,
+    pub kind: String,
+    pub user_id: String,
+    pub body: String,
+    pub received_ms: i64,
+}

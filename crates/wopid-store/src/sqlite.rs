@@ -1,0 +1,569 @@
+//! The embedded metadata engine: SQLite in WAL mode with full synchronous commits.
+//!
+//! Every write transaction starts with a write statement, so it takes SQLite's write lock (waiting
+//! with the busy timeout) before it reads anything and never fails to upgrade a stale snapshot.
+
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::Row as _;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+
+use crate::error::{Result, StoreError};
+use crate::meta::{Cas, MetaBackend};
+use crate::model::*;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    email TEXT,
+    password_hash TEXT,
+    user_info TEXT,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE containers (
+    id TEXT PRIMARY KEY,
+    parent_id TEXT REFERENCES containers(id),
+    owner_id TEXT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX containers_root ON containers(owner_id) WHERE parent_id IS NULL;
+CREATE UNIQUE INDEX containers_name ON containers(parent_id, name COLLATE NOCASE) WHERE parent_id IS NOT NULL;
+CREATE TABLE files (
+    id TEXT PRIMARY KEY,
+    container_id TEXT NOT NULL REFERENCES containers(id),
+    owner_id TEXT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    blob_key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    lock_id TEXT,
+    lock_expires_ms INTEGER NOT NULL DEFAULT 0,
+    rev INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX files_name ON files(container_id, name COLLATE NOCASE);
+CREATE TABLE versions (
+    file_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    blob_key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    author_id TEXT NOT NULL,
+    PRIMARY KEY (file_id, version)
+);
+CREATE TABLE tokens (
+    hash BLOB PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    perms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tokens_user ON tokens(user_id, resource_id);
+CREATE TABLE activities (
+    file_id TEXT NOT NULL,
+    activity_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_ms INTEGER NOT NULL
+);
+CREATE INDEX activities_file ON activities(file_id);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#];
+
+pub(crate) struct SqliteMeta {
+    pool: SqlitePool,
+}
+
+const FILE_COLS: &str = "id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, lock_id, lock_expires_ms, rev";
+
+fn file_row(r: &SqliteRow) -> Result<FileRecord> {
+    Ok(FileRecord {
+        id: r.try_get("id")?,
+        container_id: r.try_get("container_id")?,
+        owner_id: r.try_get("owner_id")?,
+        name: r.try_get("name")?,
+        size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
+        sha256: r.try_get("sha256")?,
+        blob_key: r.try_get("blob_key")?,
+        version: r.try_get("version")?,
+        modified_ms: r.try_get("modified_ms")?,
+        lock_id: r.try_get("lock_id")?,
+        lock_expires_ms: r.try_get("lock_expires_ms")?,
+        rev: r.try_get("rev")?,
+    })
+}
+
+fn user_row(r: &SqliteRow) -> Result<User> {
+    Ok(User {
+        id: r.try_get("id")?,
+        login: r.try_get("login")?,
+        display_name: r.try_get("display_name")?,
+        user_info: r.try_get("user_info")?,
+    })
+}
+
+fn container_row(r: &SqliteRow) -> Result<Container> {
+    Ok(Container {
+        id: r.try_get("id")?,
+        parent_id: r.try_get("parent_id")?,
+        owner_id: r.try_get("owner_id")?,
+        name: r.try_get("name")?,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn size_i64(size: u64) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX)
+}
+
+impl SqliteMeta {
+    pub(crate) async fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let opts = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(opts)
+            .await?;
+        let db = Self { pool };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        // BEGIN IMMEDIATE: two processes starting at once must not both run a migration.
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        let current: i64 = sqlx::query_scalar("PRAGMA user_version")
+            .fetch_one(&mut *conn)
+            .await?;
+        let result = async {
+            for (i, sql) in MIGRATIONS
+                .iter()
+                .enumerate()
+                .skip(usize::try_from(current).unwrap_or(0))
+            {
+                sqlx::raw_sql(sql).execute(&mut *conn).await?;
+                sqlx::query(&format!("PRAGMA user_version = {}", i + 1))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                sqlx::query("COMMIT").execute(&mut *conn).await?;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                Err(e.into())
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl MetaBackend for SqliteMeta {
+    async fn ensure_user(&self, login: &str, display_name: &str, now_ms: i64) -> Result<User> {
+        sqlx::query(
+            "INSERT INTO users (id, login, display_name, created_ms) VALUES (?, ?, ?, ?) ON CONFLICT(login) DO NOTHING",
+        )
+        .bind(crate::new_id())
+        .bind(login)
+        .bind(display_name)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        self.user_by_login(login)
+            .await?
+            .ok_or(StoreError::Invalid("user vanished after insert"))
+    }
+
+    async fn user(&self, id: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, login, display_name, user_info FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
+        let row =
+            sqlx::query("SELECT id, login, display_name, user_info FROM users WHERE login = ?")
+                .bind(login)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    async fn set_user_info(&self, user_id: &str, info: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET user_info = ? WHERE id = ?")
+            .bind(info)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn root_container(&self, user_id: &str, now_ms: i64) -> Result<Container> {
+        let q = "SELECT id, parent_id, owner_id, name FROM containers WHERE owner_id = ? AND parent_id IS NULL";
+        if let Some(r) = sqlx::query(q)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+        {
+            return container_row(&r);
+        }
+        let login = self
+            .user(user_id)
+            .await?
+            .map(|u| u.login)
+            .unwrap_or_else(|| user_id.to_owned());
+        let res = sqlx::query("INSERT INTO containers (id, parent_id, owner_id, name, created_ms) VALUES (?, NULL, ?, ?, ?)")
+            .bind(crate::new_id())
+            .bind(user_id)
+            .bind(login)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let r = sqlx::query(q).bind(user_id).fetch_one(&self.pool).await?;
+        container_row(&r)
+    }
+
+    async fn container(&self, id: &str) -> Result<Option<Container>> {
+        let row = sqlx::query("SELECT id, parent_id, owner_id, name FROM containers WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(container_row).transpose()
+    }
+
+    async fn create_file(&self, f: NewFile) -> Result<Cas> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "INSERT INTO files (id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, rev, created_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, 1, ?)",
+        )
+        .bind(&f.id)
+        .bind(&f.container_id)
+        .bind(&f.owner_id)
+        .bind(&f.name)
+        .bind(size_i64(f.content.size))
+        .bind(&f.content.sha256)
+        .bind(&f.content.blob_key)
+        .bind(f.content.modified_ms)
+        .bind(f.content.modified_ms)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Ok(Cas::NameTaken),
+            Err(e) => return Err(e.into()),
+        }
+        insert_version(&mut tx, &f.id, 1, &f.content).await?;
+        tx.commit().await?;
+        Ok(self.file(&f.id).await?.map_or(Cas::Stale, Cas::Applied))
+    }
+
+    async fn file(&self, id: &str) -> Result<Option<FileRecord>> {
+        let row = sqlx::query(&format!("SELECT {FILE_COLS} FROM files WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(file_row).transpose()
+    }
+
+    async fn file_by_name(&self, container_id: &str, name: &str) -> Result<Option<FileRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {FILE_COLS} FROM files WHERE container_id = ? AND name = ? COLLATE NOCASE"
+        ))
+        .bind(container_id)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(file_row).transpose()
+    }
+
+    async fn list_files(&self, container_id: Option<&str>) -> Result<Vec<FileRecord>> {
+        let rows = match container_id {
+            Some(c) => {
+                sqlx::query(&format!(
+                    "SELECT {FILE_COLS} FROM files WHERE container_id = ? ORDER BY name"
+                ))
+                .bind(c)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!("SELECT {FILE_COLS} FROM files ORDER BY name"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(file_row).collect()
+    }
+
+    async fn update_file(&self, id: &str, expected_rev: i64, update: FileUpdate) -> Result<Cas> {
+        let mut tx = self.pool.begin().await?;
+        let res = match &update {
+            FileUpdate::Lock { id: lock, expires_ms } => {
+                sqlx::query("UPDATE files SET lock_id = ?, lock_expires_ms = ?, rev = rev + 1 WHERE id = ? AND rev = ?")
+                    .bind(lock)
+                    .bind(expires_ms)
+                    .bind(id)
+                    .bind(expected_rev)
+                    .execute(&mut *tx)
+                    .await
+            }
+            FileUpdate::Content(c) => {
+                sqlx::query(
+                    "UPDATE files SET size = ?, sha256 = ?, blob_key = ?, version = version + 1, modified_ms = ?, \
+                     rev = rev + 1 WHERE id = ? AND rev = ?",
+                )
+                .bind(size_i64(c.size))
+                .bind(&c.sha256)
+                .bind(&c.blob_key)
+                .bind(c.modified_ms)
+                .bind(id)
+                .bind(expected_rev)
+                .execute(&mut *tx)
+                .await
+            }
+            FileUpdate::Rename(name) => {
+                sqlx::query("UPDATE files SET name = ?, rev = rev + 1 WHERE id = ? AND rev = ?")
+                    .bind(name)
+                    .bind(id)
+                    .bind(expected_rev)
+                    .execute(&mut *tx)
+                    .await
+            }
+        };
+        let done = match res {
+            Ok(done) => done,
+            Err(e) if is_unique_violation(&e) => return Ok(Cas::NameTaken),
+            Err(e) => return Err(e.into()),
+        };
+        if done.rows_affected() == 0 {
+            return Ok(Cas::Stale);
+        }
+        let row = sqlx::query(&format!("SELECT {FILE_COLS} FROM files WHERE id = ?"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let file = file_row(&row)?;
+        if let FileUpdate::Content(c) = &update {
+            insert_version(&mut tx, id, file.version, c).await?;
+        }
+        tx.commit().await?;
+        Ok(Cas::Applied(file))
+    }
+
+    async fn delete_file(&self, id: &str, expected_rev: i64) -> Result<Option<Vec<String>>> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM files WHERE id = ? AND rev = ?")
+            .bind(id)
+            .bind(expected_rev)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let keys: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT blob_key FROM versions WHERE file_id = ?")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM versions WHERE file_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM activities WHERE file_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(keys))
+    }
+
+    async fn versions(&self, file_id: &str) -> Result<Vec<VersionRecord>> {
+        let rows = sqlx::query(
+            "SELECT file_id, version, blob_key, size, sha256, modified_ms, author_id FROM versions WHERE file_id = ? ORDER BY version",
+        )
+        .bind(file_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(VersionRecord {
+                    file_id: r.try_get("file_id")?,
+                    version: r.try_get("version")?,
+                    blob_key: r.try_get("blob_key")?,
+                    size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
+                    sha256: r.try_get("sha256")?,
+                    modified_ms: r.try_get("modified_ms")?,
+                    author_id: r.try_get("author_id")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
+        sqlx::query("INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .bind(&t.hash)
+            .bind(&t.user_id)
+            .bind(t.kind.as_str())
+            .bind(&t.resource_id)
+            .bind(t.perms)
+            .bind(t.expires_ms)
+            .bind(t.revoked)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
+        let row = sqlx::query("SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked FROM tokens WHERE hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let kind: String = r.try_get("kind")?;
+        Ok(Some(TokenRecord {
+            hash: r.try_get("hash")?,
+            user_id: r.try_get("user_id")?,
+            kind: ResourceKind::parse(&kind).ok_or(StoreError::Invalid("unknown token kind"))?,
+            resource_id: r.try_get("resource_id")?,
+            perms: r.try_get("perms")?,
+            expires_ms: r.try_get("expires_ms")?,
+            revoked: r.try_get("revoked")?,
+        }))
+    }
+
+    async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked = 1 WHERE user_id = ? AND (? IS NULL OR resource_id = ?)",
+        )
+        .bind(user_id)
+        .bind(resource_id)
+        .bind(resource_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn add_activity(&self, a: &ActivityRecord) -> Result<()> {
+        sqlx::query("INSERT INTO activities (file_id, activity_id, kind, user_id, body, received_ms) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&a.file_id)
+            .bind(&a.activity_id)
+            .bind(&a.kind)
+            .bind(&a.user_id)
+            .bind(&a.body)
+            .bind(a.received_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn activities(&self, file_id: &str) -> Result<Vec<ActivityRecord>> {
+        let rows = sqlx::query(
+            "SELECT file_id, activity_id, kind, user_id, body, received_ms FROM activities WHERE file_id = ? ORDER BY rowid",
+        )
+        .bind(file_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ActivityRecord {
+                    file_id: r.try_get("file_id")?,
+                    activity_id: r.try_get("activity_id")?,
+                    kind: r.try_get("kind")?,
+                    user_id: r.try_get("user_id")?,
+                    body: r.try_get("body")?,
+                    received_ms: r.try_get("received_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING")
+            .bind(key)
+            .bind(init)
+            .execute(&self.pool)
+            .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let v: i64 = sqlx::query_scalar("PRAGMA user_version")
+            .fetch_one(&self.pool)
+            .await?;
+        if usize::try_from(v).ok() != Some(MIGRATIONS.len()) {
+            return Err(StoreError::Invalid("database schema is not current"));
+        }
+        Ok(())
+    }
+}
+
+async fn insert_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    file_id: &str,
+    version: i64,
+    c: &Content,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO versions (file_id, version, blob_key, size, sha256, modified_ms, author_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(file_id)
+    .bind(version)
+    .bind(&c.blob_key)
+    .bind(size_i64(c.size))
+    .bind(&c.sha256)
+    .bind(c.modified_ms)
+    .bind(&c.author_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

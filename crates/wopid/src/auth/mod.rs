@@ -1,0 +1,5 @@
+//! Authentication and authorisation: access tokens.
+
+pub mod tokens;
+
+pub use tokens::{Grant, Perms, Secret};

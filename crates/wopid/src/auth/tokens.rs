@@ -1,0 +1,172 @@
+//! Access tokens: 32 random bytes, base64url (URL-safe, so the encoded and decoded forms are the
+//! same bytes, which proof-key signatures need). Only their SHA-256 is stored; a token grants one
+//! user one resource with a set of permissions until an absolute expiry, and can be revoked.
+
+use base64::Engine as _;
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+use wopid_proto::ProtoError;
+use wopid_store::{ResourceKind, TokenRecord};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Permission bits of a token. Reading is implied by any valid token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Perms(i64);
+
+impl Perms {
+    const WRITE: i64 = 1;
+    const NO_WRITE_RELATIVE: i64 = 2;
+
+    pub const READ_ONLY: Perms = Perms(0);
+    pub const READ_WRITE: Perms = Perms(Self::WRITE);
+
+    pub fn new(write: bool, write_relative: bool) -> Self {
+        let mut bits = 0;
+        if write {
+            bits |= Self::WRITE;
+        }
+        if !write_relative {
+            bits |= Self::NO_WRITE_RELATIVE;
+        }
+        Self(bits)
+    }
+
+    pub fn can_write(self) -> bool {
+        self.0 & Self::WRITE != 0
+    }
+
+    /// May create files next to this one (PutRelativeFile).
+    pub fn can_write_relative(self) -> bool {
+        self.can_write() && self.0 & Self::NO_WRITE_RELATIVE == 0
+    }
+
+    pub fn bits(self) -> i64 {
+        self.0
+    }
+
+    pub fn from_bits(bits: i64) -> Self {
+        Self(bits)
+    }
+}
+
+/// A token in clear, as handed to a client. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// What a verified token grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub user_id: String,
+    pub kind: ResourceKind,
+    pub resource_id: String,
+    pub perms: Perms,
+    pub expires_ms: i64,
+}
+
+fn hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Issues a token for `user_id` on one resource, valid until `expires_ms`.
+pub async fn issue(
+    state: &AppState,
+    user_id: &str,
+    kind: ResourceKind,
+    resource_id: &str,
+    perms: Perms,
+    expires_ms: i64,
+) -> Result<Secret, ApiError> {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let record = TokenRecord {
+        hash: hash(&token),
+        user_id: user_id.to_owned(),
+        kind,
+        resource_id: resource_id.to_owned(),
+        perms: perms.bits(),
+        expires_ms,
+        revoked: false,
+    };
+    state.meta.insert_token(&record).await?;
+    Ok(Secret(token))
+}
+
+/// Checks a token and that it was issued for exactly this resource. Any failure is 401.
+pub async fn verify(
+    state: &AppState,
+    token: &str,
+    kind: ResourceKind,
+    resource_id: &str,
+) -> Result<Grant, ApiError> {
+    let grant = verify_kind(state, token, kind).await?;
+    let same_resource: bool = grant
+        .resource_id
+        .as_bytes()
+        .ct_eq(resource_id.as_bytes())
+        .into();
+    if !same_resource {
+        return Err(ProtoError::Unauthorized.into());
+    }
+    Ok(grant)
+}
+
+/// Checks a token of `kind` whatever its resource (share links carry no resource in their URL).
+pub async fn verify_kind(
+    state: &AppState,
+    token: &str,
+    kind: ResourceKind,
+) -> Result<Grant, ApiError> {
+    if token.is_empty() || token.len() > 512 {
+        return Err(ProtoError::Unauthorized.into());
+    }
+    let h = hash(token);
+    let Some(rec) = state.meta.token(&h).await? else {
+        return Err(ProtoError::Unauthorized.into());
+    };
+    let same_hash: bool = rec.hash.ct_eq(&h).into();
+    if !same_hash || rec.kind != kind || rec.revoked || rec.expires_ms <= state.now_ms() {
+        return Err(ProtoError::Unauthorized.into());
+    }
+    Ok(Grant {
+        user_id: rec.user_id,
+        kind: rec.kind,
+        resource_id: rec.resource_id,
+        perms: Perms::from_bits(rec.perms),
+        expires_ms: rec.expires_ms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perms() {
+        assert!(Perms::new(true, true).can_write_relative());
+        assert!(!Perms::new(true, false).can_write_relative());
+        assert!(Perms::new(true, false).can_write());
+        assert!(!Perms::new(false, true).can_write_relative());
+        assert!(!Perms::READ_ONLY.can_write());
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        assert_eq!(format!("{:?}", Secret("abc".into())), "Secret(***)");
+    }
+}

@@ -1,0 +1,358 @@
+//! The command line. Every flag also reads an environment variable `WOPID_*`; both win over
+//! `wopid.toml`, which wins over the defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use futures_util::StreamExt as _;
+use tokio::io::AsyncWriteExt as _;
+use wopid_store::{BlobStream, ResourceKind};
+
+use crate::auth::{Perms, tokens};
+use crate::clock::{SystemClock, iso8601};
+use crate::config::{Config, EXAMPLE};
+use crate::state::AppState;
+
+#[derive(Debug, Parser)]
+#[command(name = "wopid", version, about = "wopid: a WOPI host")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the WOPI server.
+    Serve(ServeArgs),
+    /// Manage stored files.
+    #[command(subcommand)]
+    Files(FilesCommand),
+    /// Issue and revoke access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// Where the data lives; shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Configuration file (default: ./wopid.toml when it exists).
+    #[arg(long, env = "WOPID_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Data folder of the embedded engines.
+    #[arg(long, env = "WOPID_DATA", global = true)]
+    pub data: Option<PathBuf>,
+    /// Metadata engine URL (default sqlite://DATA/wopid.db).
+    #[arg(long, env = "WOPID_META", global = true)]
+    pub meta: Option<String>,
+    /// Blob engine URL (default file://DATA/blobs).
+    #[arg(long, env = "WOPID_BLOBS", global = true)]
+    pub blobs: Option<String>,
+    /// Public base URL of the server, used in the URLs handed out.
+    #[arg(long, env = "WOPID_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on (127.0.0.1:0 picks a free port).
+    #[arg(long, env = "WOPID_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Largest accepted upload in bytes.
+    #[arg(long, env = "WOPID_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: Option<u64>,
+    /// Lifetime of access tokens issued by primary authentication (e.g. 10h).
+    #[arg(long, env = "WOPID_ACCESS_TOKEN_TTL", value_parser = humantime::parse_duration)]
+    pub access_token_ttl: Option<Duration>,
+    /// Lifetime of share links.
+    #[arg(long, env = "WOPID_SHARE_URL_TTL", value_parser = humantime::parse_duration)]
+    pub share_url_ttl: Option<Duration>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FilesCommand {
+    /// Store a file (PATH, or an empty file) and print its id.
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// File name, with extension.
+        #[arg(long)]
+        name: String,
+        /// Owner's sign-in name (created when missing).
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Container id (default: the user's root container).
+        #[arg(long)]
+        container: Option<String>,
+        path: Option<PathBuf>,
+    },
+    /// List files.
+    Ls {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Write a file's current content to OUT.
+    Get {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+        out: PathBuf,
+    },
+    /// List a file's versions.
+    Versions {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+    },
+    /// Make an earlier version current again (as a new version).
+    Restore {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+        version: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue an access token for a file; prints JSON.
+    Issue {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        file: String,
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// View only: no writes, locks or renames.
+        #[arg(long)]
+        read_only: bool,
+        /// No PutRelativeFile (UserCanNotWriteRelative).
+        #[arg(long)]
+        no_write_relative: bool,
+        /// Lifetime (default: access_token_ttl).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        ttl: Option<Duration>,
+    },
+    /// Revoke every token of a user (on one file with --file).
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        file: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the full commented configuration with every default.
+    Example,
+}
+
+/// Defaults, then the TOML file, then environment and flags (which clap has already merged).
+pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
+    let default_file = Path::new("wopid.toml");
+    let mut c = match &store.config {
+        Some(p) => Config::from_toml_file(p).with_context(|| format!("reading {}", p.display()))?,
+        None if default_file.exists() => {
+            Config::from_toml_file(default_file).context("reading wopid.toml")?
+        }
+        None => Config::default(),
+    };
+    if let Some(d) = &store.data {
+        c.data = d.clone();
+    }
+    if let Some(m) = &store.meta {
+        c.meta = Some(m.clone());
+    }
+    if let Some(b) = &store.blobs {
+        c.blobs = Some(b.clone());
+    }
+    if let Some(u) = &store.public_url {
+        c.public_url = Some(u.clone());
+    }
+    Ok(c)
+}
+
+async fn open(store: &StoreArgs) -> anyhow::Result<AppState> {
+    let c = load_config(store)?;
+    let base = c.public_base(c.listen);
+    AppState::open(c, Arc::new(SystemClock), base).await
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Files(cmd) => files(cmd).await,
+        Command::Token(cmd) => token(cmd).await,
+        Command::Config(ConfigCommand::Example) => {
+            print!("{EXAMPLE}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut c = load_config(&args.store)?;
+    if let Some(l) = args.listen {
+        c.listen = l;
+    }
+    if let Some(m) = args.max_upload_bytes {
+        c.max_upload_bytes = m;
+    }
+    if let Some(t) = args.access_token_ttl {
+        c.access_token_ttl = t;
+    }
+    if let Some(t) = args.share_url_ttl {
+        c.share_url_ttl = t;
+    }
+    let listener = tokio::net::TcpListener::bind(c.listen)
+        .await
+        .with_context(|| format!("binding {}", c.listen))?;
+    let addr = listener.local_addr()?;
+    let state = crate::prepare(c, Arc::new(SystemClock), &listener).await?;
+    println!("listening on http://{addr}");
+    crate::run(state, listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn files(cmd: FilesCommand) -> anyhow::Result<()> {
+    match cmd {
+        FilesCommand::Add {
+            store,
+            name,
+            user,
+            container,
+            path,
+        } => {
+            let state = open(&store).await?;
+            let body: BlobStream = match path {
+                Some(p) => {
+                    let f = tokio::fs::File::open(&p)
+                        .await
+                        .with_context(|| format!("opening {}", p.display()))?;
+                    Box::pin(tokio_util::io::ReaderStream::new(f))
+                }
+                None => Box::pin(futures_util::stream::empty()),
+            };
+            let f = crate::ops::files::add_file(&state, &user, &name, container.as_deref(), body)
+                .await?;
+            println!("{}", f.id);
+        }
+        FilesCommand::Ls { store } => {
+            let state = open(&store).await?;
+            for f in state.meta.list_files(None).await? {
+                let lock = if f.lock_id.is_some() && f.lock_expires_ms > state.clock.now_ms() {
+                    "locked"
+                } else {
+                    "-"
+                };
+                println!(
+                    "{}\t{}\t{}\tv{}\t{}\t{}",
+                    f.id,
+                    f.size,
+                    iso8601(f.modified_ms),
+                    f.version,
+                    lock,
+                    f.name
+                );
+            }
+        }
+        FilesCommand::Get { store, id, out } => {
+            let state = open(&store).await?;
+            let mut dl = crate::ops::content::get_file(&state, &id, u64::MAX, None).await?;
+            let mut file = tokio::fs::File::create(&out).await?;
+            while let Some(chunk) = dl.body.next().await {
+                file.write_all(&chunk?).await?;
+            }
+            file.sync_all().await?;
+        }
+        FilesCommand::Versions { store, id } => {
+            let state = open(&store).await?;
+            for v in crate::ops::files::versions(&state, &id).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    v.version,
+                    v.size,
+                    iso8601(v.modified_ms),
+                    v.sha256,
+                    v.author_id
+                );
+            }
+        }
+        FilesCommand::Restore { store, id, version } => {
+            let state = open(&store).await?;
+            let f = crate::ops::files::restore(&state, &id, version).await?;
+            println!(
+                "restored version {version} of {} as version {}",
+                f.id, f.version
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Issue {
+            store,
+            file,
+            user,
+            read_only,
+            no_write_relative,
+            ttl,
+        } => {
+            let state = open(&store).await?;
+            let f = crate::ops::load(&state, &file).await?;
+            let u = crate::ops::files::ensure_user(&state, &user).await?;
+            let ttl = ttl.unwrap_or(state.config.access_token_ttl);
+            let expires = state
+                .now_ms()
+                .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+            let perms = Perms::new(!read_only, !no_write_relative);
+            let t = tokens::issue(&state, &u.id, ResourceKind::File, &f.id, perms, expires).await?;
+            let out = serde_json::json!({
+                "access_token": t.expose(),
+                "access_token_ttl": expires,
+                "wopi_src": state.wopi_src(&f.id),
+                "file_id": f.id,
+            });
+            println!("{out}");
+        }
+        TokenCommand::Revoke { store, user, file } => {
+            let state = open(&store).await?;
+            let u = state
+                .meta
+                .user_by_login(&user)
+                .await?
+                .context("no such user")?;
+            let n = state.meta.revoke_tokens(&u.id, file.as_deref()).await?;
+            println!("revoked {n} tokens");
+        }
+    }
+    Ok(())
+}

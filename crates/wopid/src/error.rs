@@ -1,0 +1,67 @@
+//! `ApiError`: the one error type of the HTTP layer, mapped to a status and headers in one place.
+
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use wopid_proto::ProtoError;
+use wopid_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Proto(#[from] ProtoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Compare-and-swap kept losing to concurrent changes.
+    #[error("the file is changing too fast, try again")]
+    Busy,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, headers, message) = match &self {
+            ApiError::Proto(p) => (p.status(), p.headers(), p.to_string()),
+            ApiError::Store(StoreError::TooLarge { limit }) => {
+                let p = ProtoError::TooLarge { limit: *limit };
+                (p.status(), p.headers(), p.to_string())
+            }
+            ApiError::Store(StoreError::Body(_)) => (
+                400,
+                Vec::new(),
+                "the request body could not be read".to_owned(),
+            ),
+            ApiError::Store(StoreError::BlobNotFound(_)) => {
+                (404, Vec::new(), "not found".to_owned())
+            }
+            ApiError::Busy => (503, Vec::new(), self.to_string()),
+            ApiError::Store(e) => {
+                // The cause goes to the log; the client learns only that the server failed.
+                tracing::error!(error = %e, "storage failure");
+                (500, Vec::new(), "internal storage error".to_owned())
+            }
+        };
+        let mut resp = (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            message.clone(),
+        )
+            .into_response();
+        let h = resp.headers_mut();
+        for (name, value) in headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                h.insert(n, v);
+            }
+        }
+        if let Ok(v) = HeaderValue::from_str(&message) {
+            h.insert("x-wopi-servererror", v);
+        }
+        resp
+    }
+}
+
+impl From<wopid_proto::Conflict> for ApiError {
+    fn from(c: wopid_proto::Conflict) -> Self {
+        ApiError::Proto(ProtoError::LockConflict(c))
+    }
+}

@@ -1,0 +1,54 @@
+//! Lock, UnlockAndRelock, RefreshLock, Unlock and GetLock.
+
+use wopid_proto::{LockOutcome, LockRequest, ProtoError, StoredLock, lock};
+use wopid_store::FileUpdate;
+
+use super::Step;
+use super::content::stored_lock;
+use crate::auth::Grant;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Applies a lock operation; returns the file's version (unchanged by locking).
+pub async fn lock_op(
+    state: &AppState,
+    grant: &Grant,
+    file_id: &str,
+    req: &LockRequest,
+) -> Result<i64, ApiError> {
+    if !grant.perms.can_write() {
+        return Err(ProtoError::Forbidden("the access token does not allow editing").into());
+    }
+    let done = super::update(state, file_id, |f, now| {
+        match lock::decide(req, stored_lock(f).as_ref(), now) {
+            LockOutcome::Set(l) => Ok(Step::Apply(
+                FileUpdate::Lock {
+                    id: Some(l.id),
+                    expires_ms: l.expires_at_ms,
+                },
+                (),
+            )),
+            LockOutcome::Clear => Ok(Step::Apply(
+                FileUpdate::Lock {
+                    id: None,
+                    expires_ms: 0,
+                },
+                (),
+            )),
+            LockOutcome::Conflict(c) => Err(ProtoError::LockConflict(c).into()),
+        }
+    })
+    .await?;
+    let (f, ()) = done.ok_or(ApiError::Busy)?;
+    Ok(f.version)
+}
+
+/// GetLock: the current lock id, empty when unlocked or expired.
+pub async fn get_lock(state: &AppState, file_id: &str) -> Result<(String, i64), ApiError> {
+    let f = super::load(state, file_id).await?;
+    let stored = stored_lock(&f);
+    let current = StoredLock::live(stored.as_ref(), state.now_ms())
+        .map(|l| l.id.clone())
+        .unwrap_or_default();
+    Ok((current, f.version))
+}

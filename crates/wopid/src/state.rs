@@ -1,0 +1,51 @@
+//! `AppState`: what every request and CLI command works with. No globals.
+
+use std::sync::Arc;
+
+use wopid_store::{Blobs, Meta};
+
+use crate::clock::Clock;
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub meta: Meta,
+    pub blobs: Blobs,
+    pub clock: Arc<dyn Clock>,
+    pub config: Config,
+    /// Public base URL without trailing slash.
+    pub base: String,
+}
+
+impl AppState {
+    /// Opens the configured engines.
+    pub async fn open(config: Config, clock: Arc<dyn Clock>, base: String) -> anyhow::Result<Self> {
+        let meta = Meta::open(&config.meta_url()).await?;
+        let blobs = Blobs::open(&config.blobs_url()).await?;
+        Ok(Self(Arc::new(Inner {
+            meta,
+            blobs,
+            clock,
+            config,
+            base,
+        })))
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The WopiSrc of a file.
+    pub fn wopi_src(&self, file_id: &str) -> String {
+        format!("{}/wopi/files/{file_id}", self.base)
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
