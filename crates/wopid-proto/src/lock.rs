@@ -304,7 +304,13 @@ mod tests {
     #[test]
     fn put_table() {
         let live = lock("A", NOW + 1);
-        let cases: Vec<(Option<&str>, Option<&StoredLock>, u64, Result<(), &str>)> = vec![
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a StoredLock>,
+            u64,
+            Result<(), &'a str>,
+        );
+        let cases: Vec<Case> = vec![
             (Some("A"), Some(&live), 10, Ok(())),
             (Some("B"), Some(&live), 10, Err("A")),
             (None, Some(&live), 0, Err("A")),

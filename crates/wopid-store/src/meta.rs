@@ -11,7 +11,7 @@ use crate::model::*;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cas {
     /// Applied; the file as it now stands.
-    Applied(FileRecord),
+    Applied(Box<FileRecord>),
     /// The file changed (or vanished) since the caller read it: read again and decide again.
     Stale,
     /// A rename or create would take a name that exists in the container.

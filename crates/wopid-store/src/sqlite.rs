@@ -299,7 +299,10 @@ impl MetaBackend for SqliteMeta {
         }
         insert_version(&mut tx, &f.id, 1, &f.content).await?;
         tx.commit().await?;
-        Ok(self.file(&f.id).await?.map_or(Cas::Stale, Cas::Applied))
+        Ok(self
+            .file(&f.id)
+            .await?
+            .map_or(Cas::Stale, |f| Cas::Applied(Box::new(f))))
     }
 
     async fn file(&self, id: &str) -> Result<Option<FileRecord>> {
@@ -392,7 +395,7 @@ impl MetaBackend for SqliteMeta {
             insert_version(&mut tx, id, file.version, c).await?;
         }
         tx.commit().await?;
-        Ok(Cas::Applied(file))
+        Ok(Cas::Applied(Box::new(file)))
     }
 
     async fn delete_file(&self, id: &str, expected_rev: i64) -> Result<Option<Vec<String>>> {

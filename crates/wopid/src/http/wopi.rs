@@ -20,12 +20,10 @@ const SMALL_BODY: usize = 1 << 20;
 
 /// The access token: the `access_token` query parameter, else `Authorization: Bearer`.
 fn access_token(query: Option<&str>, headers: &HeaderMap) -> Option<String> {
-    if let Some(q) = query {
-        if let Some((_, v)) =
-            form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "access_token")
-        {
-            return Some(v.into_owned());
-        }
+    if let Some((_, v)) =
+        query.and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "access_token"))
+    {
+        return Some(v.into_owned());
     }
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let rest = auth

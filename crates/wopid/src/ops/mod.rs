@@ -52,7 +52,7 @@ pub async fn update<T>(
             Step::Apply(change, out) => (change, out),
         };
         match state.meta.update_file(id, file.rev, change).await? {
-            Cas::Applied(f) => return Ok(Some((f, out))),
+            Cas::Applied(f) => return Ok(Some((*f, out))),
             Cas::NameTaken => return Ok(None),
             Cas::Stale => continue,
         }

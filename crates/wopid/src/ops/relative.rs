@@ -60,7 +60,7 @@ pub async fn create_with_free_name(
             content: content.clone(),
         };
         match state.meta.create_file(new).await? {
-            Cas::Applied(f) => return Ok(f),
+            Cas::Applied(f) => return Ok(*f),
             Cas::NameTaken | Cas::Stale => continue,
         }
     }
@@ -154,7 +154,7 @@ pub async fn put_relative(
                 content,
             };
             match state.meta.create_file(new).await {
-                Ok(Cas::Applied(f)) => Ok(f),
+                Ok(Cas::Applied(f)) => Ok(*f),
                 Ok(_) => {
                     let free = free_name(state, &source.container_id, name).await?;
                     Err(ProtoError::NameExists {

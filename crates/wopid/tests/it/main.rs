@@ -1,1 +1,9 @@
+//! The HTTP integration suite: a real wopid on 127.0.0.1:0 per test, spoken to over HTTP.
 
+mod bad_input;
+mod cli;
+mod content;
+mod harness;
+mod locks;
+mod misc;
+mod relative;

@@ -1,0 +1,144 @@
+//! The `wopid` binary: serve prints one line and shuts down on SIGTERM; files and token commands
+//! work on the same data folder while it serves.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn wopid() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wopid"))
+}
+
+fn output(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run wopid");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[tokio::test]
+async fn serve_files_and_tokens_through_the_binary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let src = dir.path().join("in.txt");
+    std::fs::File::create(&src)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"from disk"))
+        .expect("write input");
+
+    let mut child = wopid()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("read");
+    let url = first
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"));
+
+    let id = output(
+        wopid()
+            .args([
+                "files", "add", "--name", "doc.txt", "--user", "alice", "--data",
+            ])
+            .arg(&data)
+            .arg(&src),
+    );
+    let id = id.trim().to_owned();
+    let json = output(
+        wopid()
+            .args([
+                "token",
+                "issue",
+                "--file",
+                &id,
+                "--user",
+                "alice",
+                "--public-url",
+                &url,
+                "--data",
+            ])
+            .arg(&data),
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).expect("one JSON object");
+    assert_eq!(v["file_id"], id.as_str());
+    assert_eq!(v["wopi_src"], format!("{url}/wopi/files/{id}"));
+    let ttl = v["access_token_ttl"].as_i64().expect("ttl");
+    assert!(ttl > 1_700_000_000_000, "an absolute instant in epoch ms");
+
+    let client = reqwest::Client::new();
+    let token = v["access_token"].as_str().expect("token");
+    let got = client
+        .get(format!(
+            "{url}/wopi/files/{id}/contents?access_token={token}"
+        ))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(got.bytes().await.expect("body").as_ref(), b"from disk");
+
+    let ls = output(wopid().args(["files", "ls", "--data"]).arg(&data));
+    assert!(ls.contains(&id) && ls.contains("doc.txt"));
+    let versions = output(
+        wopid()
+            .args(["files", "versions", &id, "--data"])
+            .arg(&data),
+    );
+    assert_eq!(versions.lines().count(), 1);
+    let out = dir.path().join("out.txt");
+    output(
+        wopid()
+            .args(["files", "get", &id])
+            .arg(&out)
+            .arg("--data")
+            .arg(&data),
+    );
+    assert_eq!(std::fs::read(&out).expect("read back"), b"from disk");
+
+    // SIGTERM: graceful shutdown, bounded wait.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "wopid did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(lines.next().is_none(), "exactly one stdout line");
+}
+
+#[test]
+fn config_example_is_complete() {
+    let text = output(wopid().args(["config", "example"]));
+    for key in [
+        "listen",
+        "data",
+        "public_url",
+        "meta",
+        "blobs",
+        "max_upload_bytes",
+        "access_token_ttl",
+        "share_url_ttl",
+    ] {
+        assert!(
+            text.contains(&format!("{key} =")),
+            "{key} missing from the example"
+        );
+    }
+}
