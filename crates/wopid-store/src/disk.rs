@@ -14,6 +14,8 @@ use crate::error::{Result, StoreError};
 
 const WRITE_BUFFER: usize = 256 * 1024;
 const READ_CHUNK: usize = 256 * 1024;
+/// An upload file in `tmp/` this old belongs to no live request.
+const STALE_UPLOAD: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 pub(crate) struct DiskBlobs {
     root: PathBuf,
@@ -37,10 +39,19 @@ async fn fsync_dir(dir: &Path) -> std::io::Result<()> {
 impl DiskBlobs {
     pub(crate) async fn open(root: &Path) -> Result<Self> {
         tokio::fs::create_dir_all(root.join("tmp")).await?;
-        // Leftovers of writes interrupted by a crash were never acknowledged: remove them.
+        // Leftovers of writes interrupted by a crash were never acknowledged: remove them. Another
+        // process (a CLI command beside the server) may be writing right now, so only old ones.
         let mut rd = tokio::fs::read_dir(root.join("tmp")).await?;
         while let Some(e) = rd.next_entry().await? {
-            let _ = tokio::fs::remove_file(e.path()).await;
+            let stale = e
+                .metadata()
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok());
+            if stale.is_some_and(|age| age > STALE_UPLOAD) {
+                let _ = tokio::fs::remove_file(e.path()).await;
+            }
         }
         Ok(Self {
             root: root.to_owned(),
