@@ -35,6 +35,10 @@ pub struct CheckFileInfo {
     pub user_info: Option<String>,
     #[serde(skip_serializing_if = "is_false")]
     pub is_anonymous_user: bool,
+    /// Always sent: native clients compare it with the parent container's.
+    pub is_edu_user: bool,
+    /// Always sent: native clients compare it with the parent container's.
+    pub license_check_for_edit_is_enabled: bool,
 
     // Permissions.
     #[serde(skip_serializing_if = "is_false")]
@@ -67,6 +71,10 @@ pub struct CheckFileInfo {
     pub supports_containers: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub supports_ecosystem: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub supports_get_file_wopi_src: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub supports_folders: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub supported_share_url_types: Vec<String>,
 
@@ -214,7 +222,8 @@ mod tests {
             ..Default::default()
         };
         let v = serde_json::to_value(&info).ok();
-        let want = serde_json::json!({"BaseFileName":"a.docx","OwnerId":"o","Size":3,"UserId":"u","Version":"1","SHA256":"x","SupportsLocks":true});
+        let want = serde_json::json!({"BaseFileName":"a.docx","OwnerId":"o","Size":3,"UserId":"u","Version":"1","SHA256":"x",
+            "SupportsLocks":true,"IsEduUser":false,"LicenseCheckForEditIsEnabled":false});
         assert_eq!(v, Some(want));
     }
 

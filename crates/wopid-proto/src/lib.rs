@@ -5,6 +5,7 @@
 //! rules, UTF-7, JSON bodies and the errors with their status codes and headers.
 
 pub mod body;
+pub mod containers;
 pub mod error;
 pub mod headers;
 pub mod lock;

@@ -11,6 +11,7 @@ mod error;
 mod meta;
 mod model;
 mod sqlite;
+mod sqlite_schema;
 
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
 pub use error::StoreError;

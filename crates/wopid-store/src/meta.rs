@@ -27,9 +27,45 @@ pub trait MetaBackend: Send + Sync {
     async fn user_by_login(&self, login: &str) -> Result<Option<User>>;
     async fn set_user_info(&self, user_id: &str, info: &str) -> Result<()>;
 
+    /// Creates a user; `Ok(false)` when the sign-in name is taken.
+    async fn create_user(&self, user: &NewUser, now_ms: i64) -> Result<bool>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// The stored password hash of a user, if any.
+    async fn password_hash(&self, user_id: &str) -> Result<Option<String>>;
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()>;
+    /// Records a failed sign-in and returns how many failed since `since_ms`.
+    async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64>;
+    async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64>;
+
     /// The user's root container, created when missing.
     async fn root_container(&self, user_id: &str, now_ms: i64) -> Result<Container>;
     async fn container(&self, id: &str) -> Result<Option<Container>>;
+    /// Creates a child container; `None` when the parent has a child container of that name.
+    async fn create_container(
+        &self,
+        id: &str,
+        parent_id: &str,
+        owner_id: &str,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<Option<Container>>;
+    async fn child_containers(&self, parent_id: &str) -> Result<Vec<Container>>;
+    async fn container_by_name(&self, parent_id: &str, name: &str) -> Result<Option<Container>>;
+    /// Renames a container; `false` when the name is taken in its parent.
+    async fn rename_container(&self, id: &str, name: &str) -> Result<bool>;
+    /// Deletes a container only if it has no files and no child containers, atomically.
+    async fn delete_container(&self, id: &str) -> Result<ContainerDeletion>;
+
+    /// Grants (or changes) a share of a file or container.
+    async fn put_share(&self, share: &Share) -> Result<()>;
+    /// The shares of `user_id` on any of `resource_ids`.
+    async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>>;
+
+    async fn add_oauth_client(&self, client: &OAuthClient) -> Result<()>;
+    async fn oauth_client(&self, id: &str) -> Result<Option<OAuthClient>>;
+    async fn insert_auth_code(&self, code: &AuthCode) -> Result<()>;
+    /// Removes and returns a code: a code can be taken once.
+    async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>>;
 
     /// Creates a file and its first version; `NameTaken` when the container has that name.
     async fn create_file(&self, file: NewFile) -> Result<Cas>;
@@ -46,6 +82,7 @@ pub trait MetaBackend: Send + Sync {
 
     async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
+    async fn revoke_token(&self, hash: &[u8]) -> Result<()>;
     /// Revokes every token of a user on a resource; returns how many.
     async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64>;
 

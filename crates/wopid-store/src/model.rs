@@ -88,6 +88,12 @@ pub enum ResourceKind {
     Ecosystem,
     /// A share link handed out by GetShareUrl; never accepted as a WOPI access token.
     ShareLink,
+    /// A container share link handed out by GetShareUrl on a container.
+    ContainerShareLink,
+    /// An OAuth 2.0 access token of the bootstrapper; `resource_id` is the client id.
+    OAuth,
+    /// An OAuth 2.0 refresh token; `resource_id` is the client id.
+    Refresh,
 }
 
 impl ResourceKind {
@@ -97,6 +103,9 @@ impl ResourceKind {
             Self::Container => "container",
             Self::Ecosystem => "ecosystem",
             Self::ShareLink => "share",
+            Self::ContainerShareLink => "cshare",
+            Self::OAuth => "oauth",
+            Self::Refresh => "refresh",
         }
     }
 
@@ -106,6 +115,9 @@ impl ResourceKind {
             "container" => Some(Self::Container),
             "ecosystem" => Some(Self::Ecosystem),
             "share" => Some(Self::ShareLink),
+            "cshare" => Some(Self::ContainerShareLink),
+            "oauth" => Some(Self::OAuth),
+            "refresh" => Some(Self::Refresh),
             _ => None,
         }
     }
@@ -133,4 +145,51 @@ pub struct ActivityRecord {
     pub user_id: String,
     pub body: String,
     pub received_ms: i64,
+}
+
+/// A user account with its sign-in data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// PHC string of the password hash, if the user can sign in.
+    pub password_hash: Option<String>,
+}
+
+/// A share: `user_id` may read (and with `can_write`, edit) a file or everything in a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    pub resource_id: String,
+    pub user_id: String,
+    pub can_write: bool,
+}
+
+/// What deleting a container did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerDeletion {
+    Deleted,
+    NotEmpty,
+    Missing,
+}
+
+/// A registered OAuth 2.0 client of the bootstrapper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    pub id: String,
+    pub name: String,
+    pub redirect_uri: String,
+}
+
+/// An authorization code, stored by the hash of its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthCode {
+    pub hash: Vec<u8>,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    /// PKCE S256 challenge, when the client sent one.
+    pub code_challenge: Option<String>,
+    pub expires_ms: i64,
 }

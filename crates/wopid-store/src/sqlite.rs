@@ -17,77 +17,7 @@ use sqlx::sqlite::{
 use crate::error::{Result, StoreError};
 use crate::meta::{Cas, MetaBackend};
 use crate::model::*;
-
-/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
-CREATE TABLE users (
-    id TEXT PRIMARY KEY,
-    login TEXT NOT NULL UNIQUE,
-    display_name TEXT NOT NULL,
-    email TEXT,
-    password_hash TEXT,
-    user_info TEXT,
-    created_ms INTEGER NOT NULL
-);
-CREATE TABLE containers (
-    id TEXT PRIMARY KEY,
-    parent_id TEXT REFERENCES containers(id),
-    owner_id TEXT NOT NULL REFERENCES users(id),
-    name TEXT NOT NULL,
-    created_ms INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX containers_root ON containers(owner_id) WHERE parent_id IS NULL;
-CREATE UNIQUE INDEX containers_name ON containers(parent_id, name COLLATE NOCASE) WHERE parent_id IS NOT NULL;
-CREATE TABLE files (
-    id TEXT PRIMARY KEY,
-    container_id TEXT NOT NULL REFERENCES containers(id),
-    owner_id TEXT NOT NULL REFERENCES users(id),
-    name TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
-    blob_key TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    modified_ms INTEGER NOT NULL,
-    lock_id TEXT,
-    lock_expires_ms INTEGER NOT NULL DEFAULT 0,
-    rev INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX files_name ON files(container_id, name COLLATE NOCASE);
-CREATE TABLE versions (
-    file_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    blob_key TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
-    modified_ms INTEGER NOT NULL,
-    author_id TEXT NOT NULL,
-    PRIMARY KEY (file_id, version)
-);
-CREATE TABLE tokens (
-    hash BLOB PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    resource_id TEXT NOT NULL,
-    perms INTEGER NOT NULL,
-    expires_ms INTEGER NOT NULL,
-    revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX tokens_user ON tokens(user_id, resource_id);
-CREATE TABLE activities (
-    file_id TEXT NOT NULL,
-    activity_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    body TEXT NOT NULL,
-    received_ms INTEGER NOT NULL
-);
-CREATE INDEX activities_file ON activities(file_id);
-CREATE TABLE settings (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"#];
+use crate::sqlite_schema::MIGRATIONS;
 
 pub(crate) struct SqliteMeta {
     pool: SqlitePool,
@@ -273,6 +203,263 @@ impl MetaBackend for SqliteMeta {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(container_row).transpose()
+    }
+
+    async fn create_user(&self, u: &NewUser, now_ms: i64) -> Result<bool> {
+        let res = sqlx::query(
+            "INSERT INTO users (id, login, display_name, email, password_hash, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&u.id)
+        .bind(&u.login)
+        .bind(&u.display_name)
+        .bind(&u.email)
+        .bind(&u.password_hash)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        let rows =
+            sqlx::query("SELECT id, login, display_name, user_info FROM users ORDER BY login")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(user_row).collect()
+    }
+
+    async fn password_hash(&self, user_id: &str) -> Result<Option<String>> {
+        let h: Option<Option<String>> =
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(h.flatten())
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO sign_in_failures (login, at_ms) VALUES (?, ?)")
+            .bind(login)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE at_ms < ?")
+            .bind(since_ms)
+            .execute(&mut *tx)
+            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sign_in_failures WHERE login = ? AND at_ms >= ?",
+        )
+        .bind(login)
+        .bind(since_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sign_in_failures WHERE login = ? AND at_ms >= ?",
+        )
+        .bind(login)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn create_container(
+        &self,
+        id: &str,
+        parent_id: &str,
+        owner_id: &str,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<Option<Container>> {
+        let res = sqlx::query("INSERT INTO containers (id, parent_id, owner_id, name, created_ms) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(parent_id)
+            .bind(owner_id)
+            .bind(name)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await;
+        match res {
+            Ok(_) => self.container(id).await,
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn child_containers(&self, parent_id: &str) -> Result<Vec<Container>> {
+        let rows = sqlx::query("SELECT id, parent_id, owner_id, name FROM containers WHERE parent_id = ? ORDER BY name")
+            .bind(parent_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(container_row).collect()
+    }
+
+    async fn container_by_name(&self, parent_id: &str, name: &str) -> Result<Option<Container>> {
+        let row = sqlx::query("SELECT id, parent_id, owner_id, name FROM containers WHERE parent_id = ? AND name = ? COLLATE NOCASE")
+            .bind(parent_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(container_row).transpose()
+    }
+
+    async fn rename_container(&self, id: &str, name: &str) -> Result<bool> {
+        let res =
+            sqlx::query("UPDATE containers SET name = ? WHERE id = ? AND parent_id IS NOT NULL")
+                .bind(name)
+                .bind(id)
+                .execute(&self.pool)
+                .await;
+        match res {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delete_container(&self, id: &str) -> Result<ContainerDeletion> {
+        // One statement: the emptiness check and the delete cannot be separated by another writer.
+        let done = sqlx::query(
+            "DELETE FROM containers WHERE id = ? AND parent_id IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM files WHERE container_id = ?) \
+             AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.parent_id = ?)",
+        )
+        .bind(id)
+        .bind(id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query("DELETE FROM shares WHERE resource_id = ?")
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+            return Ok(ContainerDeletion::Deleted);
+        }
+        Ok(if self.container(id).await?.is_some() {
+            ContainerDeletion::NotEmpty
+        } else {
+            ContainerDeletion::Missing
+        })
+    }
+
+    async fn put_share(&self, sh: &Share) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO shares (resource_id, user_id, can_write) VALUES (?, ?, ?) \
+             ON CONFLICT(user_id, resource_id) DO UPDATE SET can_write = excluded.can_write",
+        )
+        .bind(&sh.resource_id)
+        .bind(&sh.user_id)
+        .bind(sh.can_write)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>> {
+        if resource_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; resource_ids.len()].join(", ");
+        let sql = format!(
+            "SELECT resource_id, user_id, can_write FROM shares WHERE user_id = ? AND resource_id IN ({marks})"
+        );
+        let mut q = sqlx::query(&sql).bind(user_id);
+        for id in resource_ids {
+            q = q.bind(id);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Share {
+                    resource_id: r.try_get("resource_id")?,
+                    user_id: r.try_get("user_id")?,
+                    can_write: r.try_get("can_write")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_oauth_client(&self, c: &OAuthClient) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO oauth_clients (id, name, redirect_uri, created_ms) VALUES (?, ?, ?, 0)",
+        )
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(&c.redirect_uri)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn oauth_client(&self, id: &str) -> Result<Option<OAuthClient>> {
+        let row = sqlx::query("SELECT id, name, redirect_uri FROM oauth_clients WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(OAuthClient {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                redirect_uri: r.try_get("redirect_uri")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_auth_code(&self, c: &AuthCode) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO oauth_codes (hash, client_id, user_id, redirect_uri, code_challenge, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&c.hash)
+        .bind(&c.client_id)
+        .bind(&c.user_id)
+        .bind(&c.redirect_uri)
+        .bind(&c.code_challenge)
+        .bind(c.expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>> {
+        let row = sqlx::query(
+            "DELETE FROM oauth_codes WHERE hash = ? RETURNING hash, client_id, user_id, redirect_uri, code_challenge, expires_ms",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(AuthCode {
+                hash: r.try_get("hash")?,
+                client_id: r.try_get("client_id")?,
+                user_id: r.try_get("user_id")?,
+                redirect_uri: r.try_get("redirect_uri")?,
+                code_challenge: r.try_get("code_challenge")?,
+                expires_ms: r.try_get("expires_ms")?,
+            })
+        })
+        .transpose()
     }
 
     async fn create_file(&self, f: NewFile) -> Result<Cas> {
@@ -477,6 +664,14 @@ impl MetaBackend for SqliteMeta {
             expires_ms: r.try_get("expires_ms")?,
             revoked: r.try_get("revoked")?,
         }))
+    }
+
+    async fn revoke_token(&self, hash: &[u8]) -> Result<()> {
+        sqlx::query("UPDATE tokens SET revoked = 1 WHERE hash = ?")
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64> {

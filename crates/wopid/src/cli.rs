@@ -37,6 +37,72 @@ pub enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Share a file or container (by id) with a user.
+    Share {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// File or container id.
+        target: String,
+        /// Sign-in name of the user to share with.
+        #[arg(long)]
+        user: String,
+        /// View only.
+        #[arg(long, conflicts_with = "write", required_unless_present = "write")]
+        read_only: bool,
+        /// View and edit.
+        #[arg(long)]
+        write: bool,
+    },
+    /// Manage the OAuth 2.0 clients of the bootstrapper.
+    #[command(subcommand, name = "oauth-clients")]
+    OauthClients(OAuthClientsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user (with a root container).
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Sign-in name.
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    Ls {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set a user's password, read from the first line of standard input.
+    Passwd {
+        #[command(flatten)]
+        store: StoreArgs,
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OAuthClientsCommand {
+    /// Register a client; prints its id as JSON.
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        name: String,
+        /// The one redirect URI the client may use, matched exactly.
+        #[arg(long)]
+        redirect_uri: String,
+    },
 }
 
 /// Where the data lives; shared by every command.
@@ -57,24 +123,27 @@ pub struct StoreArgs {
     /// Public base URL of the server, used in the URLs handed out.
     #[arg(long, env = "WOPID_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// Address to listen on (127.0.0.1:0 picks a free port).
+    #[arg(long, env = "WOPID_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+    /// Largest accepted upload in bytes.
+    #[arg(long, env = "WOPID_MAX_UPLOAD_BYTES", global = true)]
+    pub max_upload_bytes: Option<u64>,
+    /// Lifetime of access tokens issued by primary authentication (e.g. 10h).
+    #[arg(long, env = "WOPID_ACCESS_TOKEN_TTL", value_parser = humantime::parse_duration, global = true)]
+    pub access_token_ttl: Option<Duration>,
+    /// Lifetime of share links.
+    #[arg(long, env = "WOPID_SHARE_URL_TTL", value_parser = humantime::parse_duration, global = true)]
+    pub share_url_ttl: Option<Duration>,
+    /// Provider id of the bootstrapper's WWW-Authenticate challenge.
+    #[arg(long, env = "WOPID_OAUTH_PROVIDER_ID", global = true)]
+    pub oauth_provider_id: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Address to listen on (127.0.0.1:0 picks a free port).
-    #[arg(long, env = "WOPID_LISTEN")]
-    pub listen: Option<SocketAddr>,
-    /// Largest accepted upload in bytes.
-    #[arg(long, env = "WOPID_MAX_UPLOAD_BYTES")]
-    pub max_upload_bytes: Option<u64>,
-    /// Lifetime of access tokens issued by primary authentication (e.g. 10h).
-    #[arg(long, env = "WOPID_ACCESS_TOKEN_TTL", value_parser = humantime::parse_duration)]
-    pub access_token_ttl: Option<Duration>,
-    /// Lifetime of share links.
-    #[arg(long, env = "WOPID_SHARE_URL_TTL", value_parser = humantime::parse_duration)]
-    pub share_url_ttl: Option<Duration>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,10 +249,25 @@ pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
     if let Some(u) = &store.public_url {
         c.public_url = Some(u.clone());
     }
+    if let Some(l) = store.listen {
+        c.listen = l;
+    }
+    if let Some(m) = store.max_upload_bytes {
+        c.max_upload_bytes = m;
+    }
+    if let Some(t) = store.access_token_ttl {
+        c.access_token_ttl = t;
+    }
+    if let Some(t) = store.share_url_ttl {
+        c.share_url_ttl = t;
+    }
+    if let Some(p) = &store.oauth_provider_id {
+        c.oauth_provider_id = Some(p.clone());
+    }
     Ok(c)
 }
 
-async fn open(store: &StoreArgs) -> anyhow::Result<AppState> {
+pub(crate) async fn open(store: &StoreArgs) -> anyhow::Result<AppState> {
     let c = load_config(store)?;
     let base = c.public_base(c.listen);
     AppState::open(c, Arc::new(SystemClock), base).await
@@ -198,23 +282,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{EXAMPLE}");
             Ok(())
         }
+        Command::Users(cmd) => crate::cli_admin::users(cmd).await,
+        Command::Share {
+            store,
+            target,
+            user,
+            read_only: _,
+            write,
+        } => crate::cli_admin::share(&open(&store).await?, &target, &user, write).await,
+        Command::OauthClients(OAuthClientsCommand::Add {
+            store,
+            name,
+            redirect_uri,
+        }) => crate::cli_admin::add_oauth_client(&open(&store).await?, &name, &redirect_uri).await,
     }
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let mut c = load_config(&args.store)?;
-    if let Some(l) = args.listen {
-        c.listen = l;
-    }
-    if let Some(m) = args.max_upload_bytes {
-        c.max_upload_bytes = m;
-    }
-    if let Some(t) = args.access_token_ttl {
-        c.access_token_ttl = t;
-    }
-    if let Some(t) = args.share_url_ttl {
-        c.share_url_ttl = t;
-    }
+    let c = load_config(&args.store)?;
     let listener = tokio::net::TcpListener::bind(c.listen)
         .await
         .with_context(|| format!("binding {}", c.listen))?;

@@ -29,6 +29,9 @@ pub struct Config {
     /// Lifetime of the links GetShareUrl hands out.
     #[serde(with = "humantime_serde_compat")]
     pub share_url_ttl: Duration,
+    /// Provider id registered for the bootstrapper (`providerId` in its `WWW-Authenticate`
+    /// challenge); letters and digits only.
+    pub oauth_provider_id: Option<String>,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             max_upload_bytes: 1 << 30,
             access_token_ttl: Duration::from_secs(10 * 3600),
             share_url_ttl: Duration::from_secs(30 * 24 * 3600),
+            oauth_provider_id: None,
         }
     }
 }
@@ -104,6 +108,10 @@ access_token_ttl = "10h"
 
 # Lifetime of the links GetShareUrl hands out.
 share_url_ttl = "30days"
+
+# Provider id registered for the bootstrapper, sent as providerId in its
+# WWW-Authenticate challenge (letters and digits only). Default: none.
+# oauth_provider_id = "tpwopid"
 "#;
 
 mod humantime_serde_compat {

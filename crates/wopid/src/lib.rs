@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cli;
+mod cli_admin;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -1,5 +1,9 @@
-//! Authentication and authorisation: access tokens.
+//! Authentication and authorisation: access tokens, who may reach what, passwords, OAuth 2.0.
 
+pub mod access;
+pub mod oauth;
+pub mod password;
 pub mod tokens;
 
+pub use access::Access;
 pub use tokens::{Grant, Perms, Secret};

@@ -152,6 +152,12 @@ pub async fn verify_kind(
     })
 }
 
+/// Revokes one token.
+pub async fn revoke(state: &AppState, token: &str) -> Result<(), ApiError> {
+    state.meta.revoke_token(&hash(token)).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,11 +1,14 @@
 //! The HTTP layer: router, request extraction, one handler per endpoint, responses.
 
+mod bootstrap;
+mod containers;
+mod oauth;
 mod share;
 mod trace;
 mod wopi;
 
 use axum::Router;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 
 use crate::state::AppState;
 
@@ -13,6 +16,15 @@ use crate::state::AppState;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/wopi/{*rest}", any(wopi::handle))
+        .route(
+            "/wopibootstrapper",
+            get(bootstrap::handle).post(bootstrap::handle),
+        )
+        .route(
+            "/oauth2/authorize",
+            get(oauth::authorize_page).post(oauth::authorize_submit),
+        )
+        .route("/oauth2/token", post(oauth::token))
         .route("/share/{token}", get(share::download))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(axum::middleware::from_fn(trace::span))

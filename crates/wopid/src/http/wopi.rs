@@ -6,11 +6,12 @@ use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode, heade
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt as _;
 use wopid_proto::body::ShareUrlType;
+use wopid_proto::containers::UrlBody;
 use wopid_proto::names::relative_target;
 use wopid_proto::{Endpoint, LockId, LockRequest, Method, Operation, ProtoError};
 use wopid_store::{BlobStream, ResourceKind};
 
-use crate::auth::{Grant, tokens};
+use crate::auth::{Grant, access, tokens};
 use crate::error::ApiError;
 use crate::ops;
 use crate::state::AppState;
@@ -19,7 +20,7 @@ use crate::state::AppState;
 const SMALL_BODY: usize = 1 << 20;
 
 /// The access token: the `access_token` query parameter, else `Authorization: Bearer`.
-fn access_token(query: Option<&str>, headers: &HeaderMap) -> Option<String> {
+pub(super) fn access_token(query: Option<&str>, headers: &HeaderMap) -> Option<String> {
     if let Some((_, v)) =
         query.and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "access_token"))
     {
@@ -33,7 +34,7 @@ fn access_token(query: Option<&str>, headers: &HeaderMap) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
-fn h<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
+pub(super) fn h<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
     headers.get(name).map(HeaderValue::as_bytes)
 }
 
@@ -66,7 +67,7 @@ async fn small_body(body: Body) -> Result<bytes::Bytes, ApiError> {
         .map_err(|_| ProtoError::BadRequest("body too large or unreadable").into())
 }
 
-fn json<T: serde::Serialize>(
+pub(super) fn json<T: serde::Serialize>(
     status: StatusCode,
     extra: &[(&'static str, String)],
     body: &T,
@@ -81,7 +82,7 @@ fn json<T: serde::Serialize>(
     resp
 }
 
-fn empty(extra: &[(&'static str, String)]) -> Response {
+pub(super) fn empty(extra: &[(&'static str, String)]) -> Response {
     let mut resp = StatusCode::OK.into_response();
     add_headers(&mut resp, extra);
     resp
@@ -99,26 +100,10 @@ fn item_version(v: i64) -> (&'static str, String) {
     ("x-wopi-itemversion", v.to_string())
 }
 
-/// Operations that parse but that wopid does not implement (yet); answered 501 before anything else.
+/// Operations that parse but that wopid does not implement; answered 501 before anything else.
 fn unimplemented(op: &Operation) -> Option<String> {
-    use Operation as O;
     match op {
-        O::Unknown(what) => Some(format!("unsupported operation: {what}")),
-        O::GetEcosystem
-        | O::CheckContainerInfo
-        | O::CreateChildContainer
-        | O::CreateChildFile
-        | O::DeleteContainer
-        | O::RenameContainer
-        | O::GetContainerShareUrl
-        | O::EnumerateContainerAncestors
-        | O::EnumerateChildren
-        | O::GetContainerEcosystem
-        | O::CheckEcosystem
-        | O::GetRootContainer
-        | O::GetFileWopiSrc
-        | O::CheckFolderInfo
-        | O::EnumerateFolderChildren => Some(format!("{} is not implemented", op.name())),
+        Operation::Unknown(what) => Some(format!("unsupported operation: {what}")),
         _ => None,
     }
 }
@@ -149,8 +134,30 @@ pub(super) async fn handle(
     }
     let token = access_token(query.as_deref(), &headers).ok_or(ProtoError::Unauthorized)?;
     let id = endpoint.id().unwrap_or_default();
-    let grant = tokens::verify(&state, &token, ResourceKind::File, id).await?;
-    file_op(&state, &grant, id, op, &headers, body).await
+    match endpoint {
+        Endpoint::File(_)
+        | Endpoint::FileContents(_)
+        | Endpoint::FileAncestry(_)
+        | Endpoint::FileEcosystem(_) => {
+            let grant = tokens::verify(&state, &token, ResourceKind::File, id).await?;
+            // Permissions are checked again on every request: a revoked share takes effect at once.
+            let file = ops::load(&state, id).await?;
+            let now = access::file_access(&state, &grant.user_id, &file).await?;
+            let perms = now.limit(grant.perms).ok_or(ProtoError::Unauthorized)?;
+            file_op(&state, &Grant { perms, ..grant }, id, op, &headers, body).await
+        }
+        Endpoint::Ecosystem | Endpoint::EcosystemRootContainer => {
+            let grant = tokens::verify_kind(&state, &token, ResourceKind::Ecosystem).await?;
+            super::containers::ecosystem_op(&state, &grant, op, &headers).await
+        }
+        _ => {
+            let grant = tokens::verify(&state, &token, ResourceKind::Container, id).await?;
+            let now = access::container_access(&state, &grant.user_id, id).await?;
+            let perms = now.limit(grant.perms).ok_or(ProtoError::Unauthorized)?;
+            super::containers::container_op(&state, &Grant { perms, ..grant }, id, op, &headers)
+                .await
+        }
+    }
 }
 
 async fn file_op(
@@ -286,6 +293,10 @@ async fn file_op(
             &[],
             &ops::misc::ancestors(state, grant, id).await?,
         ),
+        O::GetEcosystem => {
+            let url = ops::containers::ecosystem_pointer(state, grant).await?;
+            json(StatusCode::OK, &[], &UrlBody { url })
+        }
         other => {
             return Err(
                 ProtoError::NotImplemented(format!("{} is not implemented", other.name())).into(),

@@ -63,8 +63,10 @@ pub async fn check_file_info(
         supports_delete_file: true,
         supports_user_info: true,
         supports_add_activities: true,
-        supports_containers: false,
-        supports_ecosystem: false,
+        supports_containers: true,
+        supports_ecosystem: true,
+        supports_get_file_wopi_src: true,
+        supports_folders: true,
         supported_share_url_types: SHARE_URL_TYPES.iter().map(|s| (*s).to_owned()).collect(),
         breadcrumb_brand_name: Some("wopid".to_owned()),
         ..Default::default()

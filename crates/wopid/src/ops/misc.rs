@@ -99,41 +99,15 @@ pub async fn ancestors(
     file_id: &str,
 ) -> Result<Ancestors, ApiError> {
     let file = super::load(state, file_id).await?;
-    let mut chain = Vec::new();
-    let mut next = Some(file.container_id.clone());
-    while let Some(id) = next.take() {
-        if chain.len() > 256 {
-            break;
-        }
-        let Some(c) = state.meta.container(&id).await? else {
-            break;
-        };
-        next = c.parent_id.clone();
-        chain.push(c);
-    }
-    chain.reverse();
-    let mut out = Vec::with_capacity(chain.len());
-    for c in chain {
-        let token = tokens::issue(
-            state,
-            &grant.user_id,
-            ResourceKind::Container,
-            &c.id,
-            grant.perms,
-            grant.expires_ms,
-        )
-        .await?;
-        out.push(Pointer {
-            name: c.name,
-            url: format!(
-                "{}/wopi/containers/{}?access_token={}",
-                state.base,
-                c.id,
-                token.expose()
-            ),
-        });
-    }
+    let chain = crate::auth::access::chain(state, &file.container_id).await?;
+    let list = super::containers::pointers_root_first(state, grant, chain).await?;
     Ok(Ancestors {
-        ancestors_with_root_first: out,
+        ancestors_with_root_first: list
+            .into_iter()
+            .map(|p| Pointer {
+                name: p.name,
+                url: p.url,
+            })
+            .collect(),
     })
 }

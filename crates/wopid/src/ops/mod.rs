@@ -4,7 +4,9 @@
 //! answer with a compare-and-swap, reading and deciding again (a bounded number of times) when
 //! another request changed the file in between.
 
+pub mod containers;
 pub mod content;
+pub mod ecosystem;
 pub mod files;
 pub mod info;
 pub mod locks;

@@ -118,7 +118,9 @@ pub async fn put_relative(
             }
             .into());
         }
-        if existing.owner_id != grant.user_id {
+        if crate::auth::access::file_access(state, &grant.user_id, existing).await?
+            < crate::auth::Access::Write
+        {
             return Err(
                 ProtoError::NotImplemented("the user may not overwrite this file".into()).into(),
             );
@@ -140,7 +142,9 @@ pub async fn put_relative(
         (RelativeTarget::Exact { .. }, Some(existing)) => {
             let done = super::update(state, &existing.id, |f, now| {
                 lock::check_unlocked(stored_lock(f).as_ref(), now)?;
-                Ok(Step::Apply(FileUpdate::Content(content.clone()), ()))
+                let mut c = content.clone();
+                c.modified_ms = now.max(f.modified_ms + 1);
+                Ok(Step::Apply(FileUpdate::Content(c), ()))
             })
             .await;
             done.and_then(|d| d.map(|(f, ())| f).ok_or(ApiError::Busy))
@@ -220,7 +224,7 @@ pub async fn delete(state: &AppState, grant: &Grant, file_id: &str) -> Result<()
     if !grant.perms.can_write() {
         return Err(ProtoError::Forbidden("the access token does not allow deleting").into());
     }
-    for _ in 0..64 {
+    for _ in 0..super::CAS_ATTEMPTS {
         let f = super::load(state, file_id).await?;
         lock::check_unlocked(stored_lock(&f).as_ref(), state.now_ms())?;
         if let Some(keys) = state.meta.delete_file(file_id, f.rev).await? {

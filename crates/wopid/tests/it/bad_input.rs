@@ -115,14 +115,16 @@ async fn bad_requests_get_the_right_status() {
         .await,
         404
     );
+    // A file token is not a container or ecosystem token.
     assert_eq!(
         get(format!("{}/wopi/containers/x?access_token={t}", s.base)).await,
-        501
+        401
     );
     assert_eq!(
         get(format!("{}/wopi/ecosystem?access_token={t}", s.base)).await,
-        501
+        401
     );
+
     assert_eq!(get(format!("{}/elsewhere", s.base)).await, 404);
     let r = s.http.post(s.file_url(&id, &t)).send().await.expect("send");
     assert_eq!(r.status(), 501, "POST without X-WOPI-Override");

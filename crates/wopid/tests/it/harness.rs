@@ -82,6 +82,16 @@ impl TestServer {
         let u = wopid::ops::files::ensure_user(&self.state, user)
             .await
             .expect("user");
+        // A user who does not own the file gets it shared first, as `perms` say.
+        let f = self.state.meta.file(id).await.expect("db").expect("file");
+        if f.owner_id != u.id {
+            let share = wopid_store::Share {
+                resource_id: id.to_owned(),
+                user_id: u.id.clone(),
+                can_write: perms.can_write(),
+            };
+            self.state.meta.put_share(&share).await.expect("share");
+        }
         let t = tokens::issue(
             &self.state,
             &u.id,
@@ -125,7 +135,12 @@ impl TestServer {
             .send()
             .await
             .expect("send");
-        assert_eq!(r.status(), 200, "CheckFileInfo");
+        assert_eq!(
+            r.status(),
+            200,
+            "CheckFileInfo: {:?}",
+            r.headers().get("x-wopi-servererror")
+        );
         r.json().await.expect("json")
     }
 

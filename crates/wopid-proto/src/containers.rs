@@ -1,0 +1,272 @@
+//! Bodies and rules of the Containers, Ecosystem, Bootstrapper and legacy Folders endpoints.
+
+use serde::Serialize;
+
+use crate::error::ProtoError;
+use crate::names::{invalid_reason, sanitize};
+use crate::utf7;
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The response of CheckContainerInfo. `IsEduUser` and `LicenseCheckForEditIsEnabled` are always
+/// sent, since native clients compare them between a file and its container.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct CheckContainerInfo {
+    pub name: String,
+    pub is_edu_user: bool,
+    pub license_check_for_edit_is_enabled: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub is_anonymous_user: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub user_can_create_child_container: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub user_can_create_child_file: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub user_can_delete: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub user_can_rename: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub supported_share_url_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_url: Option<String>,
+}
+
+/// A container's name and URL (with an access token).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerPointer {
+    pub name: String,
+    pub url: String,
+}
+
+/// CreateChildContainer and GetRootContainer answer a pointer and, to save a round trip, the
+/// container's CheckContainerInfo.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerWithInfo {
+    pub container_pointer: ContainerPointer,
+    pub container_info: CheckContainerInfo,
+}
+
+/// A file in EnumerateChildren; Name, Size and Version equal its CheckFileInfo values.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ChildFile {
+    pub name: String,
+    pub url: String,
+    pub size: u64,
+    pub version: String,
+    pub last_modified_time: String,
+}
+
+/// The response of EnumerateChildren: both arrays always present.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Children {
+    pub child_containers: Vec<ContainerPointer>,
+    pub child_files: Vec<ChildFile>,
+}
+
+/// The response of EnumerateAncestors of a container.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ancestors {
+    pub ancestors_with_root_first: Vec<ContainerPointer>,
+}
+
+/// The response of CheckEcosystem.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct CheckEcosystem {
+    pub supports_containers: bool,
+}
+
+/// A URL with an access token: GetEcosystem, GetFileWopiSrc.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct UrlBody {
+    pub url: String,
+}
+
+/// The `Bootstrap` object of every bootstrapper response.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Bootstrap {
+    pub ecosystem_url: String,
+    pub user_id: String,
+    pub sign_in_name: String,
+    pub user_friendly_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessTokenInfo {
+    pub access_token: String,
+    pub access_token_expiry: i64,
+}
+
+/// A bootstrapper response: Bootstrap plus the shortcut's own object.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct BootstrapResponse {
+    pub bootstrap: Bootstrap,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_info: Option<AccessTokenInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_container_info: Option<ContainerWithInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wopi_src_info: Option<UrlBody>,
+}
+
+/// The legacy CheckFolderInfo response.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct CheckFolderInfo {
+    pub folder_name: String,
+    pub owner_id: String,
+    #[serde(skip_serializing_if = "is_false")]
+    pub user_can_write: bool,
+}
+
+/// One child of the legacy folder EnumerateChildren.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct FolderChild {
+    pub name: String,
+    pub url: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct FolderChildren {
+    pub children: Vec<FolderChild>,
+}
+
+/// The name of a new child (container or file) from `X-WOPI-SuggestedTarget` or
+/// `X-WOPI-RelativeTarget`: `(name, exact)`. Both headers is 501 as the spec says; neither is 400.
+/// An extension-only suggestion gets `default_stem`.
+pub fn child_target(
+    suggested: Option<&[u8]>,
+    relative: Option<&[u8]>,
+    default_stem: &str,
+    container: bool,
+) -> Result<(String, bool), ProtoError> {
+    let invalid = |why| {
+        if container {
+            ProtoError::InvalidContainerName(why)
+        } else {
+            ProtoError::InvalidFileName(why)
+        }
+    };
+    match (suggested, relative) {
+        (Some(_), Some(_)) => Err(ProtoError::NotImplemented(
+            "both X-WOPI-SuggestedTarget and X-WOPI-RelativeTarget".into(),
+        )),
+        (None, None) => Err(ProtoError::BadRequest(
+            "neither X-WOPI-SuggestedTarget nor X-WOPI-RelativeTarget",
+        )),
+        (Some(s), None) => {
+            let s = utf7::decode(s)
+                .map_err(|_| invalid("X-WOPI-SuggestedTarget is not valid UTF-7"))?;
+            let name = if s.starts_with('.') && !container {
+                format!("{default_stem}{s}")
+            } else {
+                s
+            };
+            Ok((sanitize(&name), false))
+        }
+        (None, Some(r)) => {
+            let name =
+                utf7::decode(r).map_err(|_| invalid("X-WOPI-RelativeTarget is not valid UTF-7"))?;
+            match invalid_reason(&name) {
+                Some(why) => Err(invalid(why)),
+                None => Ok((name, true)),
+            }
+        }
+    }
+}
+
+/// `X-WOPI-FileExtensionFilterList`: `.doc,.docx` → lower-case extensions with their dot.
+pub fn extension_filter(raw: Option<&[u8]>) -> Option<Vec<String>> {
+    let s = std::str::from_utf8(raw?).ok()?;
+    let list: Vec<String> = s
+        .split(',')
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect();
+    (!list.is_empty()).then_some(list)
+}
+
+/// Whether a file name passes an extension filter (case-insensitive).
+pub fn passes_filter(name: &str, filter: Option<&[String]>) -> bool {
+    let Some(filter) = filter else { return true };
+    let ext = crate::names::split_ext(name).1.to_lowercase();
+    filter
+        .iter()
+        .any(|f| *f == ext || (!f.starts_with('.') && format!(".{f}") == ext))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(
+            child_target(Some(b"New"), None, "x", true),
+            Ok(("New".into(), false))
+        );
+        assert_eq!(
+            child_target(None, Some(b"New"), "x", true),
+            Ok(("New".into(), true))
+        );
+        assert_eq!(
+            child_target(Some(b".docx"), None, "Untitled", false),
+            Ok(("Untitled.docx".into(), false))
+        );
+        assert!(matches!(
+            child_target(Some(b"a"), Some(b"b"), "x", true),
+            Err(ProtoError::NotImplemented(_))
+        ));
+        assert!(matches!(
+            child_target(None, None, "x", true),
+            Err(ProtoError::BadRequest(_))
+        ));
+        assert!(matches!(
+            child_target(None, Some(b"a/b"), "x", true),
+            Err(ProtoError::InvalidContainerName(_))
+        ));
+        assert!(matches!(
+            child_target(None, Some(b"a/b"), "x", false),
+            Err(ProtoError::InvalidFileName(_))
+        ));
+    }
+
+    #[test]
+    fn filters() {
+        let f = extension_filter(Some(b".DOC,.docx"));
+        assert_eq!(
+            f.as_deref(),
+            Some(&[".doc".to_owned(), ".docx".to_owned()][..])
+        );
+        assert!(passes_filter("A.Docx", f.as_deref()));
+        assert!(!passes_filter("a.xlsx", f.as_deref()));
+        assert!(passes_filter("a.xlsx", None));
+        assert_eq!(extension_filter(Some(b"")), None);
+    }
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(a in proptest::collection::vec(any::<u8>(), 0..64), b in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = child_target(Some(&a), None, "x", false);
+            let _ = child_target(None, Some(&b), "x", true);
+            let f = extension_filter(Some(&a));
+            let _ = passes_filter("x.docx", f.as_deref());
+        }
+    }
+}

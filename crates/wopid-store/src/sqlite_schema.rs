@@ -1,0 +1,103 @@
+//! The SQLite schema, as an ordered list of migrations.
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    email TEXT,
+    password_hash TEXT,
+    user_info TEXT,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE containers (
+    id TEXT PRIMARY KEY,
+    parent_id TEXT REFERENCES containers(id),
+    owner_id TEXT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX containers_root ON containers(owner_id) WHERE parent_id IS NULL;
+CREATE UNIQUE INDEX containers_name ON containers(parent_id, name COLLATE NOCASE) WHERE parent_id IS NOT NULL;
+CREATE TABLE files (
+    id TEXT PRIMARY KEY,
+    container_id TEXT NOT NULL REFERENCES containers(id),
+    owner_id TEXT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    blob_key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    lock_id TEXT,
+    lock_expires_ms INTEGER NOT NULL DEFAULT 0,
+    rev INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX files_name ON files(container_id, name COLLATE NOCASE);
+CREATE TABLE versions (
+    file_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    blob_key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    author_id TEXT NOT NULL,
+    PRIMARY KEY (file_id, version)
+);
+CREATE TABLE tokens (
+    hash BLOB PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    perms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tokens_user ON tokens(user_id, resource_id);
+CREATE TABLE activities (
+    file_id TEXT NOT NULL,
+    activity_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_ms INTEGER NOT NULL
+);
+CREATE INDEX activities_file ON activities(file_id);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#,
+    r#"
+CREATE TABLE shares (
+    resource_id TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    can_write INTEGER NOT NULL,
+    PRIMARY KEY (user_id, resource_id)
+);
+CREATE TABLE oauth_clients (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE oauth_codes (
+    hash BLOB PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    code_challenge TEXT,
+    expires_ms INTEGER NOT NULL
+);
+CREATE TABLE sign_in_failures (
+    login TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
+);
+CREATE INDEX sign_in_failures_login ON sign_in_failures(login, at_ms);
+CREATE INDEX files_container ON files(container_id);
+CREATE INDEX containers_parent ON containers(parent_id);
+"#,
+];

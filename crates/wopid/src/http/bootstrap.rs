@@ -1,0 +1,139 @@
+//! `/wopibootstrapper`: the OAuth 2.0 entry point of native clients. Bootstrap, and the
+//! GetNewAccessToken, GetRootContainer and GetFileWopiSrc shortcuts.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use wopid_proto::ProtoError;
+use wopid_proto::containers::{AccessTokenInfo, BootstrapResponse, UrlBody};
+use wopid_store::ResourceKind;
+
+use super::wopi::{h, json};
+use crate::auth::tokens;
+use crate::error::ApiError;
+use crate::ops;
+use crate::state::AppState;
+
+/// The OAuth token: `Authorization: Bearer <t>`, also in the documented `Bearer: <t>` form.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = v.split_at(v.find([' ', ':']).unwrap_or(v.len()));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let t = rest.trim_start_matches(':').trim();
+    (!t.is_empty()).then_some(t)
+}
+
+/// 401 with exactly one `Bearer` challenge naming the authorization and token endpoints.
+fn challenge(state: &AppState) -> Response {
+    let mut value = format!(
+        "Bearer authorization_uri=\"{}/oauth2/authorize\",tokenIssuance_uri=\"{}/oauth2/token\"",
+        state.base, state.base
+    );
+    if let Some(p) = state
+        .config
+        .oauth_provider_id
+        .as_ref()
+        .filter(|p| p.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        value.push_str(&format!(",providerId=\"{p}\""));
+    }
+    let mut resp = (
+        StatusCode::UNAUTHORIZED,
+        "a valid OAuth 2.0 access token is required",
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+pub(super) async fn handle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(token) = bearer(&headers) else {
+        return Ok(challenge(&state));
+    };
+    let Ok(grant) = tokens::verify_kind(&state, token, ResourceKind::OAuth).await else {
+        return Ok(challenge(&state));
+    };
+    let Some(user) = state.meta.user(&grant.user_id).await? else {
+        return Ok(challenge(&state));
+    };
+    let op = h(&headers, "x-wopi-ecosystemoperation")
+        .map(|v| String::from_utf8_lossy(v).trim().to_ascii_uppercase());
+    tracing::Span::current().record("op", op.as_deref().unwrap_or("Bootstrap"));
+    let (bootstrap, expires) = ops::ecosystem::bootstrap(&state, &user).await?;
+    let mut body = BootstrapResponse {
+        bootstrap,
+        access_token_info: None,
+        root_container_info: None,
+        wopi_src_info: None,
+    };
+    match op.as_deref() {
+        Some("GET_NEW_ACCESS_TOKEN") => {
+            let src = h(&headers, "x-wopi-wopisrc").and_then(|v| std::str::from_utf8(v).ok());
+            let src = src.ok_or(ProtoError::BadRequest("X-WOPI-WopiSrc is missing"))?;
+            let (access_token, access_token_expiry) =
+                ops::ecosystem::new_access_token(&state, &user.id, src).await?;
+            body.access_token_info = Some(AccessTokenInfo {
+                access_token,
+                access_token_expiry,
+            });
+        }
+        Some("GET_ROOT_CONTAINER") => {
+            let grant = crate::auth::Grant {
+                user_id: user.id.clone(),
+                kind: ResourceKind::Ecosystem,
+                resource_id: user.id.clone(),
+                perms: crate::auth::Perms::READ_WRITE,
+                expires_ms: expires,
+            };
+            body.root_container_info = Some(ops::ecosystem::root_container(&state, &grant).await?);
+        }
+        Some("GET_WOPI_SRC_WITH_ACCESS_TOKEN") => {
+            let raw = h(&headers, "x-wopi-hostnativefilename").ok_or(ProtoError::BadRequest(
+                "X-WOPI-HostNativeFileName is missing",
+            ))?;
+            let ident = std::str::from_utf8(raw)
+                .map_err(|_| ProtoError::BadRequest("X-WOPI-HostNativeFileName is not UTF-8"))?;
+            let url = ops::ecosystem::file_wopi_src(
+                &state,
+                &user.id,
+                ident,
+                crate::auth::Perms::READ_WRITE,
+                expires,
+            )
+            .await?;
+            body.wopi_src_info = Some(UrlBody { url });
+        }
+        // Bootstrap itself, and any operation wopid does not know: the Bootstrap response.
+        _ => {}
+    }
+    Ok(json(StatusCode::OK, &[], &body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_forms() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        for (v, want) in [
+            ("Bearer abc", Some("abc")),
+            ("Bearer: abc", Some("abc")),
+            ("bearer abc", Some("abc")),
+            ("Bearer ", None),
+            ("Basic abc", None),
+            ("Bearer:", None),
+        ] {
+            h.insert(header::AUTHORIZATION, HeaderValue::from_static(v));
+            assert_eq!(bearer(&h), want, "{v}");
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! The OAuth 2.0 endpoints of the bootstrapper: `/oauth2/authorize` (sign-in page and its form)
+//! and `/oauth2/token`. CSRF protection is a double-submit cookie: a random value in a
+//! `SameSite=Strict` cookie and in the form, compared in constant time.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use rand::RngCore as _;
+use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
+
+use crate::auth::oauth::{self, OAuthError, SignInError};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const CSRF_COOKIE: &str = "wopid_csrf";
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct AuthorizeParams {
+    #[serde(default)]
+    response_type: String,
+    #[serde(default)]
+    client_id: String,
+    redirect_uri: Option<String>,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    code_challenge: String,
+    #[serde(default)]
+    code_challenge_method: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(flatten)]
+    params: AuthorizeParams,
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage<'a> {
+    action: &'a str,
+    client_name: &'a str,
+    error: Option<&'a str>,
+    csrf: &'a str,
+    client_id: &'a str,
+    redirect_uri: &'a str,
+    state: &'a str,
+    code_challenge: &'a str,
+    code_challenge_method: &'a str,
+}
+
+fn page(status: StatusCode, html: String, cookie: Option<&str>) -> Response {
+    let mut resp = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        ),
+    );
+    if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
+        h.insert(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let text = format!(
+        "<!doctype html><title>wopid</title><p>{}</p>",
+        askama::filters::escape(message, askama::filters::Html)
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    );
+    page(status, text, None)
+}
+
+/// A redirect to the client with an RFC 6749 §4.1.2.1 error.
+fn redirect_error(redirect_uri: &str, error: &str, state: &str) -> Response {
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    let q: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("error", error)
+        .append_pair("state", state)
+        .finish();
+    Redirect::to(&format!("{redirect_uri}{sep}{q}")).into_response()
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn new_csrf() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+fn csrf_cookie(state: &AppState, value: &str) -> String {
+    let secure = if state.base.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{CSRF_COOKIE}={value}; Path=/oauth2; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// Checks what must hold before anything is sent to the redirect URI: a known client and its
+/// exact redirect URI. Then the request itself, whose errors go back to the client.
+async fn check(
+    state: &AppState,
+    p: &AuthorizeParams,
+) -> Result<Result<wopid_store::OAuthClient, Response>, ApiError> {
+    let Some(client) = oauth::client_for(state, &p.client_id, p.redirect_uri.as_deref()).await?
+    else {
+        return Ok(Err(error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown client or redirect URI.",
+        )));
+    };
+    if p.response_type != "code" {
+        return Ok(Err(redirect_error(
+            &client.redirect_uri,
+            "unsupported_response_type",
+            &p.state,
+        )));
+    }
+    if !p.code_challenge.is_empty() && p.code_challenge_method != "S256" {
+        return Ok(Err(redirect_error(
+            &client.redirect_uri,
+            "invalid_request",
+            &p.state,
+        )));
+    }
+    Ok(Ok(client))
+}
+
+fn render_sign_in(
+    state: &AppState,
+    client: &wopid_store::OAuthClient,
+    p: &AuthorizeParams,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let csrf = new_csrf();
+    let action = format!("{}/oauth2/authorize", state.base);
+    let html = SignInPage {
+        action: &action,
+        client_name: &client.name,
+        error,
+        csrf: &csrf,
+        client_id: &client.id,
+        redirect_uri: &client.redirect_uri,
+        state: &p.state,
+        code_challenge: &p.code_challenge,
+        code_challenge_method: &p.code_challenge_method,
+    }
+    .render();
+    match html {
+        Ok(html) => page(status, html, Some(&csrf_cookie(state, &csrf))),
+        Err(_) => error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The sign-in page could not be rendered.",
+        ),
+    }
+}
+
+pub(super) async fn authorize_page(
+    State(state): State<AppState>,
+    Query(p): Query<AuthorizeParams>,
+) -> Result<Response, ApiError> {
+    Ok(match check(&state, &p).await? {
+        Err(resp) => resp,
+        Ok(client) => render_sign_in(&state, &client, &p, None, StatusCode::OK),
+    })
+}
+
+pub(super) async fn authorize_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Result<Response, ApiError> {
+    let client = match check(&state, &f.params).await? {
+        Err(resp) => return Ok(resp),
+        Ok(c) => c,
+    };
+    let cookie = cookie_value(&headers, CSRF_COOKIE).unwrap_or_default();
+    if cookie.is_empty() || !bool::from(cookie.as_bytes().ct_eq(f.csrf.as_bytes())) {
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            "The form expired or did not come from this site. Go back and try again.",
+        ));
+    }
+    let user = match oauth::sign_in(&state, &f.username, &f.password).await? {
+        Ok(u) => u,
+        Err(SignInError::Invalid) => {
+            return Ok(render_sign_in(
+                &state,
+                &client,
+                &f.params,
+                Some("Wrong user name or password."),
+                StatusCode::UNAUTHORIZED,
+            ));
+        }
+        Err(SignInError::RateLimited) => {
+            return Ok(render_sign_in(
+                &state,
+                &client,
+                &f.params,
+                Some("Too many failed attempts; try again later."),
+                StatusCode::TOO_MANY_REQUESTS,
+            ));
+        }
+    };
+    let challenge = (!f.params.code_challenge.is_empty()).then(|| f.params.code_challenge.clone());
+    let code = oauth::issue_code(&state, &client, &user, challenge).await?;
+    let sep = if client.redirect_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let q: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("code", &code)
+        .append_pair("state", &f.params.state)
+        .finish();
+    Ok(Redirect::to(&format!("{}{sep}{q}", client.redirect_uri)).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct TokenForm {
+    #[serde(default)]
+    grant_type: String,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    #[serde(default)]
+    client_id: String,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+}
+
+fn oauth_json(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let mut resp = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_vec(body).unwrap_or_default(),
+    )
+        .into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+pub(super) async fn token(
+    State(state): State<AppState>,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, ApiError> {
+    if state.meta.oauth_client(&f.client_id).await?.is_none() {
+        return Ok(oauth_json(
+            StatusCode::UNAUTHORIZED,
+            &OAuthError::new("invalid_client", "unknown client_id"),
+        ));
+    }
+    let result = match (f.grant_type.as_str(), &f.code, &f.refresh_token) {
+        ("authorization_code", Some(code), _) => {
+            oauth::exchange_code(
+                &state,
+                code,
+                &f.client_id,
+                f.redirect_uri.as_deref(),
+                f.code_verifier.as_deref(),
+            )
+            .await?
+        }
+        ("refresh_token", _, Some(rt)) => oauth::refresh(&state, rt, &f.client_id).await?,
+        ("authorization_code" | "refresh_token", _, _) => Err(OAuthError::new(
+            "invalid_request",
+            "a required parameter is missing",
+        )),
+        _ => Err(OAuthError::new(
+            "unsupported_grant_type",
+            "only authorization_code and refresh_token",
+        )),
+    };
+    Ok(match result {
+        Ok(t) => oauth_json(StatusCode::OK, &t),
+        Err(e) => oauth_json(StatusCode::BAD_REQUEST, &e),
+    })
+}
