@@ -86,6 +86,9 @@ pub struct CheckFileInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_url: Option<String>,
+
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub close_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breadcrumb_brand_name: Option<String>,

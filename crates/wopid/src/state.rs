@@ -17,6 +17,8 @@ pub struct Inner {
     pub config: Config,
     /// Public base URL without trailing slash.
     pub base: String,
+    /// Key of signed download URLs, shared by every node through the metadata store.
+    pub url_key: Vec<u8>,
 }
 
 impl AppState {
@@ -24,12 +26,17 @@ impl AppState {
     pub async fn open(config: Config, clock: Arc<dyn Clock>, base: String) -> anyhow::Result<Self> {
         let meta = Meta::open(&config.meta_url()).await?;
         let blobs = Blobs::open(&config.blobs_url()).await?;
+        let url_key = meta
+            .setting_or_init("url_signing_key", &wopid_store::new_id())
+            .await?
+            .into_bytes();
         Ok(Self(Arc::new(Inner {
             meta,
             blobs,
             clock,
             config,
             base,
+            url_key,
         })))
     }
 

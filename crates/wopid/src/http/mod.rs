@@ -26,6 +26,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/oauth2/token", post(oauth::token))
         .route("/share/{token}", get(share::download))
+        .route("/share/{token}/{file_id}", get(share::download_in_folder))
+        .route("/download/{file_id}", get(share::signed_download))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(axum::middleware::from_fn(trace::span))
         .with_state(state)

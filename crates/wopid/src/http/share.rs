@@ -1,5 +1,7 @@
-//! Share links from GetShareUrl: `/share/TOKEN` downloads the file's current content.
+//! Share links from GetShareUrl (`/share/TOKEN` downloads the file, or lists a shared container)
+//! and the signed download URLs of CheckFileInfo.
 
+use askama::Template as _;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -15,15 +17,74 @@ pub(super) async fn download(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let grant = tokens::verify_kind(&state, &token, ResourceKind::ShareLink).await?;
-    let file = ops::load(&state, &grant.resource_id).await?;
-    let dl = ops::content::get_file(&state, &file.id, u64::MAX, None).await?;
+    if let Ok(grant) = tokens::verify_kind(&state, &token, ResourceKind::ShareLink).await {
+        let file = ops::load(&state, &grant.resource_id).await?;
+        return send_file(&state, &file).await;
+    }
+    let grant = tokens::verify_kind(&state, &token, ResourceKind::ContainerShareLink).await?;
+    let container = ops::containers::load(&state, &grant.resource_id).await?;
+    let files: Vec<(String, String, u64)> = state
+        .meta
+        .list_files(Some(&container.id))
+        .await?
+        .into_iter()
+        .map(|f| {
+            (
+                format!("{}/share/{token}/{}", state.base, f.id),
+                f.name,
+                f.size,
+            )
+        })
+        .collect();
+    let html = SharedFolder {
+        name: &container.name,
+        files: &files,
+    }
+    .render()
+    .map_err(|_| wopid_proto::ProtoError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "shared_folder.html")]
+struct SharedFolder<'a> {
+    name: &'a str,
+    files: &'a [(String, String, u64)],
+}
+
+/// `/share/TOKEN/FILE`: a file of a shared container.
+pub(super) async fn download_in_folder(
+    State(state): State<AppState>,
+    Path((token, file_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let grant = tokens::verify_kind(&state, &token, ResourceKind::ContainerShareLink).await?;
+    let file = ops::load(&state, &file_id).await?;
+    if file.container_id != grant.resource_id {
+        return Err(wopid_proto::ProtoError::NotFound.into());
+    }
+    send_file(&state, &file).await
+}
+
+/// The file's current content as an attachment.
+async fn send_file(state: &AppState, file: &wopid_store::FileRecord) -> Result<Response, ApiError> {
+    let dl = ops::content::get_file(state, &file.id, u64::MAX, None).await?;
     let disposition = format!("attachment; filename*=UTF-8''{}", percent(&file.name));
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
             (header::CONTENT_LENGTH, dl.size.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::HeaderName::from_static("x-wopi-itemversion"),
+                dl.version.to_string(),
+            ),
         ],
         Body::from_stream(dl.body),
     )
@@ -41,4 +102,33 @@ fn percent(name: &str) -> String {
             }
         })
         .collect()
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct Signed {
+    #[serde(default)]
+    u: String,
+    #[serde(default)]
+    e: i64,
+    #[serde(default)]
+    s: String,
+}
+
+/// `/download/ID?u=&e=&s=`: the signed `FileUrl`/`DownloadUrl` of CheckFileInfo. The user's
+/// access is checked again, so a revoked share stops it at once.
+pub(super) async fn signed_download(
+    State(state): State<AppState>,
+    Path(file_id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<Signed>,
+) -> Result<Response, ApiError> {
+    let valid = crate::auth::signed::verify(&state.url_key, &file_id, &q.u, q.e, &q.s)
+        && q.e > state.now_ms();
+    if !valid {
+        return Err(wopid_proto::ProtoError::Unauthorized.into());
+    }
+    let file = ops::load(&state, &file_id).await?;
+    if crate::auth::access::file_access(&state, &q.u, &file).await? == crate::auth::Access::None {
+        return Err(wopid_proto::ProtoError::Unauthorized.into());
+    }
+    send_file(&state, &file).await
 }

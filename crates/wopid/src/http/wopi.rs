@@ -152,7 +152,9 @@ pub(super) async fn handle(
         }
         _ => {
             let grant = tokens::verify(&state, &token, ResourceKind::Container, id).await?;
+            ops::containers::load(&state, id).await?;
             let now = access::container_access(&state, &grant.user_id, id).await?;
+
             let perms = now.limit(grant.perms).ok_or(ProtoError::Unauthorized)?;
             super::containers::container_op(&state, &Grant { perms, ..grant }, id, op, &headers)
                 .await

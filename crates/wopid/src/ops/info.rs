@@ -36,6 +36,13 @@ pub async fn check_file_info(
         .unwrap_or_default();
     let ext = split_ext(&file.name).1;
     let write = grant.perms.can_write();
+    let download = format!(
+        "{}/download/{}?{}",
+        state.base,
+        file.id,
+        crate::auth::signed::sign(&state.url_key, &file.id, &grant.user_id, grant.expires_ms)
+    );
+
     Ok(CheckFileInfo {
         base_file_name: file.name.clone(),
         owner_id: file.owner_id.clone(),
@@ -69,6 +76,8 @@ pub async fn check_file_info(
         supports_folders: true,
         supported_share_url_types: SHARE_URL_TYPES.iter().map(|s| (*s).to_owned()).collect(),
         breadcrumb_brand_name: Some("wopid".to_owned()),
+        file_url: Some(download.clone()),
+        download_url: Some(download),
         ..Default::default()
     })
 }

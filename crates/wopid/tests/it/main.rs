@@ -2,8 +2,10 @@
 
 mod bad_input;
 mod cli;
+mod containers;
 mod content;
 mod harness;
 mod locks;
 mod misc;
+mod native;
 mod relative;
