@@ -413,12 +413,24 @@ async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
         } => {
             let state = open(&store).await?;
             let f = crate::ops::load(&state, &file).await?;
-            let u = crate::ops::files::ensure_user(&state, &user).await?;
+            let u = state
+                .meta
+                .user_by_login(&user)
+                .await?
+                .with_context(|| format!("no user {user}"))?;
             let ttl = ttl.unwrap_or(state.config.access_token_ttl);
             let expires = state
                 .now_ms()
                 .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
-            let perms = Perms::new(!read_only, !no_write_relative);
+            // The token can grant no more than the user's access to the file.
+            let access = crate::auth::access::file_access(&state, &u.id, &f).await?;
+            let Some(max) = access.perms() else {
+                anyhow::bail!(
+                    "{user} has no access to {file}: share it first (wopid share {file} --user {user})"
+                );
+            };
+            let perms = Perms::new(!read_only && max.can_write(), !no_write_relative);
+
             let t = tokens::issue(&state, &u.id, ResourceKind::File, &f.id, perms, expires).await?;
             let out = serde_json::json!({
                 "access_token": t.expose(),

@@ -142,3 +142,86 @@ fn config_example_is_complete() {
         );
     }
 }
+
+#[test]
+fn users_shares_and_oauth_clients_through_the_binary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let with_data = |args: &[&str]| {
+        let mut c = wopid();
+        c.args(args).arg("--data").arg(&data);
+        c
+    };
+    let mut add = with_data(&[
+        "users",
+        "add",
+        "carol",
+        "--email",
+        "c@example.com",
+        "--display-name",
+        "Carol",
+        "--password-stdin",
+    ]);
+    add.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = add.spawn().expect("spawn");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), b"s3cret-password\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["login"], "carol");
+    assert!(
+        !with_data(&["users", "add", "carol"])
+            .output()
+            .expect("run")
+            .status
+            .success(),
+        "duplicate user"
+    );
+    assert!(output(&mut with_data(&["users", "ls"])).contains("carol\tCarol"));
+
+    let id = output(&mut with_data(&[
+        "files", "add", "--name", "x.docx", "--user", "dave",
+    ]))
+    .trim()
+    .to_owned();
+    // Carol has no access yet: no token.
+    let denied = with_data(&["token", "issue", "--file", &id, "--user", "carol"])
+        .output()
+        .expect("run");
+    assert!(!denied.status.success());
+    output(&mut with_data(&[
+        "share",
+        &id,
+        "--user",
+        "carol",
+        "--read-only",
+    ]));
+    let json = output(&mut with_data(&[
+        "token", "issue", "--file", &id, "--user", "carol",
+    ]));
+    assert!(json.contains("access_token"));
+
+    let client = output(&mut with_data(&[
+        "oauth-clients",
+        "add",
+        "Office",
+        "--redirect-uri",
+        "https://localhost/cb",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&client).expect("json");
+    assert!(v["client_id"].as_str().is_some_and(|c| !c.is_empty()));
+    assert!(
+        !with_data(&["oauth-clients", "add", "Bad", "--redirect-uri", "not a uri"])
+            .output()
+            .expect("run")
+            .status
+            .success()
+    );
+}

@@ -252,7 +252,51 @@ async fn the_whole_native_sign_in() {
     assert_eq!(info["BaseFileName"], "notes.docx");
     assert_eq!(info["UserId"], "u-alice");
 
+    // 4b. The same through the Ecosystem endpoint with the EcosystemUrl's token.
+    let r = n.bootstrap(&format!("Bearer {access}"), None, &[]).await;
+    let v: Value = r.json().await.expect("json");
+    let eco = v["Bootstrap"]["EcosystemUrl"]
+        .as_str()
+        .expect("eco")
+        .to_owned();
+    let r =
+        n.s.http
+            .post(&eco)
+            .header("X-WOPI-Override", "GET_WOPI_SRC_WITH_ACCESS_TOKEN")
+            .header("X-WOPI-HostNativeFileName", n.s.state.wopi_src(&file))
+            .send()
+            .await
+            .expect("send");
+    assert_eq!(r.status(), 200);
+    let src = r.json::<Value>().await.expect("json")["Url"]
+        .as_str()
+        .expect("Url")
+        .to_owned();
+    let info: Value =
+        n.s.http
+            .get(&src)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+    assert_eq!(info["BaseFileName"], "notes.docx");
+    assert_eq!(info["UserCanWrite"], true);
+    // The ecosystem token opens no file by itself.
+    let eco_token = eco.split("access_token=").nth(1).expect("token");
+    assert_eq!(
+        n.s.http
+            .get(n.s.file_url(&file, eco_token))
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        401
+    );
+
     // 5. GetNewAccessToken and GetRootContainer shortcuts.
+
     let r = n
         .bootstrap(
             &format!("Bearer {access}"),
