@@ -11,11 +11,12 @@ mod error;
 mod meta;
 mod model;
 mod sqlite;
+mod sqlite_accounts;
 mod sqlite_schema;
 
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
 pub use error::StoreError;
-pub use meta::{Cas, Meta, MetaBackend};
+pub use meta::{AccountStore, Cas, Meta, MetaBackend};
 pub use model::*;
 
 use rand::RngCore as _;

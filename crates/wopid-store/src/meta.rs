@@ -20,7 +20,7 @@ pub enum Cas {
 
 /// A metadata engine. Every method is one atomic step; nothing here decides protocol policy.
 #[async_trait]
-pub trait MetaBackend: Send + Sync {
+pub trait MetaBackend: AccountStore {
     /// The user with this sign-in name, created with `display_name` when missing.
     async fn ensure_user(&self, login: &str, display_name: &str, now_ms: i64) -> Result<User>;
     async fn user(&self, id: &str) -> Result<Option<User>>;
@@ -30,12 +30,6 @@ pub trait MetaBackend: Send + Sync {
     /// Creates a user; `Ok(false)` when the sign-in name is taken.
     async fn create_user(&self, user: &NewUser, now_ms: i64) -> Result<bool>;
     async fn list_users(&self) -> Result<Vec<User>>;
-    /// The stored password hash of a user, if any.
-    async fn password_hash(&self, user_id: &str) -> Result<Option<String>>;
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()>;
-    /// Records a failed sign-in and returns how many failed since `since_ms`.
-    async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64>;
-    async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64>;
 
     /// The user's root container, created when missing.
     async fn root_container(&self, user_id: &str, now_ms: i64) -> Result<Container>;
@@ -56,17 +50,6 @@ pub trait MetaBackend: Send + Sync {
     /// Deletes a container only if it has no files and no child containers, atomically.
     async fn delete_container(&self, id: &str) -> Result<ContainerDeletion>;
 
-    /// Grants (or changes) a share of a file or container.
-    async fn put_share(&self, share: &Share) -> Result<()>;
-    /// The shares of `user_id` on any of `resource_ids`.
-    async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>>;
-
-    async fn add_oauth_client(&self, client: &OAuthClient) -> Result<()>;
-    async fn oauth_client(&self, id: &str) -> Result<Option<OAuthClient>>;
-    async fn insert_auth_code(&self, code: &AuthCode) -> Result<()>;
-    /// Removes and returns a code: a code can be taken once.
-    async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>>;
-
     /// Creates a file and its first version; `NameTaken` when the container has that name.
     async fn create_file(&self, file: NewFile) -> Result<Cas>;
     async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
@@ -80,20 +63,49 @@ pub trait MetaBackend: Send + Sync {
     /// Every version of a file, oldest first.
     async fn versions(&self, file_id: &str) -> Result<Vec<VersionRecord>>;
 
+    async fn add_activity(&self, activity: &ActivityRecord) -> Result<()>;
+    async fn activities(&self, file_id: &str) -> Result<Vec<ActivityRecord>>;
+
+    /// Checks the database answers and its schema is current.
+    async fn ping(&self) -> Result<()>;
+}
+
+/// Credentials and grants: tokens, shares, sign-in data, OAuth clients and codes, sessions and
+/// server settings. Every metadata engine implements it beside `MetaBackend`.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// The stored password hash of a user, if any.
+    async fn password_hash(&self, user_id: &str) -> Result<Option<String>>;
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()>;
+    /// Records a failed sign-in and returns how many failed since `since_ms`.
+    async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64>;
+    async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64>;
+
+    /// Grants (or changes) a share of a file or container.
+    async fn put_share(&self, share: &Share) -> Result<()>;
+    /// The shares of `user_id` on any of `resource_ids`.
+    async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>>;
+
+    async fn add_oauth_client(&self, client: &OAuthClient) -> Result<()>;
+    async fn oauth_client(&self, id: &str) -> Result<Option<OAuthClient>>;
+    async fn insert_auth_code(&self, code: &AuthCode) -> Result<()>;
+    /// Removes and returns a code: a code can be taken once.
+    async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>>;
+
     async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
     async fn revoke_token(&self, hash: &[u8]) -> Result<()>;
     /// Revokes every token of a user on a resource; returns how many.
     async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64>;
 
-    async fn add_activity(&self, activity: &ActivityRecord) -> Result<()>;
-    async fn activities(&self, file_id: &str) -> Result<Vec<ActivityRecord>>;
-
     /// A server-wide secret value, created with `init` on first use (the same on every node).
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()>;
 
-    /// Checks the database answers and its schema is current.
-    async fn ping(&self) -> Result<()>;
+    async fn insert_session(&self, session: &SessionRecord) -> Result<()>;
+    async fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>>;
+    async fn delete_session(&self, hash: &[u8]) -> Result<()>;
 }
 
 /// The metadata repository wopid uses, whatever the engine.

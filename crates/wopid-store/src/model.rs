@@ -47,6 +47,29 @@ pub struct VersionRecord {
     pub sha256: String,
     pub modified_ms: i64,
     pub author_id: String,
+    pub info: SaveInfo,
+}
+
+/// What an editor said about a save (Collabora's and ONLYOFFICE's save headers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaveInfo {
+    /// `X-WOPI-Editors`: the users whose changes are in this save.
+    pub editors: Option<String>,
+    pub autosave: bool,
+    pub exit_save: bool,
+    pub modified_by_user: bool,
+    /// The editing session (the lock id) the save belongs to.
+    pub session: Option<String>,
+}
+
+/// A web sign-in session, stored by the hash of its cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub hash: Vec<u8>,
+    pub user_id: String,
+    /// The CSRF token of the session's forms.
+    pub csrf: String,
+    pub expires_ms: i64,
 }
 
 /// New content for a file: a blob that is already durable, and who wrote it.
@@ -76,6 +99,14 @@ pub enum FileUpdate {
     Lock { id: Option<String>, expires_ms: i64 },
     /// New content: version + 1, and a version record.
     Content(Content),
+    /// New content from an editor's save. With `replaces`, the history row of that version is
+    /// replaced by this one (consecutive autosaves coalesced); the file's version still grows.
+    Save {
+        content: Content,
+        info: SaveInfo,
+        replaces: Option<i64>,
+    },
+
     /// A new name in the same container.
     Rename(String),
 }

@@ -20,7 +20,7 @@ use crate::model::*;
 use crate::sqlite_schema::MIGRATIONS;
 
 pub(crate) struct SqliteMeta {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 const FILE_COLS: &str = "id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, lock_id, lock_expires_ms, rev";
@@ -60,7 +60,7 @@ fn container_row(r: &SqliteRow) -> Result<Container> {
     })
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
@@ -232,57 +232,6 @@ impl MetaBackend for SqliteMeta {
         rows.iter().map(user_row).collect()
     }
 
-    async fn password_hash(&self, user_id: &str) -> Result<Option<String>> {
-        let h: Option<Option<String>> =
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(h.flatten())
-    }
-
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(hash)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO sign_in_failures (login, at_ms) VALUES (?, ?)")
-            .bind(login)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE at_ms < ?")
-            .bind(since_ms)
-            .execute(&mut *tx)
-            .await?;
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sign_in_failures WHERE login = ? AND at_ms >= ?",
-        )
-        .bind(login)
-        .bind(since_ms)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sign_in_failures WHERE login = ? AND at_ms >= ?",
-        )
-        .bind(login)
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
     async fn create_container(
         &self,
         id: &str,
@@ -363,105 +312,6 @@ impl MetaBackend for SqliteMeta {
         })
     }
 
-    async fn put_share(&self, sh: &Share) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO shares (resource_id, user_id, can_write) VALUES (?, ?, ?) \
-             ON CONFLICT(user_id, resource_id) DO UPDATE SET can_write = excluded.can_write",
-        )
-        .bind(&sh.resource_id)
-        .bind(&sh.user_id)
-        .bind(sh.can_write)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>> {
-        if resource_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks = vec!["?"; resource_ids.len()].join(", ");
-        let sql = format!(
-            "SELECT resource_id, user_id, can_write FROM shares WHERE user_id = ? AND resource_id IN ({marks})"
-        );
-        let mut q = sqlx::query(&sql).bind(user_id);
-        for id in resource_ids {
-            q = q.bind(id);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Share {
-                    resource_id: r.try_get("resource_id")?,
-                    user_id: r.try_get("user_id")?,
-                    can_write: r.try_get("can_write")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn add_oauth_client(&self, c: &OAuthClient) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO oauth_clients (id, name, redirect_uri, created_ms) VALUES (?, ?, ?, 0)",
-        )
-        .bind(&c.id)
-        .bind(&c.name)
-        .bind(&c.redirect_uri)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn oauth_client(&self, id: &str) -> Result<Option<OAuthClient>> {
-        let row = sqlx::query("SELECT id, name, redirect_uri FROM oauth_clients WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            Ok(OAuthClient {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                redirect_uri: r.try_get("redirect_uri")?,
-            })
-        })
-        .transpose()
-    }
-
-    async fn insert_auth_code(&self, c: &AuthCode) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO oauth_codes (hash, client_id, user_id, redirect_uri, code_challenge, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&c.hash)
-        .bind(&c.client_id)
-        .bind(&c.user_id)
-        .bind(&c.redirect_uri)
-        .bind(&c.code_challenge)
-        .bind(c.expires_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>> {
-        let row = sqlx::query(
-            "DELETE FROM oauth_codes WHERE hash = ? RETURNING hash, client_id, user_id, redirect_uri, code_challenge, expires_ms",
-        )
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(AuthCode {
-                hash: r.try_get("hash")?,
-                client_id: r.try_get("client_id")?,
-                user_id: r.try_get("user_id")?,
-                redirect_uri: r.try_get("redirect_uri")?,
-                code_challenge: r.try_get("code_challenge")?,
-                expires_ms: r.try_get("expires_ms")?,
-            })
-        })
-        .transpose()
-    }
-
     async fn create_file(&self, f: NewFile) -> Result<Cas> {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
@@ -484,7 +334,7 @@ impl MetaBackend for SqliteMeta {
             Err(e) if is_unique_violation(&e) => return Ok(Cas::NameTaken),
             Err(e) => return Err(e.into()),
         }
-        insert_version(&mut tx, &f.id, 1, &f.content).await?;
+        insert_version(&mut tx, &f.id, 1, &f.content, &SaveInfo::default()).await?;
         tx.commit().await?;
         Ok(self
             .file(&f.id)
@@ -542,7 +392,7 @@ impl MetaBackend for SqliteMeta {
                     .execute(&mut *tx)
                     .await
             }
-            FileUpdate::Content(c) => {
+            FileUpdate::Content(c) | FileUpdate::Save { content: c, .. } => {
                 sqlx::query(
                     "UPDATE files SET size = ?, sha256 = ?, blob_key = ?, version = version + 1, modified_ms = ?, \
                      rev = rev + 1 WHERE id = ? AND rev = ?",
@@ -578,8 +428,25 @@ impl MetaBackend for SqliteMeta {
             .fetch_one(&mut *tx)
             .await?;
         let file = file_row(&row)?;
-        if let FileUpdate::Content(c) = &update {
-            insert_version(&mut tx, id, file.version, c).await?;
+        match &update {
+            FileUpdate::Content(c) => {
+                insert_version(&mut tx, id, file.version, c, &SaveInfo::default()).await?
+            }
+            FileUpdate::Save {
+                content,
+                info,
+                replaces,
+            } => {
+                if let Some(v) = replaces {
+                    sqlx::query("DELETE FROM versions WHERE file_id = ? AND version = ?")
+                        .bind(id)
+                        .bind(v)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                insert_version(&mut tx, id, file.version, content, info).await?;
+            }
+            FileUpdate::Lock { .. } | FileUpdate::Rename(_) => {}
         }
         tx.commit().await?;
         Ok(Cas::Applied(Box::new(file)))
@@ -614,7 +481,8 @@ impl MetaBackend for SqliteMeta {
 
     async fn versions(&self, file_id: &str) -> Result<Vec<VersionRecord>> {
         let rows = sqlx::query(
-            "SELECT file_id, version, blob_key, size, sha256, modified_ms, author_id FROM versions WHERE file_id = ? ORDER BY version",
+            "SELECT file_id, version, blob_key, size, sha256, modified_ms, author_id, editors, autosave, exit_save, \
+             modified_by_user, session FROM versions WHERE file_id = ? ORDER BY version",
         )
         .bind(file_id)
         .fetch_all(&self.pool)
@@ -629,61 +497,16 @@ impl MetaBackend for SqliteMeta {
                     sha256: r.try_get("sha256")?,
                     modified_ms: r.try_get("modified_ms")?,
                     author_id: r.try_get("author_id")?,
+                    info: SaveInfo {
+                        editors: r.try_get("editors")?,
+                        autosave: r.try_get("autosave")?,
+                        exit_save: r.try_get("exit_save")?,
+                        modified_by_user: r.try_get("modified_by_user")?,
+                        session: r.try_get("session")?,
+                    },
                 })
             })
             .collect()
-    }
-
-    async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
-        sqlx::query("INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .bind(&t.hash)
-            .bind(&t.user_id)
-            .bind(t.kind.as_str())
-            .bind(&t.resource_id)
-            .bind(t.perms)
-            .bind(t.expires_ms)
-            .bind(t.revoked)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked FROM tokens WHERE hash = ?")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(r) = row else { return Ok(None) };
-        let kind: String = r.try_get("kind")?;
-        Ok(Some(TokenRecord {
-            hash: r.try_get("hash")?,
-            user_id: r.try_get("user_id")?,
-            kind: ResourceKind::parse(&kind).ok_or(StoreError::Invalid("unknown token kind"))?,
-            resource_id: r.try_get("resource_id")?,
-            perms: r.try_get("perms")?,
-            expires_ms: r.try_get("expires_ms")?,
-            revoked: r.try_get("revoked")?,
-        }))
-    }
-
-    async fn revoke_token(&self, hash: &[u8]) -> Result<()> {
-        sqlx::query("UPDATE tokens SET revoked = 1 WHERE hash = ?")
-            .bind(hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE tokens SET revoked = 1 WHERE user_id = ? AND (? IS NULL OR resource_id = ?)",
-        )
-        .bind(user_id)
-        .bind(resource_id)
-        .bind(resource_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
     }
 
     async fn add_activity(&self, a: &ActivityRecord) -> Result<()> {
@@ -720,20 +543,6 @@ impl MetaBackend for SqliteMeta {
             .collect()
     }
 
-    async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING")
-            .bind(key)
-            .bind(init)
-            .execute(&self.pool)
-            .await?;
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                .bind(key)
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
     async fn ping(&self) -> Result<()> {
         let v: i64 = sqlx::query_scalar("PRAGMA user_version")
             .fetch_one(&self.pool)
@@ -750,9 +559,11 @@ async fn insert_version(
     file_id: &str,
     version: i64,
     c: &Content,
+    info: &SaveInfo,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO versions (file_id, version, blob_key, size, sha256, modified_ms, author_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO versions (file_id, version, blob_key, size, sha256, modified_ms, author_id, \
+         editors, autosave, exit_save, modified_by_user, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(file_id)
     .bind(version)
@@ -761,6 +572,11 @@ async fn insert_version(
     .bind(&c.sha256)
     .bind(c.modified_ms)
     .bind(&c.author_id)
+    .bind(&info.editors)
+    .bind(info.autosave)
+    .bind(info.exit_save)
+    .bind(info.modified_by_user)
+    .bind(&info.session)
     .execute(&mut **tx)
     .await?;
     Ok(())

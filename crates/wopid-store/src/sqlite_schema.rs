@@ -100,4 +100,17 @@ CREATE INDEX sign_in_failures_login ON sign_in_failures(login, at_ms);
 CREATE INDEX files_container ON files(container_id);
 CREATE INDEX containers_parent ON containers(parent_id);
 "#,
+    r#"
+CREATE TABLE sessions (
+    hash BLOB PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+ALTER TABLE versions ADD COLUMN editors TEXT;
+ALTER TABLE versions ADD COLUMN autosave INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE versions ADD COLUMN exit_save INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE versions ADD COLUMN modified_by_user INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE versions ADD COLUMN session TEXT;
+"#,
 ];

@@ -86,8 +86,11 @@ pub async fn restore(
         author_id: v.author_id,
         modified_ms: 0,
     };
+    // An editor holding the lock would overwrite the restored content on its next save.
     let done = super::update(state, file_id, |f, now| {
+        wopid_proto::lock::check_unlocked(super::content::stored_lock(f).as_ref(), now)?;
         let mut c = content.clone();
+
         c.modified_ms = now.max(f.modified_ms + 1);
         Ok(Step::Apply(FileUpdate::Content(c), ()))
     })
