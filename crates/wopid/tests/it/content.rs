@@ -254,9 +254,23 @@ async fn put_file_lock_rules_and_versions() {
         versions.iter().map(|v| v.version).collect::<Vec<_>>(),
         vec![1, 2, 3]
     );
+    // Not while an editor holds the lock; then as a new version.
+    assert!(
+        wopid::ops::files::restore(&s.state, &full, 1)
+            .await
+            .is_err()
+    );
+    let r = s
+        .op(&full, &tf, "UNLOCK")
+        .header("X-WOPI-Lock", "L1")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
     let restored = wopid::ops::files::restore(&s.state, &full, 1)
         .await
         .expect("restore");
+
     assert_eq!(restored.version, 4);
     assert_eq!(s.get_file(&full, &tf).await, b"old");
 }
