@@ -39,11 +39,15 @@ pub trait BlobBackend: Send + Sync {
 pub struct Blobs(Arc<dyn BlobBackend>);
 
 impl Blobs {
-    /// Opens a blob engine by URL: `file://PATH` (created when missing).
+    /// Opens a blob engine by URL: `file://PATH` (created when missing) or
+    /// `s3://BUCKET/PREFIX?endpoint=…&region=…`.
     pub async fn open(url: &str) -> Result<Self> {
         if let Some(path) = url.strip_prefix("file://") {
             let disk = crate::disk::DiskBlobs::open(std::path::Path::new(path)).await?;
             return Ok(Self(Arc::new(disk)));
+        }
+        if url.starts_with("s3://") {
+            return Ok(Self(Arc::new(crate::s3::S3Blobs::open(url)?)));
         }
         Err(StoreError::BadUrl(crate::meta::redact_url(url)))
     }

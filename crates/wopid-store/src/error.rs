@@ -5,6 +5,8 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("blob store I/O error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("object store error: {0}")]
+    ObjectStore(Box<object_store::Error>),
     #[error("blob not found: {0}")]
     BlobNotFound(String),
     #[error("upload larger than {limit} bytes")]
@@ -15,6 +17,37 @@ pub enum StoreError {
     BadUrl(String),
     #[error("{0}")]
     Invalid(&'static str),
+}
+
+impl StoreError {
+    /// Whether the backend is unreachable, restarting or overloaded: a failure worth retrying
+    /// later (503), as opposed to a bug or a misconfiguration.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // SQLSTATE classes 08 (connection exception), 53 (insufficient resources),
+                // 57P (operator intervention: shutdown, cannot connect now), and 57014 (a
+                // statement timeout).
+                sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+                    c.starts_with("08") || c.starts_with("53") || c.starts_with("57")
+                }),
+                _ => false,
+            },
+            StoreError::ObjectStore(e) => !matches!(
+                **e,
+                object_store::Error::NotFound { .. }
+                    | object_store::Error::InvalidPath { .. }
+                    | object_store::Error::NotSupported { .. }
+                    | object_store::Error::NotImplemented
+            ),
+            _ => false,
+        }
+    }
 }
 
 pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -10,13 +10,17 @@ mod disk;
 mod error;
 mod meta;
 mod model;
+mod postgres;
+mod postgres_accounts;
+mod postgres_schema;
+mod s3;
 mod sqlite;
 mod sqlite_accounts;
 mod sqlite_schema;
 
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
 pub use error::StoreError;
-pub use meta::{AccountStore, Cas, Meta, MetaBackend};
+pub use meta::{AccountStore, Cas, Meta, MetaBackend, redact_url};
 pub use model::*;
 
 use rand::RngCore as _;

@@ -113,10 +113,15 @@ pub trait AccountStore: Send + Sync {
 pub struct Meta(Arc<dyn MetaBackend>);
 
 impl Meta {
-    /// Opens a metadata engine by URL: `sqlite://PATH` (created when missing).
+    /// Opens a metadata engine by URL: `sqlite://PATH` (created when missing) or
+    /// `postgres://…` / `postgresql://…`. Missing migrations are applied.
     pub async fn open(url: &str) -> Result<Self> {
         if let Some(path) = url.strip_prefix("sqlite://") {
             let db = crate::sqlite::SqliteMeta::open(std::path::Path::new(path)).await?;
+            return Ok(Self(Arc::new(db)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let db = crate::postgres::PgMeta::open(url).await?;
             return Ok(Self(Arc::new(db)));
         }
         Err(StoreError::BadUrl(redact_url(url)))
@@ -135,7 +140,7 @@ impl std::ops::Deref for Meta {
 }
 
 /// A URL with any password replaced, for messages and logs.
-pub(crate) fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
         _ => url.to_owned(),

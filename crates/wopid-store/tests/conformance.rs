@@ -1,10 +1,16 @@
-//! The conformance suite every engine passes: CRUD, ranges, compare-and-swap, versions, and a
-//! race where many tasks try to take one lock and exactly one wins. SQLite + local disk run always.
+//! The conformance suite every engine passes: CRUD, ranges, compare-and-swap, versions, accounts,
+//! and a race where many tasks (and many processes) try to take one lock and exactly one wins.
+//! SQLite + local disk run always; PostgreSQL and S3 when `WOPID_TEST_PG_URL` /
+//! `WOPID_TEST_S3_URL` are set (see `engines/mod.rs`). Test names end in the engine's name.
+
+mod engines;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
+use engines::{BlobsUnderTest, MetaUnderTest};
 use futures_util::StreamExt as _;
+use sha2::Digest as _;
 use wopid_store::*;
 
 fn stream(chunks: Vec<&'static [u8]>) -> BlobStream {
@@ -21,17 +27,6 @@ async fn read_all(mut s: BlobStream) -> Vec<u8> {
     out
 }
 
-async fn engines() -> (tempfile::TempDir, Meta, Blobs) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let meta = Meta::open(&format!("sqlite://{}", dir.path().join("m.db").display()))
-        .await
-        .expect("meta");
-    let blobs = Blobs::open(&format!("file://{}", dir.path().join("blobs").display()))
-        .await
-        .expect("blobs");
-    (dir, meta, blobs)
-}
-
 fn content(key: &str, size: u64) -> Content {
     Content {
         blob_key: key.into(),
@@ -42,186 +37,342 @@ fn content(key: &str, size: u64) -> Content {
     }
 }
 
-#[tokio::test]
-async fn blobs_round_trip_with_ranges_and_limits() {
-    let (_d, _m, blobs) = engines().await;
-    let out = blobs
-        .put("key1", stream(vec![b"hello ", b"world"]), 100)
-        .await
-        .expect("put");
-    assert_eq!(out.size, 11);
-    assert_eq!(
-        out.sha256,
-        "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
-    );
-    assert_eq!(
-        read_all(blobs.get("key1", None).await.expect("get")).await,
-        b"hello world"
-    );
-    assert_eq!(
-        read_all(blobs.get("key1", Some((6, 10))).await.expect("get")).await,
-        b"world"
-    );
-    // Over the limit: nothing stored.
-    assert!(matches!(
-        blobs
-            .put("key2", stream(vec![b"0123456789", b"x"]), 10)
-            .await,
-        Err(StoreError::TooLarge { .. })
-    ));
-    assert!(matches!(
-        blobs.get("key2", None).await,
-        Err(StoreError::BlobNotFound(_))
-    ));
-    // A failing body: nothing stored.
-    let failing: BlobStream = Box::pin(futures_util::stream::iter(vec![
-        Ok(Bytes::from_static(b"part")),
-        Err(std::io::Error::other("client went away")),
-    ]));
-    assert!(blobs.put("key3", failing, 100).await.is_err());
-    assert!(matches!(
-        blobs.get("key3", None).await,
-        Err(StoreError::BlobNotFound(_))
-    ));
-    blobs.delete("key1").await.expect("delete");
-    blobs.delete("key1").await.expect("deleting twice is fine");
-    assert!(blobs.get("../etc", None).await.is_err());
-    blobs.ping().await.expect("ping");
-}
-
-#[tokio::test]
-async fn files_versions_and_compare_and_swap() {
-    let (_d, meta, _b) = engines().await;
-    meta.ping().await.expect("ping");
-    let u = meta.ensure_user("alice", "Alice", 1).await.expect("user");
-    assert_eq!(
-        meta.ensure_user("alice", "Other", 2)
-            .await
-            .expect("same user")
-            .id,
-        u.id
-    );
-    let root = meta.root_container(&u.id, 1).await.expect("root");
-    assert_eq!(
-        meta.root_container(&u.id, 2).await.expect("root").id,
-        root.id
-    );
-    let new = |id: &str, name: &str| NewFile {
-        id: id.into(),
-        container_id: root.id.clone(),
-        owner_id: u.id.clone(),
-        name: name.into(),
-        content: content("b1", 3),
-    };
-    let Cas::Applied(f) = meta.create_file(new("f1", "a.docx")).await.expect("create") else {
-        panic!("not created")
-    };
-    assert_eq!((f.version, f.rev), (1, 1));
-    assert_eq!(
-        meta.create_file(new("f2", "A.DOCX")).await.expect("create"),
-        Cas::NameTaken,
-        "names are case-insensitive"
-    );
-
-    // CAS: applies once per revision.
-    let Cas::Applied(f) = meta
-        .update_file("f1", 1, FileUpdate::Content(content("b2", 5)))
-        .await
-        .expect("update")
-    else {
-        panic!("not applied")
-    };
-    assert_eq!((f.version, f.size, f.blob_key.as_str()), (2, 5, "b2"));
-    assert_eq!(
-        meta.update_file("f1", 1, FileUpdate::Rename("x.docx".into()))
-            .await
-            .expect("stale"),
-        Cas::Stale
-    );
-    let Cas::Applied(f) = meta
-        .update_file(
-            "f1",
-            f.rev,
-            FileUpdate::Lock {
-                id: Some("L".into()),
-                expires_ms: 9,
-            },
-        )
-        .await
-        .expect("lock")
-    else {
-        panic!("not applied")
-    };
-    assert_eq!(
-        (f.version, f.lock_id.as_deref()),
-        (2, Some("L")),
-        "locking keeps the version"
-    );
-    let Cas::Applied(_) = meta.create_file(new("f3", "b.docx")).await.expect("create") else {
-        panic!("not created")
-    };
-    assert_eq!(
-        meta.update_file("f1", f.rev, FileUpdate::Rename("B.docx".into()))
-            .await
-            .expect("rename"),
-        Cas::NameTaken
-    );
-    let versions = meta.versions("f1").await.expect("versions");
-    assert_eq!(
-        versions
-            .iter()
-            .map(|v| (v.version, v.blob_key.as_str()))
-            .collect::<Vec<_>>(),
-        vec![(1, "b1"), (2, "b2")]
-    );
-    assert_eq!(
-        meta.file_by_name(&root.id, "A.docx")
-            .await
-            .expect("by name")
-            .map(|f| f.id),
-        Some("f1".into())
-    );
-    assert_eq!(
-        meta.list_files(Some(&root.id)).await.expect("list").len(),
-        2
-    );
-
-    // Delete returns the blobs to remove, once.
-    assert_eq!(meta.delete_file("f1", 1).await.expect("stale delete"), None);
-    let keys = meta
-        .delete_file("f1", f.rev)
-        .await
-        .expect("delete")
-        .expect("deleted");
-    assert_eq!(keys.len(), 2);
-    assert!(meta.file("f1").await.expect("get").is_none());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn exactly_one_of_many_racing_lockers_wins() {
-    let (_d, meta, _b) = engines().await;
+/// A user with a root container and one empty file `f` in it.
+async fn one_file(meta: &Meta) -> (User, Container) {
     let u = meta.ensure_user("alice", "Alice", 1).await.expect("user");
     let root = meta.root_container(&u.id, 1).await.expect("root");
     let f = NewFile {
         id: "f".into(),
-        container_id: root.id,
-        owner_id: u.id,
+        container_id: root.id.clone(),
+        owner_id: u.id.clone(),
         name: "a".into(),
         content: content("b", 0),
     };
-    meta.create_file(f).await.expect("create");
+    assert!(matches!(
+        meta.create_file(f).await.expect("create"),
+        Cas::Applied(_)
+    ));
+    (u, root)
+}
+
+blob_test!(
+    blobs_round_trip_with_ranges_and_limits,
+    |b: BlobsUnderTest| async move {
+        let blobs = b.blobs;
+        let out = blobs
+            .put("key1", stream(vec![b"hello ", b"world"]), 100)
+            .await
+            .expect("put");
+        assert_eq!(out.size, 11);
+        assert_eq!(
+            out.sha256,
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+        assert_eq!(
+            read_all(blobs.get("key1", None).await.expect("get")).await,
+            b"hello world"
+        );
+        assert_eq!(
+            read_all(blobs.get("key1", Some((6, 10))).await.expect("get")).await,
+            b"world"
+        );
+        assert_eq!(
+            read_all(blobs.get("key1", Some((0, 0))).await.expect("get")).await,
+            b"h"
+        );
+        // Over the limit: nothing stored.
+        assert!(matches!(
+            blobs
+                .put("key2", stream(vec![b"0123456789", b"x"]), 10)
+                .await,
+            Err(StoreError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            blobs.get("key2", None).await,
+            Err(StoreError::BlobNotFound(_))
+        ));
+        // A failing body: nothing stored.
+        let failing: BlobStream = Box::pin(futures_util::stream::iter(vec![
+            Ok(Bytes::from_static(b"part")),
+            Err(std::io::Error::other("client went away")),
+        ]));
+        assert!(blobs.put("key3", failing, 100).await.is_err());
+        assert!(matches!(
+            blobs.get("key3", None).await,
+            Err(StoreError::BlobNotFound(_))
+        ));
+        // An empty blob.
+        let empty = blobs.put("key4", stream(vec![]), 100).await.expect("put");
+        assert_eq!(empty.size, 0);
+        assert!(
+            read_all(blobs.get("key4", None).await.expect("get"))
+                .await
+                .is_empty()
+        );
+        blobs.delete("key1").await.expect("delete");
+        blobs.delete("key1").await.expect("deleting twice is fine");
+        assert!(matches!(
+            blobs.get("key1", None).await,
+            Err(StoreError::BlobNotFound(_))
+        ));
+        assert!(blobs.get("../etc", None).await.is_err());
+        blobs.ping().await.expect("ping");
+    }
+);
+
+/// A deterministic body of `len` bytes in chunks of `chunk` bytes.
+fn big_body(len: usize, chunk: usize) -> (BlobStream, Vec<u8>) {
+    let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+    let chunks: Vec<std::io::Result<Bytes>> = data
+        .chunks(chunk)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    (Box::pin(futures_util::stream::iter(chunks)), data)
+}
+
+blob_test!(
+    large_blobs_stream_in_parts_and_fail_whole,
+    |b: BlobsUnderTest| async move {
+        let blobs = b.blobs;
+        // Bigger than one S3 part (8 MiB), so it goes up as a multipart upload there.
+        let len = 20 * 1024 * 1024 + 123;
+        let (body, data) = big_body(len, 64 * 1024);
+        let out = blobs.put("big", body, u64::MAX).await.expect("put");
+        assert_eq!(out.size, len as u64);
+        assert_eq!(out.sha256, hex(&sha2::Sha256::digest(&data)));
+        assert!(read_all(blobs.get("big", None).await.expect("get")).await == data);
+        // A range across the part boundary.
+        let (s, e) = (8 * 1024 * 1024 - 10, 8 * 1024 * 1024 + 10);
+        let got = read_all(
+            blobs
+                .get("big", Some((s as u64, e as u64)))
+                .await
+                .expect("get"),
+        )
+        .await;
+        assert_eq!(got, &data[s..=e]);
+        // The limit is hit after several parts went up: the upload is abandoned, nothing stored.
+        let (body, _) = big_body(len, 64 * 1024);
+        assert!(matches!(
+            blobs.put("big2", body, 17 * 1024 * 1024).await,
+            Err(StoreError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            blobs.get("big2", None).await,
+            Err(StoreError::BlobNotFound(_))
+        ));
+        // The body fails after several parts: nothing stored.
+        let (body, _) = big_body(18 * 1024 * 1024, 64 * 1024);
+        let failing: BlobStream = Box::pin(body.chain(futures_util::stream::iter(vec![Err(
+            std::io::Error::other("client went away"),
+        )])));
+        assert!(blobs.put("big3", failing, u64::MAX).await.is_err());
+        assert!(matches!(
+            blobs.get("big3", None).await,
+            Err(StoreError::BlobNotFound(_))
+        ));
+    }
+);
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+meta_test!(
+    files_versions_and_compare_and_swap,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        meta.ping().await.expect("ping");
+        let u = meta.ensure_user("alice", "Alice", 1).await.expect("user");
+        assert_eq!(
+            meta.ensure_user("alice", "Other", 2)
+                .await
+                .expect("same user")
+                .id,
+            u.id
+        );
+        let root = meta.root_container(&u.id, 1).await.expect("root");
+        assert_eq!(
+            meta.root_container(&u.id, 2).await.expect("root").id,
+            root.id
+        );
+        let new = |id: &str, name: &str| NewFile {
+            id: id.into(),
+            container_id: root.id.clone(),
+            owner_id: u.id.clone(),
+            name: name.into(),
+            content: content("b1", 3),
+        };
+        let Cas::Applied(f) = meta.create_file(new("f1", "a.docx")).await.expect("create") else {
+            panic!("not created")
+        };
+        assert_eq!((f.version, f.rev, f.size), (1, 1, 3));
+        assert_eq!(
+            meta.create_file(new("f2", "A.DOCX")).await.expect("create"),
+            Cas::NameTaken,
+            "names are case-insensitive"
+        );
+
+        // CAS: applies once per revision.
+        let Cas::Applied(f) = meta
+            .update_file("f1", 1, FileUpdate::Content(content("b2", 5)))
+            .await
+            .expect("update")
+        else {
+            panic!("not applied")
+        };
+        assert_eq!((f.version, f.size, f.blob_key.as_str()), (2, 5, "b2"));
+        assert_eq!(
+            meta.update_file("f1", 1, FileUpdate::Rename("x.docx".into()))
+                .await
+                .expect("stale"),
+            Cas::Stale
+        );
+        assert_eq!(
+            meta.update_file("missing", 1, FileUpdate::Rename("x.docx".into()))
+                .await
+                .expect("missing"),
+            Cas::Stale
+        );
+        let Cas::Applied(f) = meta
+            .update_file(
+                "f1",
+                f.rev,
+                FileUpdate::Lock {
+                    id: Some("L".into()),
+                    expires_ms: 9,
+                },
+            )
+            .await
+            .expect("lock")
+        else {
+            panic!("not applied")
+        };
+        assert_eq!(
+            (f.version, f.lock_id.as_deref(), f.lock_expires_ms),
+            (2, Some("L"), 9),
+            "locking keeps the version"
+        );
+        let Cas::Applied(_) = meta.create_file(new("f3", "b.docx")).await.expect("create") else {
+            panic!("not created")
+        };
+        assert_eq!(
+            meta.update_file("f1", f.rev, FileUpdate::Rename("B.docx".into()))
+                .await
+                .expect("rename"),
+            Cas::NameTaken
+        );
+        let Cas::Applied(f) = meta
+            .update_file("f1", f.rev, FileUpdate::Rename("Ä.docx".into()))
+            .await
+            .expect("rename")
+        else {
+            panic!("not renamed")
+        };
+        assert_eq!(f.name, "Ä.docx");
+        let versions = meta.versions("f1").await.expect("versions");
+        assert_eq!(
+            versions
+                .iter()
+                .map(|v| (v.version, v.blob_key.as_str(), v.size))
+                .collect::<Vec<_>>(),
+            vec![(1, "b1", 3), (2, "b2", 5)]
+        );
+        assert_eq!(
+            meta.file_by_name(&root.id, "b.DOCX")
+                .await
+                .expect("by name")
+                .map(|f| f.id),
+            Some("f3".into())
+        );
+        assert_eq!(
+            meta.list_files(Some(&root.id))
+                .await
+                .expect("list")
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["b.docx", "Ä.docx"],
+            "ordered by name, byte-wise"
+        );
+        assert_eq!(meta.list_files(None).await.expect("list").len(), 2);
+
+        // Delete returns the blobs to remove, once.
+        assert_eq!(meta.delete_file("f1", 1).await.expect("stale delete"), None);
+        let mut keys = meta
+            .delete_file("f1", f.rev)
+            .await
+            .expect("delete")
+            .expect("deleted");
+        keys.sort();
+        assert_eq!(keys, vec!["b1".to_owned(), "b2".to_owned()]);
+        assert!(meta.file("f1").await.expect("get").is_none());
+        assert!(meta.versions("f1").await.expect("versions").is_empty());
+        assert_eq!(meta.delete_file("f1", f.rev).await.expect("again"), None);
+    }
+);
+
+meta_test!(
+    editor_saves_coalesce_history_but_versions_grow,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        one_file(&meta).await;
+        let save = |key: &str, replaces: Option<i64>, autosave: bool| FileUpdate::Save {
+            content: content(key, 1),
+            info: SaveInfo {
+                editors: Some("alice,bob".into()),
+                autosave,
+                exit_save: false,
+                modified_by_user: true,
+                session: Some("S".into()),
+            },
+            replaces,
+        };
+        let Cas::Applied(f) = meta
+            .update_file("f", 1, save("s2", None, true))
+            .await
+            .expect("save")
+        else {
+            panic!("not applied")
+        };
+        let Cas::Applied(f) = meta
+            .update_file("f", f.rev, save("s3", Some(2), false))
+            .await
+            .expect("save")
+        else {
+            panic!("not applied")
+        };
+        assert_eq!(f.version, 3);
+        let v = meta.versions("f").await.expect("versions");
+        assert_eq!(
+            v.iter().map(|v| v.version).collect::<Vec<_>>(),
+            vec![1, 3],
+            "version 2 was replaced by 3"
+        );
+        assert_eq!(v[1].info.editors.as_deref(), Some("alice,bob"));
+        assert_eq!(v[1].info.session.as_deref(), Some("S"));
+        assert!(!v[1].info.autosave && v[1].info.modified_by_user);
+        assert_eq!(v[0].info, SaveInfo::default());
+    }
+);
+
+/// Many tasks read the same revision and try to lock: exactly one wins each round.
+async fn racing_tasks(meta: Meta, rounds: usize, tasks: usize) {
     let meta = Arc::new(meta);
-    for round in 0..10 {
+    for round in 0..rounds {
         let start = meta.file("f").await.expect("get").expect("file");
-        let mut tasks = Vec::new();
-        for i in 0..16 {
+        let barrier = Arc::new(tokio::sync::Barrier::new(tasks));
+        let mut handles = Vec::new();
+        for i in 0..tasks {
             let meta = meta.clone();
+            let barrier = barrier.clone();
             let rev = start.rev;
-            tasks.push(tokio::spawn(async move {
+            handles.push(tokio::spawn(async move {
                 let lock = FileUpdate::Lock {
                     id: Some(format!("{round}-{i}")),
                     expires_ms: 1,
                 };
+                barrier.wait().await;
                 matches!(
                     meta.update_file("f", rev, lock).await.expect("update"),
                     Cas::Applied(_)
@@ -229,42 +380,447 @@ async fn exactly_one_of_many_racing_lockers_wins() {
             }));
         }
         let mut wins = 0;
-        for t in tasks {
-            wins += usize::from(t.await.expect("task"));
+        for h in handles {
+            wins += usize::from(h.await.expect("task"));
         }
         assert_eq!(wins, 1, "round {round}");
+        let after = meta.file("f").await.expect("get").expect("file");
+        assert_eq!(
+            after.rev,
+            start.rev + 1,
+            "round {round}: one change applied"
+        );
     }
 }
 
+meta_test!(
+    exactly_one_of_many_racing_tasks_wins_a_lock,
+    |m: MetaUnderTest| async move {
+        one_file(&m.meta).await;
+        racing_tasks(m.meta, 10, 16).await;
+    }
+);
+
+/// Name of the helper the process race spawns: the test binary itself, told by environment
+/// variables to make one attempt and report it.
+const CHILD: &str = "lock_race_child";
+
+/// One process of the race: opens the engine at `WOPID_RACE_URL`, waits until the agreed start
+/// time, tries to lock file `f` at revision `WOPID_RACE_REV`, prints `WON` or `LOST`.
 #[tokio::test]
-async fn tokens_and_settings() {
-    let (_d, meta, _b) = engines().await;
-    let t = TokenRecord {
-        hash: vec![1, 2, 3],
-        user_id: "u".into(),
-        kind: ResourceKind::File,
-        resource_id: "f".into(),
-        perms: 1,
-        expires_ms: 10,
-        revoked: false,
+#[ignore = "run by exactly_one_of_many_racing_processes_wins_a_lock"]
+async fn lock_race_child() {
+    let (Ok(url), Ok(rev), Ok(at), Ok(me)) = (
+        std::env::var("WOPID_RACE_URL"),
+        std::env::var("WOPID_RACE_REV"),
+        std::env::var("WOPID_RACE_AT_MS"),
+        std::env::var("WOPID_RACE_ME"),
+    ) else {
+        return;
     };
-    meta.insert_token(&t).await.expect("insert");
-    assert_eq!(meta.token(&[1, 2, 3]).await.expect("get"), Some(t.clone()));
-    assert_eq!(meta.token(&[9]).await.expect("get"), None);
-    assert_eq!(
-        meta.revoke_tokens("u", Some("other"))
+    let meta = Meta::open(&url).await.expect("open");
+    let at: u128 = at.parse().expect("start time");
+    let now = std::time::SystemTime::UNIX_EPOCH
+        .elapsed()
+        .expect("clock")
+        .as_millis();
+    if at > now {
+        tokio::time::sleep(std::time::Duration::from_millis((at - now) as u64)).await;
+    }
+    let lock = FileUpdate::Lock {
+        id: Some(me),
+        expires_ms: 1,
+    };
+    let won = matches!(
+        meta.update_file("f", rev.parse().expect("rev"), lock)
             .await
-            .expect("revoke"),
-        0
+            .expect("update"),
+        Cas::Applied(_)
     );
-    assert_eq!(meta.revoke_tokens("u", Some("f")).await.expect("revoke"), 1);
-    assert!(
-        meta.token(&[1, 2, 3])
-            .await
-            .expect("get")
-            .expect("token")
-            .revoked
-    );
-    assert_eq!(meta.setting_or_init("k", "v1").await.expect("set"), "v1");
-    assert_eq!(meta.setting_or_init("k", "v2").await.expect("get"), "v1");
+    println!("{}", if won { "RACE-WON" } else { "RACE-LOST" });
 }
+
+async fn racing_processes(m: MetaUnderTest, rounds: usize, procs: usize) {
+    one_file(&m.meta).await;
+    let exe = std::env::current_exe().expect("test binary");
+    for round in 0..rounds {
+        let start = m.meta.file("f").await.expect("get").expect("file");
+        // Every process opens its engine first, then all try at once.
+        let at = std::time::SystemTime::UNIX_EPOCH
+            .elapsed()
+            .expect("clock")
+            .as_millis()
+            + 1500;
+        let mut children = Vec::new();
+        for i in 0..procs {
+            let child = tokio::process::Command::new(&exe)
+                .args([
+                    CHILD,
+                    "--exact",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env("WOPID_RACE_URL", &m.url)
+                .env("WOPID_RACE_REV", start.rev.to_string())
+                .env("WOPID_RACE_AT_MS", at.to_string())
+                .env("WOPID_RACE_ME", format!("p{round}-{i}"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("spawn");
+            children.push(child);
+        }
+        let (mut won, mut lost) = (0, 0);
+        for c in children {
+            let out =
+                tokio::time::timeout(std::time::Duration::from_secs(60), c.wait_with_output())
+                    .await
+                    .expect("child finished in time")
+                    .expect("child output");
+            let text = String::from_utf8_lossy(&out.stdout);
+            won += text.matches("RACE-WON").count();
+            lost += text.matches("RACE-LOST").count();
+        }
+        assert_eq!(
+            (won, lost),
+            (1, procs - 1),
+            "round {round}: exactly one process wins"
+        );
+        let after = m.meta.file("f").await.expect("get").expect("file");
+        assert_eq!(after.rev, start.rev + 1);
+        assert!(
+            after
+                .lock_id
+                .is_some_and(|l| l.starts_with(&format!("p{round}-")))
+        );
+    }
+}
+
+meta_test!(
+    exactly_one_of_many_racing_processes_wins_a_lock,
+    |m: MetaUnderTest| async move {
+        racing_processes(m, 2, 6).await;
+    }
+);
+
+meta_test!(users_and_containers, |m: MetaUnderTest| async move {
+    let meta = m.meta;
+    let nu = |id: &str, login: &str| NewUser {
+        id: id.into(),
+        login: login.into(),
+        display_name: login.to_uppercase(),
+        email: Some(format!("{login}@example.com")),
+        password_hash: Some("$argon2$x".into()),
+    };
+    assert!(meta.create_user(&nu("u1", "bob"), 1).await.expect("create"));
+    assert!(!meta.create_user(&nu("u2", "bob"), 1).await.expect("taken"));
+    assert!(meta.create_user(&nu("u3", "Bob"), 1).await.expect("create"));
+    assert_eq!(
+        meta.list_users()
+            .await
+            .expect("users")
+            .iter()
+            .map(|u| u.login.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Bob", "bob"]
+    );
+    assert_eq!(
+        meta.user("u1").await.expect("user").map(|u| u.display_name),
+        Some("BOB".into())
+    );
+    assert_eq!(meta.user("nobody").await.expect("user"), None);
+    meta.set_user_info("u1", "{\"theme\":1}")
+        .await
+        .expect("info");
+    assert_eq!(
+        meta.user_by_login("bob")
+            .await
+            .expect("user")
+            .and_then(|u| u.user_info),
+        Some("{\"theme\":1}".into())
+    );
+    assert_eq!(
+        meta.password_hash("u1").await.expect("hash").as_deref(),
+        Some("$argon2$x")
+    );
+    meta.set_password_hash("u1", "$argon2$y")
+        .await
+        .expect("set");
+    assert_eq!(
+        meta.password_hash("u1").await.expect("hash").as_deref(),
+        Some("$argon2$y")
+    );
+    assert_eq!(meta.password_hash("nobody").await.expect("hash"), None);
+
+    let root = meta.root_container("u1", 1).await.expect("root");
+    assert_eq!(
+        (root.parent_id.as_deref(), root.name.as_str()),
+        (None, "bob")
+    );
+    let docs = meta
+        .create_container("c1", &root.id, "u1", "Docs", 1)
+        .await
+        .expect("create")
+        .expect("created");
+    assert_eq!(docs.parent_id.as_deref(), Some(root.id.as_str()));
+    assert_eq!(
+        meta.create_container("c2", &root.id, "u1", "DOCS", 1)
+            .await
+            .expect("create"),
+        None,
+        "container names are case-insensitive"
+    );
+    meta.create_container("c3", &root.id, "u1", "Archive", 1)
+        .await
+        .expect("create")
+        .expect("created");
+    meta.create_container("c4", "c1", "u1", "Inner", 1)
+        .await
+        .expect("create")
+        .expect("created");
+    assert_eq!(
+        meta.child_containers(&root.id)
+            .await
+            .expect("children")
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Archive", "Docs"]
+    );
+    assert_eq!(
+        meta.container_by_name(&root.id, "docs")
+            .await
+            .expect("by name")
+            .map(|c| c.id),
+        Some("c1".into())
+    );
+    assert!(!meta.rename_container("c3", "docs").await.expect("rename"));
+    assert!(meta.rename_container("c3", "Old").await.expect("rename"));
+    assert!(
+        !meta.rename_container(&root.id, "x").await.expect("rename"),
+        "a root container keeps its name"
+    );
+    assert_eq!(
+        meta.container("c3").await.expect("get").map(|c| c.name),
+        Some("Old".into())
+    );
+    assert_eq!(
+        meta.delete_container("c1").await.expect("delete"),
+        ContainerDeletion::NotEmpty,
+        "it has a child"
+    );
+    let f = NewFile {
+        id: "f".into(),
+        container_id: "c4".into(),
+        owner_id: "u1".into(),
+        name: "x.txt".into(),
+        content: content("k", 1),
+    };
+    meta.create_file(f).await.expect("create");
+    assert_eq!(
+        meta.delete_container("c4").await.expect("delete"),
+        ContainerDeletion::NotEmpty,
+        "it has a file"
+    );
+    meta.delete_file("f", 1)
+        .await
+        .expect("delete")
+        .expect("deleted");
+    meta.put_share(&Share {
+        resource_id: "c4".into(),
+        user_id: "u3".into(),
+        can_write: true,
+    })
+    .await
+    .expect("share");
+    assert_eq!(
+        meta.delete_container("c4").await.expect("delete"),
+        ContainerDeletion::Deleted
+    );
+    assert!(
+        meta.shares("u3", &["c4".into()])
+            .await
+            .expect("shares")
+            .is_empty(),
+        "its shares went with it"
+    );
+    assert_eq!(
+        meta.delete_container("c4").await.expect("delete"),
+        ContainerDeletion::Missing
+    );
+    assert_eq!(
+        meta.delete_container(&root.id).await.expect("delete"),
+        ContainerDeletion::NotEmpty,
+        "a root container stays"
+    );
+});
+
+meta_test!(
+    tokens_shares_settings_and_sessions,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        let t = TokenRecord {
+            hash: vec![1, 2, 3],
+            user_id: "u".into(),
+            kind: ResourceKind::File,
+            resource_id: "f".into(),
+            perms: 1,
+            expires_ms: 10,
+            revoked: false,
+        };
+        meta.insert_token(&t).await.expect("insert");
+        let t2 = TokenRecord {
+            hash: vec![4],
+            kind: ResourceKind::Refresh,
+            resource_id: "client".into(),
+            ..t.clone()
+        };
+        meta.insert_token(&t2).await.expect("insert");
+        assert_eq!(meta.token(&[1, 2, 3]).await.expect("get"), Some(t.clone()));
+        assert_eq!(meta.token(&[4]).await.expect("get"), Some(t2.clone()));
+        assert_eq!(meta.token(&[9]).await.expect("get"), None);
+        assert_eq!(
+            meta.revoke_tokens("u", Some("other"))
+                .await
+                .expect("revoke"),
+            0
+        );
+        assert_eq!(meta.revoke_tokens("u", Some("f")).await.expect("revoke"), 1);
+        assert!(
+            meta.token(&[1, 2, 3])
+                .await
+                .expect("get")
+                .expect("token")
+                .revoked
+        );
+        meta.revoke_token(&[4]).await.expect("revoke one");
+        assert!(meta.token(&[4]).await.expect("get").expect("token").revoked);
+        meta.insert_token(&TokenRecord {
+            hash: vec![5],
+            ..t.clone()
+        })
+        .await
+        .expect("insert");
+        assert_eq!(meta.revoke_tokens("u", None).await.expect("revoke"), 3);
+
+        assert_eq!(meta.setting_or_init("k", "v1").await.expect("set"), "v1");
+        assert_eq!(meta.setting_or_init("k", "v2").await.expect("get"), "v1");
+        assert_eq!(meta.setting("none").await.expect("get"), None);
+        meta.put_setting("k", "v3").await.expect("put");
+        assert_eq!(meta.setting("k").await.expect("get").as_deref(), Some("v3"));
+
+        // Shares (the user must exist).
+        meta.create_user(
+            &NewUser {
+                id: "u".into(),
+                login: "u".into(),
+                display_name: "U".into(),
+                email: None,
+                password_hash: None,
+            },
+            1,
+        )
+        .await
+        .expect("user");
+        let sh = |r: &str, w: bool| Share {
+            resource_id: r.into(),
+            user_id: "u".into(),
+            can_write: w,
+        };
+        meta.put_share(&sh("a", false)).await.expect("share");
+        meta.put_share(&sh("b", false)).await.expect("share");
+        meta.put_share(&sh("a", true)).await.expect("change");
+        let mut got = meta
+            .shares("u", &["a".into(), "b".into(), "c".into()])
+            .await
+            .expect("shares");
+        got.sort_by(|x, y| x.resource_id.cmp(&y.resource_id));
+        assert_eq!(got, vec![sh("a", true), sh("b", false)]);
+        assert!(meta.shares("u", &[]).await.expect("none").is_empty());
+
+        // Sessions.
+        let s = SessionRecord {
+            hash: vec![7; 32],
+            user_id: "u".into(),
+            csrf: "c".into(),
+            expires_ms: 99,
+        };
+        meta.insert_session(&s).await.expect("session");
+        assert_eq!(meta.session(&s.hash).await.expect("get"), Some(s.clone()));
+        meta.delete_session(&s.hash).await.expect("delete");
+        assert_eq!(meta.session(&s.hash).await.expect("get"), None);
+
+        // Sign-in failures count within the window, old ones are dropped.
+        assert_eq!(meta.record_sign_in_failure("u", 10, 0).await.expect("f"), 1);
+        assert_eq!(meta.record_sign_in_failure("u", 20, 0).await.expect("f"), 2);
+        assert_eq!(
+            meta.record_sign_in_failure("v", 30, 15).await.expect("f"),
+            1
+        );
+        assert_eq!(meta.sign_in_failures("u", 15).await.expect("n"), 1);
+        assert_eq!(meta.sign_in_failures("u", 0).await.expect("n"), 1);
+    }
+);
+
+meta_test!(oauth_codes_are_taken_once, |m: MetaUnderTest| async move {
+    let meta = Arc::new(m.meta);
+    let c = OAuthClient {
+        id: "cl".into(),
+        name: "Client".into(),
+        redirect_uri: "https://c/cb".into(),
+    };
+    meta.add_oauth_client(&c).await.expect("client");
+    assert_eq!(meta.oauth_client("cl").await.expect("get"), Some(c));
+    assert_eq!(meta.oauth_client("x").await.expect("get"), None);
+    let code = AuthCode {
+        hash: vec![8; 32],
+        client_id: "cl".into(),
+        user_id: "u".into(),
+        redirect_uri: "https://c/cb".into(),
+        code_challenge: Some("ch".into()),
+        expires_ms: 5,
+    };
+    meta.insert_auth_code(&code).await.expect("code");
+    // Many redeem at once: one gets it.
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let meta = meta.clone();
+        let h = code.hash.clone();
+        handles.push(tokio::spawn(async move {
+            meta.take_auth_code(&h).await.expect("take")
+        }));
+    }
+    let mut got = Vec::new();
+    for h in handles {
+        got.extend(h.await.expect("task"));
+    }
+    assert_eq!(got, vec![code]);
+});
+
+meta_test!(activities_keep_their_order, |m: MetaUnderTest| async move {
+    let meta = m.meta;
+    for (i, id) in ["z", "a", "m"].iter().enumerate() {
+        meta.add_activity(&ActivityRecord {
+            file_id: "f".into(),
+            activity_id: (*id).into(),
+            kind: "comment".into(),
+            user_id: "u".into(),
+            body: "{}".into(),
+            received_ms: i as i64,
+        })
+        .await
+        .expect("add");
+    }
+    assert_eq!(
+        meta.activities("f")
+            .await
+            .expect("list")
+            .iter()
+            .map(|a| a.activity_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["z", "a", "m"]
+    );
+    assert!(meta.activities("g").await.expect("list").is_empty());
+});

@@ -33,6 +33,15 @@ impl IntoResponse for ApiError {
                 (404, Vec::new(), "not found".to_owned())
             }
             ApiError::Busy => (503, Vec::new(), self.to_string()),
+            ApiError::Store(e) if e.is_unavailable() => {
+                // The database or object store is down or restarting: worth a retry later.
+                tracing::error!(error = %e, "storage unavailable");
+                (
+                    503,
+                    Vec::new(),
+                    "storage temporarily unavailable".to_owned(),
+                )
+            }
             ApiError::Store(e) => {
                 // The cause goes to the log; the client learns only that the server failed.
                 tracing::error!(error = %e, "storage failure");

@@ -30,8 +30,11 @@ impl TestServer {
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let (meta, blobs) = crate::services::for_test_server();
         let mut config = Config {
             data: dir.path().join("data"),
+            meta,
+            blobs,
             ..Config::default()
         };
         tweak(&mut config);

@@ -7,5 +7,7 @@ mod content;
 mod harness;
 mod locks;
 mod misc;
+mod multinode;
 mod native;
 mod relative;
+mod services;

@@ -1,0 +1,697 @@
+//! The scale-out metadata engine: PostgreSQL, shared by any number of wopid nodes.
+//!
+//! Every change that races (locks, versions, names) is one conditional statement, `UPDATE …
+//! WHERE id = $1 AND rev = $2`, inside one transaction: under READ COMMITTED a second writer of the
+//! same row waits for the first to commit and then re-checks the condition against the new row, so
+//! exactly one of any number of racing nodes applies its change and the others see `Stale`.
+//!
+//! The URL is a libpq-style `postgres://user:password@host:port/db?…` with a few wopid options
+//! (removed before the rest goes to the driver): `schema` (a schema of its own, created when
+//! missing), `pool_max` (connections, default 16), `acquire_timeout_ms` (default 5000) and
+//! `statement_timeout_ms` (default 15000). Without a password in the URL, `WOPID_META_PASSWORD` or
+//! the file named by `WOPID_META_PASSWORD_FILE` gives it.
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::Row as _;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+
+use crate::error::{Result, StoreError};
+use crate::meta::{Cas, MetaBackend, redact_url};
+use crate::model::*;
+use crate::postgres_schema::MIGRATIONS;
+use crate::sqlite::is_unique_violation;
+
+pub(crate) struct PgMeta {
+    pub(crate) pool: PgPool,
+}
+
+const FILE_COLS: &str = "id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, lock_id, lock_expires_ms, rev";
+const VERSION_COLS: &str = "file_id, version, blob_key, size, sha256, modified_ms, author_id, editors, autosave, exit_save, modified_by_user, session";
+
+pub(crate) fn file_row(r: &PgRow) -> Result<FileRecord> {
+    Ok(FileRecord {
+        id: r.try_get("id")?,
+        container_id: r.try_get("container_id")?,
+        owner_id: r.try_get("owner_id")?,
+        name: r.try_get("name")?,
+        size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
+        sha256: r.try_get("sha256")?,
+        blob_key: r.try_get("blob_key")?,
+        version: r.try_get("version")?,
+        modified_ms: r.try_get("modified_ms")?,
+        lock_id: r.try_get("lock_id")?,
+        lock_expires_ms: r.try_get("lock_expires_ms")?,
+        rev: r.try_get("rev")?,
+    })
+}
+
+fn user_row(r: &PgRow) -> Result<User> {
+    Ok(User {
+        id: r.try_get("id")?,
+        login: r.try_get("login")?,
+        display_name: r.try_get("display_name")?,
+        user_info: r.try_get("user_info")?,
+    })
+}
+
+fn container_row(r: &PgRow) -> Result<Container> {
+    Ok(Container {
+        id: r.try_get("id")?,
+        parent_id: r.try_get("parent_id")?,
+        owner_id: r.try_get("owner_id")?,
+        name: r.try_get("name")?,
+    })
+}
+
+pub(crate) fn version_row(r: &PgRow) -> Result<VersionRecord> {
+    Ok(VersionRecord {
+        file_id: r.try_get("file_id")?,
+        version: r.try_get("version")?,
+        blob_key: r.try_get("blob_key")?,
+        size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
+        sha256: r.try_get("sha256")?,
+        modified_ms: r.try_get("modified_ms")?,
+        author_id: r.try_get("author_id")?,
+        info: SaveInfo {
+            editors: r.try_get("editors")?,
+            autosave: r.try_get("autosave")?,
+            exit_save: r.try_get("exit_save")?,
+            modified_by_user: r.try_get("modified_by_user")?,
+            session: r.try_get("session")?,
+        },
+    })
+}
+
+fn is_fk_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
+}
+
+fn size_i64(size: u64) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX)
+}
+
+/// The parsed URL: the driver's options plus wopid's own.
+struct PgUrl {
+    opts: PgConnectOptions,
+    schema: Option<String>,
+    pool_max: u32,
+    acquire_timeout: Duration,
+}
+
+fn valid_schema(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !s.as_bytes()[0].is_ascii_digit()
+}
+
+fn url_has_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+}
+
+/// The password from `WOPID_META_PASSWORD`, else from the file `WOPID_META_PASSWORD_FILE` names.
+fn env_password() -> Result<Option<String>> {
+    if let Ok(p) = std::env::var("WOPID_META_PASSWORD") {
+        return Ok(Some(p));
+    }
+    match std::env::var("WOPID_META_PASSWORD_FILE") {
+        Ok(path) => {
+            let text = std::fs::read_to_string(&path)?;
+            Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+fn parse_url(url: &str) -> Result<PgUrl> {
+    let bad = || StoreError::BadUrl(redact_url(url));
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut schema = None;
+    let mut pool_max = 16u32;
+    let mut acquire_ms = 5_000u64;
+    let mut statement_ms = 15_000u64;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "schema" if valid_schema(v) => schema = Some(v.to_owned()),
+            "schema" => return Err(StoreError::Invalid("schema: use [a-z_][a-z0-9_]*")),
+            "pool_max" => pool_max = v.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?,
+            "acquire_timeout_ms" => acquire_ms = v.parse().map_err(|_| bad())?,
+            "statement_timeout_ms" => statement_ms = v.parse().map_err(|_| bad())?,
+            _ => rest.push(pair),
+        }
+    }
+    let driver_url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    // The driver's own messages may quote the URL: report only the redacted form.
+    let mut opts = PgConnectOptions::from_str(&driver_url).map_err(|_| bad())?;
+    if !url_has_password(base)
+        && let Some(p) = env_password()?
+    {
+        opts = opts.password(&p);
+    }
+    let statement = statement_ms.to_string();
+    let mut startup = vec![("statement_timeout", statement.as_str())];
+    if let Some(s) = &schema {
+        startup.push(("search_path", s.as_str()));
+    }
+    opts = opts.application_name("wopid").options(startup);
+    Ok(PgUrl {
+        opts,
+        schema,
+        pool_max,
+        acquire_timeout: Duration::from_millis(acquire_ms),
+    })
+}
+
+impl PgMeta {
+    pub(crate) async fn open(url: &str) -> Result<Self> {
+        let u = parse_url(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(u.pool_max)
+            .min_connections(0)
+            .acquire_timeout(u.acquire_timeout)
+            // A connection that broke while idle (the database restarted) is found out and
+            // replaced before it is handed to a request.
+            .test_before_acquire(true)
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .connect_with(u.opts)
+            .await?;
+        let db = Self { pool };
+        db.migrate(u.schema.as_deref()).await?;
+        Ok(db)
+    }
+
+    /// Applies the missing migrations in one transaction, under an advisory lock so that nodes
+    /// starting together do not both migrate.
+    async fn migrate(&self, schema: Option<&str>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let lock_key = format!("wopid-migrate:{}", schema.unwrap_or(""));
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint)")
+            .bind(&lock_key)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(s) = schema {
+            // `s` is validated as [a-z_][a-z0-9_]*, so quoting it is enough.
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{s}\""))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS wopid_schema (version BIGINT NOT NULL)")
+            .execute(&mut *tx)
+            .await?;
+        let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM wopid_schema")
+            .fetch_one(&mut *tx)
+            .await?;
+        for (i, sql) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(current).unwrap_or(0))
+        {
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM wopid_schema")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO wopid_schema (version) VALUES ($1)")
+                .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MetaBackend for PgMeta {
+    async fn ensure_user(&self, login: &str, display_name: &str, now_ms: i64) -> Result<User> {
+        sqlx::query(
+            "INSERT INTO users (id, login, display_name, created_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (login) DO NOTHING",
+        )
+        .bind(crate::new_id())
+        .bind(login)
+        .bind(display_name)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        self.user_by_login(login)
+            .await?
+            .ok_or(StoreError::Invalid("user vanished after insert"))
+    }
+
+    async fn user(&self, id: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, login, display_name, user_info FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
+        let row =
+            sqlx::query("SELECT id, login, display_name, user_info FROM users WHERE login = $1")
+                .bind(login)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    async fn set_user_info(&self, user_id: &str, info: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET user_info = $1 WHERE id = $2")
+            .bind(info)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_user(&self, u: &NewUser, now_ms: i64) -> Result<bool> {
+        let res = sqlx::query(
+            "INSERT INTO users (id, login, display_name, email, password_hash, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&u.id)
+        .bind(&u.login)
+        .bind(&u.display_name)
+        .bind(&u.email)
+        .bind(&u.password_hash)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT id, login, display_name, user_info FROM users ORDER BY login COLLATE \"C\"",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_row).collect()
+    }
+
+    async fn root_container(&self, user_id: &str, now_ms: i64) -> Result<Container> {
+        let q = "SELECT id, parent_id, owner_id, name FROM containers WHERE owner_id = $1 AND parent_id IS NULL";
+        if let Some(r) = sqlx::query(q)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+        {
+            return container_row(&r);
+        }
+        let login = self
+            .user(user_id)
+            .await?
+            .map(|u| u.login)
+            .unwrap_or_else(|| user_id.to_owned());
+        // Two nodes may create the root at once: the unique index keeps one, both read it.
+        sqlx::query(
+            "INSERT INTO containers (id, parent_id, owner_id, name, created_ms) VALUES ($1, NULL, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(crate::new_id())
+        .bind(user_id)
+        .bind(login)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        let r = sqlx::query(q).bind(user_id).fetch_one(&self.pool).await?;
+        container_row(&r)
+    }
+
+    async fn container(&self, id: &str) -> Result<Option<Container>> {
+        let row = sqlx::query("SELECT id, parent_id, owner_id, name FROM containers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(container_row).transpose()
+    }
+
+    async fn create_container(
+        &self,
+        id: &str,
+        parent_id: &str,
+        owner_id: &str,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<Option<Container>> {
+        let res = sqlx::query(
+            "INSERT INTO containers (id, parent_id, owner_id, name, created_ms) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(parent_id)
+        .bind(owner_id)
+        .bind(name)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await;
+        match res {
+            Ok(_) => self.container(id).await,
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn child_containers(&self, parent_id: &str) -> Result<Vec<Container>> {
+        let rows = sqlx::query(
+            "SELECT id, parent_id, owner_id, name FROM containers WHERE parent_id = $1 ORDER BY name COLLATE \"C\"",
+        )
+        .bind(parent_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(container_row).collect()
+    }
+
+    async fn container_by_name(&self, parent_id: &str, name: &str) -> Result<Option<Container>> {
+        let row = sqlx::query(
+            "SELECT id, parent_id, owner_id, name FROM containers WHERE parent_id = $1 AND lower(name) = lower($2)",
+        )
+        .bind(parent_id)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(container_row).transpose()
+    }
+
+    async fn rename_container(&self, id: &str, name: &str) -> Result<bool> {
+        let res =
+            sqlx::query("UPDATE containers SET name = $1 WHERE id = $2 AND parent_id IS NOT NULL")
+                .bind(name)
+                .bind(id)
+                .execute(&self.pool)
+                .await;
+        match res {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delete_container(&self, id: &str) -> Result<ContainerDeletion> {
+        let mut tx = self.pool.begin().await?;
+        // One statement: the emptiness check and the delete cannot be separated by another
+        // writer. A file or child created concurrently (not yet visible to the check) makes the
+        // delete fail its foreign key instead, which is the same answer: not empty.
+        let res = sqlx::query(
+            "DELETE FROM containers WHERE id = $1 AND parent_id IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM files WHERE container_id = $1) \
+             AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.parent_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(done) if done.rows_affected() == 1 => {
+                sqlx::query("DELETE FROM shares WHERE resource_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(ContainerDeletion::Deleted);
+            }
+            Ok(_) => {}
+            Err(e) if is_fk_violation(&e) => return Ok(ContainerDeletion::NotEmpty),
+            Err(e) => return Err(e.into()),
+        }
+        drop(tx);
+        Ok(if self.container(id).await?.is_some() {
+            ContainerDeletion::NotEmpty
+        } else {
+            ContainerDeletion::Missing
+        })
+    }
+
+    async fn create_file(&self, f: NewFile) -> Result<Cas> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(&format!(
+            "INSERT INTO files (id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, rev, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 1, $8) RETURNING {FILE_COLS}"
+        ))
+        .bind(&f.id)
+        .bind(&f.container_id)
+        .bind(&f.owner_id)
+        .bind(&f.name)
+        .bind(size_i64(f.content.size))
+        .bind(&f.content.sha256)
+        .bind(&f.content.blob_key)
+        .bind(f.content.modified_ms)
+        .fetch_one(&mut *tx)
+        .await;
+        let row = match res {
+            Ok(row) => row,
+            Err(e) if is_unique_violation(&e) => return Ok(Cas::NameTaken),
+            Err(e) => return Err(e.into()),
+        };
+        let file = file_row(&row)?;
+        insert_version(&mut tx, &f.id, 1, &f.content, &SaveInfo::default()).await?;
+        tx.commit().await?;
+        Ok(Cas::Applied(Box::new(file)))
+    }
+
+    async fn file(&self, id: &str) -> Result<Option<FileRecord>> {
+        let row = sqlx::query(&format!("SELECT {FILE_COLS} FROM files WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(file_row).transpose()
+    }
+
+    async fn file_by_name(&self, container_id: &str, name: &str) -> Result<Option<FileRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {FILE_COLS} FROM files WHERE container_id = $1 AND lower(name) = lower($2)"
+        ))
+        .bind(container_id)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(file_row).transpose()
+    }
+
+    async fn list_files(&self, container_id: Option<&str>) -> Result<Vec<FileRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {FILE_COLS} FROM files WHERE ($1::text IS NULL OR container_id = $1) ORDER BY name COLLATE \"C\""
+        ))
+        .bind(container_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(file_row).collect()
+    }
+
+    async fn update_file(&self, id: &str, expected_rev: i64, update: FileUpdate) -> Result<Cas> {
+        let mut tx = self.pool.begin().await?;
+        let res = match &update {
+            FileUpdate::Lock { id: lock, expires_ms } => {
+                sqlx::query(&format!(
+                    "UPDATE files SET lock_id = $1, lock_expires_ms = $2, rev = rev + 1 \
+                     WHERE id = $3 AND rev = $4 RETURNING {FILE_COLS}"
+                ))
+                .bind(lock)
+                .bind(expires_ms)
+                .bind(id)
+                .bind(expected_rev)
+                .fetch_optional(&mut *tx)
+                .await
+            }
+            FileUpdate::Content(c) | FileUpdate::Save { content: c, .. } => {
+                sqlx::query(&format!(
+                    "UPDATE files SET size = $1, sha256 = $2, blob_key = $3, version = version + 1, \
+                     modified_ms = $4, rev = rev + 1 WHERE id = $5 AND rev = $6 RETURNING {FILE_COLS}"
+                ))
+                .bind(size_i64(c.size))
+                .bind(&c.sha256)
+                .bind(&c.blob_key)
+                .bind(c.modified_ms)
+                .bind(id)
+                .bind(expected_rev)
+                .fetch_optional(&mut *tx)
+                .await
+            }
+            FileUpdate::Rename(name) => {
+                sqlx::query(&format!(
+                    "UPDATE files SET name = $1, rev = rev + 1 WHERE id = $2 AND rev = $3 RETURNING {FILE_COLS}"
+                ))
+                .bind(name)
+                .bind(id)
+                .bind(expected_rev)
+                .fetch_optional(&mut *tx)
+                .await
+            }
+        };
+        let row = match res {
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(Cas::Stale),
+            Err(e) if is_unique_violation(&e) => return Ok(Cas::NameTaken),
+            Err(e) => return Err(e.into()),
+        };
+        let file = file_row(&row)?;
+        match &update {
+            FileUpdate::Content(c) => {
+                insert_version(&mut tx, id, file.version, c, &SaveInfo::default()).await?
+            }
+            FileUpdate::Save {
+                content,
+                info,
+                replaces,
+            } => {
+                if let Some(v) = replaces {
+                    sqlx::query("DELETE FROM versions WHERE file_id = $1 AND version = $2")
+                        .bind(id)
+                        .bind(v)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                insert_version(&mut tx, id, file.version, content, info).await?;
+            }
+            FileUpdate::Lock { .. } | FileUpdate::Rename(_) => {}
+        }
+        tx.commit().await?;
+        Ok(Cas::Applied(Box::new(file)))
+    }
+
+    async fn delete_file(&self, id: &str, expected_rev: i64) -> Result<Option<Vec<String>>> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM files WHERE id = $1 AND rev = $2")
+            .bind(id)
+            .bind(expected_rev)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let keys: Vec<String> = sqlx::query_scalar(
+            "WITH d AS (DELETE FROM versions WHERE file_id = $1 RETURNING blob_key) \
+             SELECT DISTINCT blob_key FROM d",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM activities WHERE file_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(keys))
+    }
+
+    async fn versions(&self, file_id: &str) -> Result<Vec<VersionRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VERSION_COLS} FROM versions WHERE file_id = $1 ORDER BY version"
+        ))
+        .bind(file_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(version_row).collect()
+    }
+
+    async fn add_activity(&self, a: &ActivityRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO activities (file_id, activity_id, kind, user_id, body, received_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&a.file_id)
+        .bind(&a.activity_id)
+        .bind(&a.kind)
+        .bind(&a.user_id)
+        .bind(&a.body)
+        .bind(a.received_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn activities(&self, file_id: &str) -> Result<Vec<ActivityRecord>> {
+        let rows = sqlx::query(
+            "SELECT file_id, activity_id, kind, user_id, body, received_ms FROM activities WHERE file_id = $1 ORDER BY seq",
+        )
+        .bind(file_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ActivityRecord {
+                    file_id: r.try_get("file_id")?,
+                    activity_id: r.try_get("activity_id")?,
+                    kind: r.try_get("kind")?,
+                    user_id: r.try_get("user_id")?,
+                    body: r.try_get("body")?,
+                    received_ms: r.try_get("received_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM wopid_schema")
+            .fetch_one(&self.pool)
+            .await?;
+        if usize::try_from(v).ok() != Some(MIGRATIONS.len()) {
+            return Err(StoreError::Invalid("database schema is not current"));
+        }
+        Ok(())
+    }
+}
+
+async fn insert_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    file_id: &str,
+    version: i64,
+    c: &Content,
+    info: &SaveInfo,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO versions (file_id, version, blob_key, size, sha256, modified_ms, author_id, \
+         editors, autosave, exit_save, modified_by_user, session) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(file_id)
+    .bind(version)
+    .bind(&c.blob_key)
+    .bind(size_i64(c.size))
+    .bind(&c.sha256)
+    .bind(c.modified_ms)
+    .bind(&c.author_id)
+    .bind(&info.editors)
+    .bind(info.autosave)
+    .bind(info.exit_save)
+    .bind(info.modified_by_user)
+    .bind(&info.session)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wopid_options_are_taken_out_of_the_url() {
+        let u = parse_url("postgres://u:p@127.0.0.1:5432/db?schema=t_1&pool_max=3&sslmode=disable")
+            .expect("parses");
+        assert_eq!(u.schema.as_deref(), Some("t_1"));
+        assert_eq!(u.pool_max, 3);
+        assert!(parse_url("postgres://h/db?schema=Bad-Name").is_err());
+        assert!(parse_url("postgres://h/db?pool_max=0").is_err());
+    }
+
+    #[test]
+    fn passwords_in_urls_are_detected() {
+        assert!(url_has_password("postgres://u:p@h/db"));
+        assert!(!url_has_password("postgres://u@h/db"));
+        assert!(!url_has_password("postgres://h/db?x=a:b@c"));
+    }
+}

@@ -1,0 +1,298 @@
+//! The PostgreSQL engine's `AccountStore`: tokens, shares, sign-in data, OAuth, sessions, settings.
+
+use async_trait::async_trait;
+use sqlx::Row as _;
+use sqlx::postgres::PgRow;
+
+use crate::error::{Result, StoreError};
+use crate::meta::AccountStore;
+use crate::model::*;
+use crate::postgres::PgMeta;
+
+fn token_row(r: &PgRow) -> Result<TokenRecord> {
+    let kind: String = r.try_get("kind")?;
+    Ok(TokenRecord {
+        hash: r.try_get("hash")?,
+        user_id: r.try_get("user_id")?,
+        kind: ResourceKind::parse(&kind).ok_or(StoreError::Invalid("unknown token kind"))?,
+        resource_id: r.try_get("resource_id")?,
+        perms: r.try_get("perms")?,
+        expires_ms: r.try_get("expires_ms")?,
+        revoked: r.try_get("revoked")?,
+    })
+}
+
+#[async_trait]
+impl AccountStore for PgMeta {
+    async fn password_hash(&self, user_id: &str) -> Result<Option<String>> {
+        let h: Option<Option<String>> =
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(h.flatten())
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO sign_in_failures (login, at_ms) VALUES ($1, $2)")
+            .bind(login)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE at_ms < $1")
+            .bind(since_ms)
+            .execute(&mut *tx)
+            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sign_in_failures WHERE login = $1 AND at_ms >= $2",
+        )
+        .bind(login)
+        .bind(since_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sign_in_failures WHERE login = $1 AND at_ms >= $2",
+        )
+        .bind(login)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn put_share(&self, sh: &Share) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO shares (resource_id, user_id, can_write) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, resource_id) DO UPDATE SET can_write = excluded.can_write",
+        )
+        .bind(&sh.resource_id)
+        .bind(&sh.user_id)
+        .bind(sh.can_write)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>> {
+        if resource_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT resource_id, user_id, can_write FROM shares WHERE user_id = $1 AND resource_id = ANY($2)",
+        )
+        .bind(user_id)
+        .bind(resource_ids)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Share {
+                    resource_id: r.try_get("resource_id")?,
+                    user_id: r.try_get("user_id")?,
+                    can_write: r.try_get("can_write")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_oauth_client(&self, c: &OAuthClient) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO oauth_clients (id, name, redirect_uri, created_ms) VALUES ($1, $2, $3, 0)",
+        )
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(&c.redirect_uri)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn oauth_client(&self, id: &str) -> Result<Option<OAuthClient>> {
+        let row = sqlx::query("SELECT id, name, redirect_uri FROM oauth_clients WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(OAuthClient {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                redirect_uri: r.try_get("redirect_uri")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_auth_code(&self, c: &AuthCode) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO oauth_codes (hash, client_id, user_id, redirect_uri, code_challenge, expires_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&c.hash)
+        .bind(&c.client_id)
+        .bind(&c.user_id)
+        .bind(&c.redirect_uri)
+        .bind(&c.code_challenge)
+        .bind(c.expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>> {
+        // One statement: of two nodes redeeming the same code, only one gets the row.
+        let row = sqlx::query(
+            "DELETE FROM oauth_codes WHERE hash = $1 \
+             RETURNING hash, client_id, user_id, redirect_uri, code_challenge, expires_ms",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(AuthCode {
+                hash: r.try_get("hash")?,
+                client_id: r.try_get("client_id")?,
+                user_id: r.try_get("user_id")?,
+                redirect_uri: r.try_get("redirect_uri")?,
+                code_challenge: r.try_get("code_challenge")?,
+                expires_ms: r.try_get("expires_ms")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&t.hash)
+        .bind(&t.user_id)
+        .bind(t.kind.as_str())
+        .bind(&t.resource_id)
+        .bind(t.perms)
+        .bind(t.expires_ms)
+        .bind(t.revoked)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
+        let row = sqlx::query(
+            "SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked FROM tokens WHERE hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_row).transpose()
+    }
+
+    async fn revoke_token(&self, hash: &[u8]) -> Result<()> {
+        sqlx::query("UPDATE tokens SET revoked = TRUE WHERE hash = $1")
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked = TRUE WHERE user_id = $1 AND ($2::text IS NULL OR resource_id = $2)",
+        )
+        .bind(user_id)
+        .bind(resource_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(init)
+        .execute(&self.pool)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_session(&self, s: &SessionRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (hash, user_id, csrf, expires_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&s.hash)
+        .bind(&s.user_id)
+        .bind(&s.csrf)
+        .bind(s.expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>> {
+        let row =
+            sqlx::query("SELECT hash, user_id, csrf, expires_ms FROM sessions WHERE hash = $1")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| {
+            Ok(SessionRecord {
+                hash: r.try_get("hash")?,
+                user_id: r.try_get("user_id")?,
+                csrf: r.try_get("csrf")?,
+                expires_ms: r.try_get("expires_ms")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_session(&self, hash: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE hash = $1")
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,112 @@
+//! The PostgreSQL schema, as an ordered list of migrations: the same tables as the SQLite engine,
+//! with PostgreSQL types. Names are unique case-insensitively through indexes on `lower(name)`.
+
+/// Schema migrations, applied in order; the table `wopid_schema` records how many ran.
+pub(crate) const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    email TEXT,
+    password_hash TEXT,
+    user_info TEXT,
+    created_ms BIGINT NOT NULL
+);
+CREATE TABLE containers (
+    id TEXT PRIMARY KEY,
+    parent_id TEXT REFERENCES containers(id),
+    owner_id TEXT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX containers_root ON containers(owner_id) WHERE parent_id IS NULL;
+CREATE UNIQUE INDEX containers_name ON containers(parent_id, lower(name)) WHERE parent_id IS NOT NULL;
+CREATE INDEX containers_parent ON containers(parent_id);
+CREATE TABLE files (
+    id TEXT PRIMARY KEY,
+    container_id TEXT NOT NULL REFERENCES containers(id),
+    owner_id TEXT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    blob_key TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    modified_ms BIGINT NOT NULL,
+    lock_id TEXT,
+    lock_expires_ms BIGINT NOT NULL DEFAULT 0,
+    rev BIGINT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX files_name ON files(container_id, lower(name));
+CREATE TABLE versions (
+    file_id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    blob_key TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    modified_ms BIGINT NOT NULL,
+    author_id TEXT NOT NULL,
+    editors TEXT,
+    autosave BOOLEAN NOT NULL DEFAULT FALSE,
+    exit_save BOOLEAN NOT NULL DEFAULT FALSE,
+    modified_by_user BOOLEAN NOT NULL DEFAULT TRUE,
+    session TEXT,
+    PRIMARY KEY (file_id, version)
+);
+CREATE TABLE tokens (
+    hash BYTEA PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    perms BIGINT NOT NULL,
+    expires_ms BIGINT NOT NULL,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX tokens_user ON tokens(user_id, resource_id);
+CREATE TABLE activities (
+    seq BIGSERIAL PRIMARY KEY,
+    file_id TEXT NOT NULL,
+    activity_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_ms BIGINT NOT NULL
+);
+CREATE INDEX activities_file ON activities(file_id);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE shares (
+    resource_id TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    can_write BOOLEAN NOT NULL,
+    PRIMARY KEY (user_id, resource_id)
+);
+CREATE TABLE oauth_clients (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+CREATE TABLE oauth_codes (
+    hash BYTEA PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    code_challenge TEXT,
+    expires_ms BIGINT NOT NULL
+);
+CREATE TABLE sign_in_failures (
+    login TEXT NOT NULL,
+    at_ms BIGINT NOT NULL
+);
+CREATE INDEX sign_in_failures_login ON sign_in_failures(login, at_ms);
+CREATE INDEX files_container ON files(container_id);
+CREATE TABLE sessions (
+    hash BYTEA PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    expires_ms BIGINT NOT NULL
+);
+"#];

@@ -1,0 +1,427 @@
+//! Several nodes: two `wopid serve` processes on one PostgreSQL and one S3 server, sharing
+//! nothing else. An editing session alternates every request between them; locks and saves race
+//! across both; exactly one lock holder exists at every point, every acknowledged save is
+//! readable from both, and versions only go forward. Needs `WOPID_TEST_PG_URL` and
+//! `WOPID_TEST_S3_URL` (skips visibly without them, fails under CI without them).
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Client, Response};
+use wopid::auth::{Perms, tokens};
+use wopid::{AppState, Config, SystemClock};
+use wopid_store::ResourceKind;
+
+use crate::services;
+
+/// One `wopid serve` process; killed when dropped.
+pub struct Node {
+    pub url: String,
+    pub child: Child,
+}
+
+impl Node {
+    pub fn start(meta: &str, blobs: &str, data: &std::path::Path) -> Self {
+        Self::start_with(meta, blobs, data, &[])
+    }
+
+    pub fn start_with(meta: &str, blobs: &str, data: &std::path::Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wopid"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--meta",
+                meta,
+                "--blobs",
+                blobs,
+            ])
+            .arg("--data")
+            .arg(data)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn wopid serve");
+        let stdout = child.stdout.take().expect("stdout");
+        // Read the one "listening on" line, bounded in time.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("wopid serve started in time");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self { url, child }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Two nodes on the same fresh schema and prefix, a file and a token valid on both.
+pub struct Cluster {
+    pub nodes: [Node; 2],
+    pub state: AppState,
+    pub file: String,
+    pub token: String,
+    pub http: Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub async fn start() -> Option<Self> {
+        let (pg, s3) = services::required()?;
+        let meta = services::fresh_meta(&pg);
+        let blobs = services::fresh_blobs(&s3);
+        let dir = tempfile::tempdir().expect("tempdir");
+        // This process only prepares the data: the file and its token live in the shared stores.
+        let config = Config {
+            data: dir.path().join("setup"),
+            meta: Some(meta.clone()),
+            blobs: Some(blobs.clone()),
+            ..Config::default()
+        };
+        let state = AppState::open(config, Arc::new(SystemClock), "http://unused".into())
+            .await
+            .expect("open the shared stores");
+        let body: wopid_store::BlobStream =
+            Box::pin(futures_util::stream::iter([Ok::<_, std::io::Error>(
+                bytes::Bytes::from_static(b"version one"),
+            )]));
+        let f = wopid::ops::files::add_file(&state, "alice", "doc.docx", None, body)
+            .await
+            .expect("add file");
+        let user = state
+            .meta
+            .user_by_login("alice")
+            .await
+            .expect("db")
+            .expect("alice");
+        use wopid::Clock as _;
+        let expires = SystemClock.now_ms() + 3_600_000;
+        let token = tokens::issue(
+            &state,
+            &user.id,
+            ResourceKind::File,
+            &f.id,
+            Perms::READ_WRITE,
+            expires,
+        )
+        .await
+        .expect("token")
+        .expose()
+        .to_owned();
+        let nodes = [
+            Node::start(&meta, &blobs, &dir.path().join("n1")),
+            Node::start(&meta, &blobs, &dir.path().join("n2")),
+        ];
+        let http = Client::builder()
+            .timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("client");
+        Some(Self {
+            nodes,
+            state,
+            file: f.id,
+            token,
+            http,
+            _dir: dir,
+        })
+    }
+
+    fn base(&self, node: usize) -> &str {
+        &self.nodes[node % 2].url
+    }
+
+    pub fn file_url(&self, node: usize) -> String {
+        format!(
+            "{}/wopi/files/{}?access_token={}",
+            self.base(node),
+            self.file,
+            self.token
+        )
+    }
+
+    pub fn contents_url(&self, node: usize) -> String {
+        format!(
+            "{}/wopi/files/{}/contents?access_token={}",
+            self.base(node),
+            self.file,
+            self.token
+        )
+    }
+
+    pub async fn op(&self, node: usize, op: &str, lock: Option<&str>) -> Response {
+        let mut r = self
+            .http
+            .post(self.file_url(node))
+            .header("X-WOPI-Override", op);
+        if let Some(l) = lock {
+            r = r.header("X-WOPI-Lock", l);
+        }
+        r.send().await.expect("send")
+    }
+
+    pub async fn put(&self, node: usize, lock: &str, body: Vec<u8>) -> Response {
+        self.http
+            .post(self.contents_url(node))
+            .header("X-WOPI-Override", "PUT")
+            .header("X-WOPI-Lock", lock)
+            .body(body)
+            .send()
+            .await
+            .expect("send")
+    }
+
+    pub async fn get(&self, node: usize) -> (i64, Vec<u8>) {
+        let r = self
+            .http
+            .get(self.contents_url(node))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 200, "GetFile on node {}", node % 2 + 1);
+        let v = version_header(&r);
+        (v, r.bytes().await.expect("body").to_vec())
+    }
+
+    pub async fn info(&self, node: usize) -> serde_json::Value {
+        let r = self
+            .http
+            .get(self.file_url(node))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 200, "CheckFileInfo on node {}", node % 2 + 1);
+        r.json().await.expect("json")
+    }
+}
+
+fn header(r: &Response, name: &str) -> Option<String> {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn version_header(r: &Response) -> i64 {
+    header(r, "x-wopi-itemversion")
+        .and_then(|v| v.parse().ok())
+        .expect("X-WOPI-ItemVersion")
+}
+
+fn info_version(v: &serde_json::Value) -> i64 {
+    v["Version"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .or_else(|| v["Version"].as_i64())
+        .expect("Version")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_editing_session_alternates_between_two_nodes() {
+    let Some(c) = Cluster::start().await else {
+        return;
+    };
+    // Node numbers alternate on every request: n, n+1, …
+    let mut n = 0usize;
+    let mut next = || {
+        n += 1;
+        n - 1
+    };
+    let mut seen = 0i64;
+    let mut forward = |v: i64, what: &str| {
+        assert!(v >= seen, "{what}: version went back from {seen} to {v}");
+        seen = v;
+    };
+
+    forward(info_version(&c.info(next()).await), "CheckFileInfo");
+    let r = c.op(next(), "LOCK", Some("session-1")).await;
+    assert_eq!(r.status(), 200, "LOCK on node 1");
+    let r = c.op(next(), "GET_LOCK", None).await;
+    assert_eq!(header(&r, "x-wopi-lock").as_deref(), Some("session-1"));
+    let r = c.op(next(), "LOCK", Some("intruder")).await;
+    assert_eq!(r.status(), 409, "another lock id on the other node");
+    assert_eq!(header(&r, "x-wopi-lock").as_deref(), Some("session-1"));
+
+    for i in 2..8 {
+        let body = format!("version {i}").into_bytes();
+        let r = c.put(next(), "session-1", body.clone()).await;
+        assert_eq!(r.status(), 200, "PutFile {i}");
+        let v = version_header(&r);
+        forward(v, "PutFile");
+        // The save is readable from both nodes at once.
+        for _ in 0..2 {
+            let (gv, got) = c.get(next()).await;
+            assert_eq!(got, body, "save {i} readable on every node");
+            forward(gv, "GetFile");
+        }
+        let r = c.op(next(), "REFRESH_LOCK", Some("session-1")).await;
+        assert_eq!(r.status(), 200, "RefreshLock {i}");
+        forward(info_version(&c.info(next()).await), "CheckFileInfo");
+    }
+    let r = c.put(next(), "wrong", b"lost".to_vec()).await;
+    assert_eq!(r.status(), 409, "PutFile with the wrong lock");
+    let r = c.op(next(), "UNLOCK", Some("session-1")).await;
+    assert_eq!(r.status(), 200, "Unlock");
+    let r = c.op(next(), "GET_LOCK", None).await;
+    assert_eq!(header(&r, "x-wopi-lock").as_deref(), Some(""));
+    let (_, got) = c.get(next()).await;
+    assert_eq!(got, b"version 7");
+    let versions = c.state.meta.versions(&c.file).await.expect("versions");
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        (1..=7).collect::<Vec<_>>()
+    );
+}
+
+/// Rounds of the lock race: `WOPID_TEST_LOCK_ROUNDS` (default 100).
+fn lock_rounds() -> usize {
+    std::env::var("WOPID_TEST_LOCK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_lockers_on_two_nodes_have_exactly_one_winner() {
+    let Some(c) = Cluster::start().await else {
+        return;
+    };
+    let c = Arc::new(c);
+    const LOCKERS: usize = 32;
+    let rounds = lock_rounds();
+    let started = std::time::Instant::now();
+    for round in 0..rounds {
+        let barrier = Arc::new(tokio::sync::Barrier::new(LOCKERS));
+        let mut tasks = Vec::new();
+        for i in 0..LOCKERS {
+            let c = c.clone();
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                let id = format!("r{round}-{i}");
+                barrier.wait().await;
+                let r = c.op(i, "LOCK", Some(&id)).await;
+                (r.status().as_u16(), id, header(&r, "x-wopi-lock"))
+            }));
+        }
+        let mut winners = Vec::new();
+        let mut holders_seen = Vec::new();
+        for t in tasks {
+            let (status, id, current) = t.await.expect("task");
+            match status {
+                200 => winners.push(id),
+                409 => holders_seen.extend(current),
+                other => panic!("round {round}: LOCK answered {other}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
+        let winner = &winners[0];
+        // Every loser was told of the one holder (or of nothing yet, if it lost before the
+        // winner committed... which cannot be: a 409 names the lock that beat it).
+        assert!(
+            holders_seen.iter().all(|h| h == winner),
+            "round {round}: losers saw {holders_seen:?}, winner {winner}"
+        );
+        let r = c.op(round + 1, "GET_LOCK", None).await;
+        assert_eq!(header(&r, "x-wopi-lock").as_deref(), Some(winner.as_str()));
+        let r = c.op(round, "UNLOCK", Some(winner)).await;
+        assert_eq!(r.status(), 200, "round {round}: unlock");
+    }
+    println!(
+        "lock race: {rounds} rounds of {LOCKERS} concurrent LOCKs over two nodes, exactly one 200 \
+         each ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_saves_on_two_nodes_all_land_in_order() {
+    let Some(c) = Cluster::start().await else {
+        return;
+    };
+    let c = Arc::new(c);
+    let r = c.op(0, "LOCK", Some("editor")).await;
+    assert_eq!(r.status(), 200);
+    const SAVES: usize = 24;
+    let mut tasks = Vec::new();
+    for i in 0..SAVES {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            // Saves with the lock, and lock attempts by others, on both nodes at once.
+            if i % 4 == 3 {
+                let r = c.op(i, "LOCK", Some(&format!("other-{i}"))).await;
+                return (r.status().as_u16(), None);
+            }
+            let body = format!("save {i}").into_bytes();
+            let r = c.put(i, "editor", body.clone()).await;
+            let status = r.status().as_u16();
+            let v = (status == 200).then(|| version_header(&r));
+            (status, v.map(|v| (v, body)))
+        }));
+    }
+    let mut acked = BTreeMap::new();
+    for t in tasks {
+        match t.await.expect("task") {
+            (200, Some((v, body))) => {
+                assert!(
+                    acked.insert(v, body).is_none(),
+                    "version {v} acknowledged twice"
+                );
+            }
+            (409, None) => {}
+            other => panic!("unexpected answer {:?}", other.0),
+        }
+    }
+    assert_eq!(
+        acked.len(),
+        SAVES - SAVES / 4,
+        "every save with the lock lands"
+    );
+    let versions = c.state.meta.versions(&c.file).await.expect("versions");
+    let last = *acked.keys().last().expect("saves");
+    assert_eq!(versions.last().map(|v| v.version), Some(last));
+    // Every acknowledged save is kept as a version whose content is readable.
+    for (v, body) in &acked {
+        let rec = versions
+            .iter()
+            .find(|r| r.version == *v)
+            .unwrap_or_else(|| panic!("version {v} kept"));
+        let mut s = c.state.blobs.get(&rec.blob_key, None).await.expect("blob");
+        let mut got = Vec::new();
+        use futures_util::StreamExt as _;
+        while let Some(chunk) = s.next().await {
+            got.extend_from_slice(&chunk.expect("chunk"));
+        }
+        assert_eq!(&got, body, "version {v}");
+    }
+    // Both nodes serve the last one.
+    for node in 0..2 {
+        let (v, got) = c.get(node).await;
+        assert_eq!(v, last);
+        assert_eq!(&got, &acked[&last]);
+    }
+}
