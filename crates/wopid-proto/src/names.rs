@@ -63,7 +63,11 @@ pub fn sanitize(name: &str) -> String {
     // Extensions are kept short; cutting one must not leave it ending in a space or dot.
     let ext: String = ext.chars().take(32).collect();
     let ext = ext.trim_end_matches(['.', ' ']);
-    let ext = if ext.len() <= 1 { String::new() } else { ext.to_owned() };
+    let ext = if ext.len() <= 1 {
+        String::new()
+    } else {
+        ext.to_owned()
+    };
 
     let stem = stem.trim_matches([' ', '.']);
     let stem = if stem.is_empty() { "file" } else { stem };

@@ -109,6 +109,8 @@ pub enum FileUpdate {
 
     /// A new name in the same container.
     Rename(String),
+    /// Another container, same name.
+    Move { container_id: String },
 }
 
 /// What a resource an access token is for.

@@ -74,6 +74,22 @@ impl AccountStore for SqliteMeta {
         Ok(())
     }
 
+    async fn shares_of(&self, user_id: &str) -> Result<Vec<Share>> {
+        let rows = sqlx::query("SELECT resource_id, user_id, can_write FROM shares WHERE user_id = ? ORDER BY resource_id")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Share {
+                    resource_id: r.try_get("resource_id")?,
+                    user_id: r.try_get("user_id")?,
+                    can_write: r.try_get("can_write")?,
+                })
+            })
+            .collect()
+    }
+
     async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>> {
         if resource_ids.is_empty() {
             return Ok(Vec::new());

@@ -44,6 +44,15 @@ impl AppState {
         self.clock.now_ms()
     }
 
+    /// How lock ids are compared (see `legacy_json_locks`).
+    pub fn lock_match(&self) -> wopid_proto::LockMatch {
+        if self.config.legacy_json_locks {
+            wopid_proto::LockMatch::LegacyJson
+        } else {
+            wopid_proto::LockMatch::Exact
+        }
+    }
+
     /// The WopiSrc of a file.
     pub fn wopi_src(&self, file_id: &str) -> String {
         format!("{}/wopi/files/{file_id}", self.base)

@@ -196,7 +196,9 @@ pub async fn rename(
         lock_id.as_ref(),
         stored_lock(&file).as_ref(),
         state.now_ms(),
+        state.lock_match(),
     )?;
+
     let wanted = wopid_proto::names::rename_target(requested, &file.name)?;
     for n in 1..=NAME_ATTEMPTS {
         let candidate = if n == 1 {
@@ -205,7 +207,12 @@ pub async fn rename(
             numbered(&wanted, n)
         };
         let done = super::update(state, file_id, |f, now| {
-            lock::check_rename(lock_id.as_ref(), stored_lock(f).as_ref(), now)?;
+            lock::check_rename(
+                lock_id.as_ref(),
+                stored_lock(f).as_ref(),
+                now,
+                state.lock_match(),
+            )?;
             if f.name == candidate {
                 return Ok(Step::Done(()));
             }
