@@ -167,6 +167,8 @@ pub struct TokenRecord {
     pub perms: i64,
     pub expires_ms: i64,
     pub revoked: bool,
+    /// The editor (WOPI client) the token was minted for, whose proof-key policy applies.
+    pub client: Option<String>,
 }
 
 /// A recorded AddActivities activity.

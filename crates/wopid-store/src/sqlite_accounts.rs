@@ -177,7 +177,7 @@ impl AccountStore for SqliteMeta {
     }
 
     async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
-        sqlx::query("INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(&t.hash)
             .bind(&t.user_id)
             .bind(t.kind.as_str())
@@ -185,13 +185,14 @@ impl AccountStore for SqliteMeta {
             .bind(t.perms)
             .bind(t.expires_ms)
             .bind(t.revoked)
+            .bind(&t.client)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked FROM tokens WHERE hash = ?")
+        let row = sqlx::query("SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked, client FROM tokens WHERE hash = ?")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -205,6 +206,7 @@ impl AccountStore for SqliteMeta {
             perms: r.try_get("perms")?,
             expires_ms: r.try_get("expires_ms")?,
             revoked: r.try_get("revoked")?,
+            client: r.try_get("client")?,
         }))
     }
 

@@ -247,6 +247,7 @@ async fn tokens_and_settings() {
         perms: 1,
         expires_ms: 10,
         revoked: false,
+        client: Some("editor".into()),
     };
     meta.insert_token(&t).await.expect("insert");
     assert_eq!(meta.token(&[1, 2, 3]).await.expect("get"), Some(t.clone()));

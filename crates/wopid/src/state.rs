@@ -53,6 +53,23 @@ impl AppState {
         }
     }
 
+    /// The origin of the public URL (scheme, host and port), for `PostMessageOrigin`.
+    pub fn origin(&self) -> String {
+        match self.base.find("://") {
+            Some(i) => {
+                let rest = &self.base[i + 3..];
+                let end = rest.find('/').unwrap_or(rest.len());
+                format!("{}{}", &self.base[..i + 3], &rest[..end])
+            }
+            None => self.base.clone(),
+        }
+    }
+
+    /// The host page of a file for an action (`view`, `edit`).
+    pub fn host_page(&self, file_id: &str, action: &str) -> String {
+        format!("{}/files/{file_id}/{action}", self.base)
+    }
+
     /// The WopiSrc of a file.
     pub fn wopi_src(&self, file_id: &str) -> String {
         format!("{}/wopi/files/{file_id}", self.base)

@@ -144,7 +144,7 @@ pub(super) async fn handle(
             let file = ops::load(&state, id).await?;
             let now = access::file_access(&state, &grant.user_id, &file).await?;
             let perms = now.limit(grant.perms).ok_or(ProtoError::Unauthorized)?;
-            file_op(&state, &Grant { perms, ..grant }, id, op, &headers, body).await
+            file_op(&state, &Grant { perms, ..grant }, file, op, &headers, body).await
         }
         Endpoint::Ecosystem | Endpoint::EcosystemRootContainer => {
             let grant = tokens::verify_kind(&state, &token, ResourceKind::Ecosystem).await?;
@@ -165,17 +165,18 @@ pub(super) async fn handle(
 async fn file_op(
     state: &AppState,
     grant: &Grant,
-    id: &str,
+    file: wopid_store::FileRecord,
     op: Operation,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     use Operation as O;
+    let id = file.id.as_str();
     let resp = match op {
         O::CheckFileInfo => json(
             StatusCode::OK,
             &[],
-            &ops::info::check_file_info(state, grant, id).await?,
+            &ops::info::check_file_info(state, grant, &file).await?,
         ),
         O::GetFile => {
             let max =
