@@ -91,9 +91,41 @@ pub struct CheckFileInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub close_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_version_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_sharing_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_message_origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub breadcrumb_brand_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breadcrumb_brand_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breadcrumb_folder_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breadcrumb_folder_url: Option<String>,
+
+    // Collabora Online's extensions (other clients ignore them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_extra_info: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub is_admin_user: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub enable_owner_termination: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watermark_text: Option<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub disable_print: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub disable_export: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub disable_copy: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub hide_print_option: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub hide_save_option: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub hide_export_option: bool,
 }
 
 /// The response of PutRelativeFile (and CreateChildFile).

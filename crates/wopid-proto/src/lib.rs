@@ -14,5 +14,5 @@ pub mod op;
 pub mod utf7;
 
 pub use error::ProtoError;
-pub use lock::{Conflict, LockId, LockOutcome, LockRequest, StoredLock};
+pub use lock::{Conflict, LockId, LockMatch, LockOutcome, LockRequest, StoredLock};
 pub use op::{Endpoint, Method, Operation};

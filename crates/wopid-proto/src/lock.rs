@@ -103,10 +103,55 @@ fn set(id: &LockId, now_ms: i64) -> LockOutcome {
     })
 }
 
+/// How a presented lock id is compared with the stored one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LockMatch {
+    /// Byte for byte: what the protocol prescribes, and the default.
+    #[default]
+    Exact,
+    /// Also treat two JSON lock ids with the same `"S"` (session) member as the same lock, or a
+    /// plain id equal to the stored JSON's `"S"`. Older on-premises Office servers change the rest
+    /// of the JSON within one session. Opt-in; the 409 header still carries the stored string.
+    LegacyJson,
+}
+
+/// The `"S"` member of a JSON lock id.
+fn session_of(lock: &str) -> Option<String> {
+    match serde_json::from_str::<serde_json::Value>(lock)
+        .ok()?
+        .get("S")?
+    {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Whether a presented lock id names the stored lock.
+pub fn same_lock(stored: &str, presented: &str, mode: LockMatch) -> bool {
+    if stored.as_bytes() == presented.as_bytes() {
+        return true;
+    }
+    match mode {
+        LockMatch::Exact => false,
+        LockMatch::LegacyJson => match session_of(stored) {
+            None => false,
+            Some(s) => match session_of(presented) {
+                Some(p) => s == p,
+                None => s == presented,
+            },
+        },
+    }
+}
+
 /// The lock state table: Lock, UnlockAndRelock, RefreshLock and Unlock.
-pub fn decide(req: &LockRequest, stored: Option<&StoredLock>, now_ms: i64) -> LockOutcome {
+pub fn decide(
+    req: &LockRequest,
+    stored: Option<&StoredLock>,
+    now_ms: i64,
+    mode: LockMatch,
+) -> LockOutcome {
     let current = StoredLock::live(stored, now_ms);
-    let matches = |id: &LockId| current.is_some_and(|l| l.id == id.as_str());
+    let matches = |id: &LockId| current.is_some_and(|l| same_lock(&l.id, id.as_str(), mode));
     match req {
         LockRequest::Lock(new) => match current {
             None => set(new, now_ms),
@@ -138,9 +183,10 @@ pub fn check_put(
     stored: Option<&StoredLock>,
     size: u64,
     now_ms: i64,
+    mode: LockMatch,
 ) -> Result<(), Conflict> {
     match (StoredLock::live(stored, now_ms), header) {
-        (Some(l), Some(h)) if l.id == h.as_str() => Ok(()),
+        (Some(l), Some(h)) if same_lock(&l.id, h.as_str(), mode) => Ok(()),
         (Some(l), Some(_)) => Err(Conflict {
             current: l.id.clone(),
             reason: "lock id does not match the current lock",
@@ -162,10 +208,11 @@ pub fn check_rename(
     header: Option<&LockId>,
     stored: Option<&StoredLock>,
     now_ms: i64,
+    mode: LockMatch,
 ) -> Result<(), Conflict> {
     match (StoredLock::live(stored, now_ms), header) {
         (None, _) => Ok(()),
-        (Some(l), Some(h)) if l.id == h.as_str() => Ok(()),
+        (Some(l), Some(h)) if same_lock(&l.id, h.as_str(), mode) => Ok(()),
         (Some(l), _) => Err(Conflict {
             current: l.id.clone(),
             reason: "file is locked with another lock id",
@@ -286,7 +333,7 @@ mod tests {
             (LockRequest::Unlock(id("A")), expired, Want::Conflict("")),
         ];
         for (req, stored, expected) in cases {
-            let got = decide(&req, stored.as_ref(), NOW);
+            let got = decide(&req, stored.as_ref(), NOW, LockMatch::Exact);
             let (a, exp) = want(got);
             match expected {
                 Want::Set(s) => {
@@ -321,7 +368,8 @@ mod tests {
         ];
         for (h, stored, size, expected) in cases {
             let h = h.map(id);
-            let got = check_put(h.as_ref(), stored, size, NOW).map_err(|c| c.current);
+            let got =
+                check_put(h.as_ref(), stored, size, NOW, LockMatch::Exact).map_err(|c| c.current);
             assert_eq!(
                 got,
                 expected.map_err(str::to_owned),
@@ -330,9 +378,12 @@ mod tests {
         }
         // An expired lock counts as no lock, also for the zero-byte rule.
         let expired = lock("A", NOW);
-        assert_eq!(check_put(None, Some(&expired), 0, NOW), Ok(()));
         assert_eq!(
-            check_put(None, Some(&expired), 1, NOW).map_err(|c| c.current),
+            check_put(None, Some(&expired), 0, NOW, LockMatch::Exact),
+            Ok(())
+        );
+        assert_eq!(
+            check_put(None, Some(&expired), 1, NOW, LockMatch::Exact).map_err(|c| c.current),
             Err(String::new())
         );
     }
@@ -340,15 +391,21 @@ mod tests {
     #[test]
     fn rename_and_delete_table() {
         let live = lock("A", NOW + 1);
-        assert_eq!(check_rename(None, None, NOW), Ok(()));
-        assert_eq!(check_rename(Some(&id("X")), None, NOW), Ok(()));
-        assert_eq!(check_rename(Some(&id("A")), Some(&live), NOW), Ok(()));
+        assert_eq!(check_rename(None, None, NOW, LockMatch::Exact), Ok(()));
         assert_eq!(
-            check_rename(Some(&id("B")), Some(&live), NOW).map_err(|c| c.current),
+            check_rename(Some(&id("X")), None, NOW, LockMatch::Exact),
+            Ok(())
+        );
+        assert_eq!(
+            check_rename(Some(&id("A")), Some(&live), NOW, LockMatch::Exact),
+            Ok(())
+        );
+        assert_eq!(
+            check_rename(Some(&id("B")), Some(&live), NOW, LockMatch::Exact).map_err(|c| c.current),
             Err("A".into())
         );
         assert_eq!(
-            check_rename(None, Some(&live), NOW).map_err(|c| c.current),
+            check_rename(None, Some(&live), NOW, LockMatch::Exact).map_err(|c| c.current),
             Err("A".into())
         );
         assert_eq!(
@@ -357,6 +414,66 @@ mod tests {
         );
         assert_eq!(check_unlocked(Some(&lock("A", NOW)), NOW), Ok(()));
         assert_eq!(check_unlocked(None, NOW), Ok(()));
+    }
+
+    #[test]
+    fn legacy_json_matching_is_opt_in() {
+        let a = r#"{"S":"sess-1","F":4}"#;
+        let b = r#"{"S":"sess-1","F":6,"E":2,"M":"x"}"#;
+        let c = r#"{"S":"sess-2","F":4}"#;
+        let table = [
+            (a, a, LockMatch::Exact, true),
+            (a, b, LockMatch::Exact, false),
+            (a, b, LockMatch::LegacyJson, true),
+            (a, c, LockMatch::LegacyJson, false),
+            (a, "sess-1", LockMatch::LegacyJson, true),
+            ("sess-1", a, LockMatch::LegacyJson, false),
+            ("plain", "other", LockMatch::LegacyJson, false),
+            (r#"{"S":""}"#, r#"{"S":""}"#, LockMatch::LegacyJson, true),
+            (
+                r#"{"S":""}"#,
+                r#"{"S":"", "F":1}"#,
+                LockMatch::LegacyJson,
+                false,
+            ),
+            ("{not json", "{not json ", LockMatch::LegacyJson, false),
+        ];
+        for (stored, presented, mode, want) in table {
+            assert_eq!(
+                same_lock(stored, presented, mode),
+                want,
+                "{stored} vs {presented} ({mode:?})"
+            );
+        }
+        // A conflict still reports the stored string byte for byte.
+        let l = lock(a, NOW + 1);
+        let out = decide(
+            &LockRequest::Lock(id(c)),
+            Some(&l),
+            NOW,
+            LockMatch::LegacyJson,
+        );
+        assert_eq!(
+            out,
+            LockOutcome::Conflict(Conflict {
+                current: a.into(),
+                reason: "file is locked with another lock id"
+            })
+        );
+        // A same-session Lock refreshes and stores what the client sent now.
+        let out = decide(
+            &LockRequest::Lock(id(b)),
+            Some(&l),
+            NOW,
+            LockMatch::LegacyJson,
+        );
+        assert_eq!(
+            out,
+            LockOutcome::Set(StoredLock {
+                id: b.into(),
+                expires_at_ms: NOW + LOCK_TTL_MS
+            })
+        );
     }
 
     #[test]

@@ -23,12 +23,13 @@ pub use error::StoreError;
 pub use meta::{AccountStore, Cas, Meta, MetaBackend, redact_url};
 pub use model::*;
 
-use rand::RngCore as _;
-
-/// A fresh random identifier: 16 random bytes, base64url without padding (22 characters).
+/// A fresh random identifier: 22 letters and digits (about 131 bits). Never starts with `-`, so
+/// an id is never read as a command-line flag, and it is safe in URLs and file names.
 pub fn new_id() -> String {
-    use base64::Engine as _;
-    let mut b = [0u8; 16];
-    rand::rng().fill_bytes(&mut b);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    use rand::Rng as _;
+    rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(22)
+        .map(char::from)
+        .collect()
 }

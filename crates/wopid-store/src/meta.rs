@@ -45,7 +45,8 @@ pub trait MetaBackend: AccountStore {
     ) -> Result<Option<Container>>;
     async fn child_containers(&self, parent_id: &str) -> Result<Vec<Container>>;
     async fn container_by_name(&self, parent_id: &str, name: &str) -> Result<Option<Container>>;
-    /// Renames a container; `false` when the name is taken in its parent.
+    /// Renames a container (a root too: its name is only displayed); `false` when the name is
+    /// taken in its parent.
     async fn rename_container(&self, id: &str, name: &str) -> Result<bool>;
     /// Deletes a container only if it has no files and no child containers, atomically.
     async fn delete_container(&self, id: &str) -> Result<ContainerDeletion>;
@@ -62,6 +63,8 @@ pub trait MetaBackend: AccountStore {
     async fn delete_file(&self, id: &str, expected_rev: i64) -> Result<Option<Vec<String>>>;
     /// Every version of a file, oldest first.
     async fn versions(&self, file_id: &str) -> Result<Vec<VersionRecord>>;
+    /// The newest version of a file's history.
+    async fn last_version(&self, file_id: &str) -> Result<Option<VersionRecord>>;
 
     async fn add_activity(&self, activity: &ActivityRecord) -> Result<()>;
     async fn activities(&self, file_id: &str) -> Result<Vec<ActivityRecord>>;
@@ -83,6 +86,8 @@ pub trait AccountStore: Send + Sync {
 
     /// Grants (or changes) a share of a file or container.
     async fn put_share(&self, share: &Share) -> Result<()>;
+    /// Every share granted to a user.
+    async fn shares_of(&self, user_id: &str) -> Result<Vec<Share>>;
     /// The shares of `user_id` on any of `resource_ids`.
     async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>>;
 

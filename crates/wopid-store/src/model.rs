@@ -109,6 +109,8 @@ pub enum FileUpdate {
 
     /// A new name in the same container.
     Rename(String),
+    /// Another container, same name.
+    Move { container_id: String },
 }
 
 /// What a resource an access token is for.
@@ -165,6 +167,8 @@ pub struct TokenRecord {
     pub perms: i64,
     pub expires_ms: i64,
     pub revoked: bool,
+    /// The editor (WOPI client) the token was minted for, whose proof-key policy applies.
+    pub client: Option<String>,
 }
 
 /// A recorded AddActivities activity.

@@ -389,12 +389,11 @@ impl MetaBackend for PgMeta {
     }
 
     async fn rename_container(&self, id: &str, name: &str) -> Result<bool> {
-        let res =
-            sqlx::query("UPDATE containers SET name = $1 WHERE id = $2 AND parent_id IS NOT NULL")
-                .bind(name)
-                .bind(id)
-                .execute(&self.pool)
-                .await;
+        let res = sqlx::query("UPDATE containers SET name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(id)
+            .execute(&self.pool)
+            .await;
         match res {
             Ok(done) => Ok(done.rows_affected() == 1),
             Err(e) if is_unique_violation(&e) => Ok(false),
@@ -531,6 +530,16 @@ impl MetaBackend for PgMeta {
                 .fetch_optional(&mut *tx)
                 .await
             }
+            FileUpdate::Move { container_id } => {
+                sqlx::query(&format!(
+                    "UPDATE files SET container_id = $1, rev = rev + 1 WHERE id = $2 AND rev = $3 RETURNING {FILE_COLS}"
+                ))
+                .bind(container_id)
+                .bind(id)
+                .bind(expected_rev)
+                .fetch_optional(&mut *tx)
+                .await
+            }
         };
         let row = match res {
             Ok(Some(row)) => row,
@@ -557,7 +566,7 @@ impl MetaBackend for PgMeta {
                 }
                 insert_version(&mut tx, id, file.version, content, info).await?;
             }
-            FileUpdate::Lock { .. } | FileUpdate::Rename(_) => {}
+            FileUpdate::Lock { .. } | FileUpdate::Rename(_) | FileUpdate::Move { .. } => {}
         }
         tx.commit().await?;
         Ok(Cas::Applied(Box::new(file)))
@@ -596,6 +605,16 @@ impl MetaBackend for PgMeta {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(version_row).collect()
+    }
+
+    async fn last_version(&self, file_id: &str) -> Result<Option<VersionRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {VERSION_COLS} FROM versions WHERE file_id = $1 ORDER BY version DESC LIMIT 1"
+        ))
+        .bind(file_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(version_row).transpose()
     }
 
     async fn add_activity(&self, a: &ActivityRecord) -> Result<()> {

@@ -19,6 +19,15 @@ fn token_row(r: &PgRow) -> Result<TokenRecord> {
         perms: r.try_get("perms")?,
         expires_ms: r.try_get("expires_ms")?,
         revoked: r.try_get("revoked")?,
+        client: r.try_get("client")?,
+    })
+}
+
+fn share_row(r: &PgRow) -> Result<Share> {
+    Ok(Share {
+        resource_id: r.try_get("resource_id")?,
+        user_id: r.try_get("user_id")?,
+        can_write: r.try_get("can_write")?,
     })
 }
 
@@ -88,6 +97,16 @@ impl AccountStore for PgMeta {
         Ok(())
     }
 
+    async fn shares_of(&self, user_id: &str) -> Result<Vec<Share>> {
+        let rows = sqlx::query(
+            "SELECT resource_id, user_id, can_write FROM shares WHERE user_id = $1 ORDER BY resource_id COLLATE \"C\"",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(share_row).collect()
+    }
+
     async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>> {
         if resource_ids.is_empty() {
             return Ok(Vec::new());
@@ -99,15 +118,7 @@ impl AccountStore for PgMeta {
         .bind(resource_ids)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Share {
-                    resource_id: r.try_get("resource_id")?,
-                    user_id: r.try_get("user_id")?,
-                    can_write: r.try_get("can_write")?,
-                })
-            })
-            .collect()
+        rows.iter().map(share_row).collect()
     }
 
     async fn add_oauth_client(&self, c: &OAuthClient) -> Result<()> {
@@ -177,8 +188,8 @@ impl AccountStore for PgMeta {
 
     async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&t.hash)
         .bind(&t.user_id)
@@ -187,6 +198,7 @@ impl AccountStore for PgMeta {
         .bind(t.perms)
         .bind(t.expires_ms)
         .bind(t.revoked)
+        .bind(&t.client)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -194,7 +206,7 @@ impl AccountStore for PgMeta {
 
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
         let row = sqlx::query(
-            "SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked FROM tokens WHERE hash = $1",
+            "SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked, client FROM tokens WHERE hash = $1",
         )
         .bind(hash)
         .fetch_optional(&self.pool)

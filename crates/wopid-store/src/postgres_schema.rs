@@ -60,7 +60,8 @@ CREATE TABLE tokens (
     resource_id TEXT NOT NULL,
     perms BIGINT NOT NULL,
     expires_ms BIGINT NOT NULL,
-    revoked BOOLEAN NOT NULL DEFAULT FALSE
+    revoked BOOLEAN NOT NULL DEFAULT FALSE,
+    client TEXT
 );
 CREATE INDEX tokens_user ON tokens(user_id, resource_id);
 CREATE TABLE activities (

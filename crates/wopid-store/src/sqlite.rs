@@ -90,6 +90,37 @@ impl SqliteMeta {
         Ok(db)
     }
 
+    async fn version_rows(&self, file_id: &str, order: &str) -> Result<Vec<VersionRecord>> {
+        let sql = format!(
+            "SELECT file_id, version, blob_key, size, sha256, modified_ms, author_id, editors, autosave, exit_save, \
+             modified_by_user, session FROM versions WHERE file_id = ? {order}",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(file_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(VersionRecord {
+                    file_id: r.try_get("file_id")?,
+                    version: r.try_get("version")?,
+                    blob_key: r.try_get("blob_key")?,
+                    size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
+                    sha256: r.try_get("sha256")?,
+                    modified_ms: r.try_get("modified_ms")?,
+                    author_id: r.try_get("author_id")?,
+                    info: SaveInfo {
+                        editors: r.try_get("editors")?,
+                        autosave: r.try_get("autosave")?,
+                        exit_save: r.try_get("exit_save")?,
+                        modified_by_user: r.try_get("modified_by_user")?,
+                        session: r.try_get("session")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
     async fn migrate(&self) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
         // BEGIN IMMEDIATE: two processes starting at once must not both run a migration.
@@ -273,12 +304,11 @@ impl MetaBackend for SqliteMeta {
     }
 
     async fn rename_container(&self, id: &str, name: &str) -> Result<bool> {
-        let res =
-            sqlx::query("UPDATE containers SET name = ? WHERE id = ? AND parent_id IS NOT NULL")
-                .bind(name)
-                .bind(id)
-                .execute(&self.pool)
-                .await;
+        let res = sqlx::query("UPDATE containers SET name = ? WHERE id = ?")
+            .bind(name)
+            .bind(id)
+            .execute(&self.pool)
+            .await;
         match res {
             Ok(done) => Ok(done.rows_affected() == 1),
             Err(e) if is_unique_violation(&e) => Ok(false),
@@ -414,6 +444,14 @@ impl MetaBackend for SqliteMeta {
                     .execute(&mut *tx)
                     .await
             }
+            FileUpdate::Move { container_id } => {
+                sqlx::query("UPDATE files SET container_id = ?, rev = rev + 1 WHERE id = ? AND rev = ?")
+                    .bind(container_id)
+                    .bind(id)
+                    .bind(expected_rev)
+                    .execute(&mut *tx)
+                    .await
+            }
         };
         let done = match res {
             Ok(done) => done,
@@ -446,7 +484,7 @@ impl MetaBackend for SqliteMeta {
                 }
                 insert_version(&mut tx, id, file.version, content, info).await?;
             }
-            FileUpdate::Lock { .. } | FileUpdate::Rename(_) => {}
+            FileUpdate::Lock { .. } | FileUpdate::Rename(_) | FileUpdate::Move { .. } => {}
         }
         tx.commit().await?;
         Ok(Cas::Applied(Box::new(file)))
@@ -480,33 +518,14 @@ impl MetaBackend for SqliteMeta {
     }
 
     async fn versions(&self, file_id: &str) -> Result<Vec<VersionRecord>> {
-        let rows = sqlx::query(
-            "SELECT file_id, version, blob_key, size, sha256, modified_ms, author_id, editors, autosave, exit_save, \
-             modified_by_user, session FROM versions WHERE file_id = ? ORDER BY version",
-        )
-        .bind(file_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(VersionRecord {
-                    file_id: r.try_get("file_id")?,
-                    version: r.try_get("version")?,
-                    blob_key: r.try_get("blob_key")?,
-                    size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
-                    sha256: r.try_get("sha256")?,
-                    modified_ms: r.try_get("modified_ms")?,
-                    author_id: r.try_get("author_id")?,
-                    info: SaveInfo {
-                        editors: r.try_get("editors")?,
-                        autosave: r.try_get("autosave")?,
-                        exit_save: r.try_get("exit_save")?,
-                        modified_by_user: r.try_get("modified_by_user")?,
-                        session: r.try_get("session")?,
-                    },
-                })
-            })
-            .collect()
+        self.version_rows(file_id, "ORDER BY version").await
+    }
+
+    async fn last_version(&self, file_id: &str) -> Result<Option<VersionRecord>> {
+        Ok(self
+            .version_rows(file_id, "ORDER BY version DESC LIMIT 1")
+            .await?
+            .pop())
     }
 
     async fn add_activity(&self, a: &ActivityRecord) -> Result<()> {

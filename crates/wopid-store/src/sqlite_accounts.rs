@@ -74,6 +74,22 @@ impl AccountStore for SqliteMeta {
         Ok(())
     }
 
+    async fn shares_of(&self, user_id: &str) -> Result<Vec<Share>> {
+        let rows = sqlx::query("SELECT resource_id, user_id, can_write FROM shares WHERE user_id = ? ORDER BY resource_id")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Share {
+                    resource_id: r.try_get("resource_id")?,
+                    user_id: r.try_get("user_id")?,
+                    can_write: r.try_get("can_write")?,
+                })
+            })
+            .collect()
+    }
+
     async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>> {
         if resource_ids.is_empty() {
             return Ok(Vec::new());
@@ -161,7 +177,7 @@ impl AccountStore for SqliteMeta {
     }
 
     async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
-        sqlx::query("INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(&t.hash)
             .bind(&t.user_id)
             .bind(t.kind.as_str())
@@ -169,13 +185,14 @@ impl AccountStore for SqliteMeta {
             .bind(t.perms)
             .bind(t.expires_ms)
             .bind(t.revoked)
+            .bind(&t.client)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked FROM tokens WHERE hash = ?")
+        let row = sqlx::query("SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked, client FROM tokens WHERE hash = ?")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -189,6 +206,7 @@ impl AccountStore for SqliteMeta {
             perms: r.try_get("perms")?,
             expires_ms: r.try_get("expires_ms")?,
             revoked: r.try_get("revoked")?,
+            client: r.try_get("client")?,
         }))
     }
 

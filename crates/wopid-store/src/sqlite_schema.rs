@@ -113,4 +113,7 @@ ALTER TABLE versions ADD COLUMN exit_save INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE versions ADD COLUMN modified_by_user INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE versions ADD COLUMN session TEXT;
 "#,
+    r#"
+ALTER TABLE tokens ADD COLUMN client TEXT;
+"#,
 ];

@@ -270,6 +270,61 @@ meta_test!(
             panic!("not renamed")
         };
         assert_eq!(f.name, "Ä.docx");
+        assert_eq!(
+            meta.last_version("f1")
+                .await
+                .expect("last")
+                .map(|v| (v.version, v.blob_key)),
+            Some((2, "b2".to_owned()))
+        );
+        assert_eq!(meta.last_version("none").await.expect("last"), None);
+        // Moving: to a container with that name taken, then to a free one.
+        let other = meta
+            .create_container("c9", &root.id, &u.id, "Other", 1)
+            .await
+            .expect("create")
+            .expect("created");
+        let Cas::Applied(_) = meta
+            .create_file(NewFile {
+                container_id: other.id.clone(),
+                ..new("f9", "Ä.DOCX")
+            })
+            .await
+            .expect("create")
+        else {
+            panic!("not created")
+        };
+        let to_other = FileUpdate::Move {
+            container_id: other.id.clone(),
+        };
+        assert_eq!(
+            meta.update_file("f1", f.rev, to_other.clone())
+                .await
+                .expect("move"),
+            Cas::NameTaken
+        );
+        meta.delete_file("f9", 1)
+            .await
+            .expect("delete")
+            .expect("deleted");
+        let Cas::Applied(moved) = meta.update_file("f1", f.rev, to_other).await.expect("move")
+        else {
+            panic!("not moved")
+        };
+        assert_eq!(
+            (moved.container_id.as_str(), moved.version),
+            (other.id.as_str(), 2)
+        );
+        let back = FileUpdate::Move {
+            container_id: root.id.clone(),
+        };
+        let Cas::Applied(f) = meta
+            .update_file("f1", moved.rev, back)
+            .await
+            .expect("move back")
+        else {
+            panic!("not moved")
+        };
         let versions = meta.versions("f1").await.expect("versions");
         assert_eq!(
             versions
@@ -599,8 +654,10 @@ meta_test!(users_and_containers, |m: MetaUnderTest| async move {
     assert!(!meta.rename_container("c3", "docs").await.expect("rename"));
     assert!(meta.rename_container("c3", "Old").await.expect("rename"));
     assert!(
-        !meta.rename_container(&root.id, "x").await.expect("rename"),
-        "a root container keeps its name"
+        meta.rename_container(&root.id, "Home")
+            .await
+            .expect("rename"),
+        "a root container can be renamed (its name is only displayed)"
     );
     assert_eq!(
         meta.container("c3").await.expect("get").map(|c| c.name),
@@ -669,12 +726,14 @@ meta_test!(
             perms: 1,
             expires_ms: 10,
             revoked: false,
+            client: Some("editor".into()),
         };
         meta.insert_token(&t).await.expect("insert");
         let t2 = TokenRecord {
             hash: vec![4],
             kind: ResourceKind::Refresh,
             resource_id: "client".into(),
+            client: None,
             ..t.clone()
         };
         meta.insert_token(&t2).await.expect("insert");
@@ -739,6 +798,11 @@ meta_test!(
         got.sort_by(|x, y| x.resource_id.cmp(&y.resource_id));
         assert_eq!(got, vec![sh("a", true), sh("b", false)]);
         assert!(meta.shares("u", &[]).await.expect("none").is_empty());
+        assert_eq!(
+            meta.shares_of("u").await.expect("all"),
+            vec![sh("a", true), sh("b", false)]
+        );
+        assert!(meta.shares_of("nobody").await.expect("none").is_empty());
 
         // Sessions.
         let s = SessionRecord {

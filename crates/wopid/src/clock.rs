@@ -58,6 +58,13 @@ pub fn iso8601(ms: i64) -> String {
     )
 }
 
+/// Parses an ISO 8601 / RFC 3339 UTC time (as `iso8601` writes it) into epoch milliseconds.
+pub fn parse_iso8601(s: &str) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+        .ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -67,5 +74,14 @@ mod tests {
             super::iso8601(1_245_073_530_123),
             "2009-06-15T13:45:30.1230000Z"
         );
+        assert_eq!(
+            super::parse_iso8601("2009-06-15T13:45:30.1230000Z"),
+            Some(1_245_073_530_123)
+        );
+        assert_eq!(
+            super::parse_iso8601("2009-06-15T13:45:30Z"),
+            Some(1_245_073_530_000)
+        );
+        assert_eq!(super::parse_iso8601("yesterday"), None);
     }
 }

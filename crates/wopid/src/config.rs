@@ -32,6 +32,88 @@ pub struct Config {
     /// Provider id registered for the bootstrapper (`providerId` in its `WWW-Authenticate`
     /// challenge); letters and digits only.
     pub oauth_provider_id: Option<String>,
+    /// The editors (WOPI clients) wopid works with.
+    pub editors: Vec<EditorConfig>,
+    /// How often discovery documents are fetched again.
+    #[serde(with = "humantime_serde_compat")]
+    pub discovery_refresh: Duration,
+    /// Trust `X-Forwarded-Proto`/`X-Forwarded-Host` from a reverse proxy when rebuilding the URL
+    /// an editor signed (proof keys). Off: the URL is rebuilt from `public_url`.
+    pub trust_forwarded_headers: bool,
+    /// Opt-in: treat JSON lock ids with the same `"S"` member as one lock (older on-premises
+    /// Office servers). Off: lock ids are compared byte for byte.
+    pub legacy_json_locks: bool,
+    /// Consecutive autosaves of one editing session within this window are kept as one version
+    /// of the history; "0s" keeps every save.
+    #[serde(with = "humantime_serde_compat")]
+    pub autosave_coalesce_window: Duration,
+    /// Sign-in names of administrators (`IsAdminUser` for editors that show admin features).
+    pub admins: Vec<String>,
+    /// Text editors draw over documents (`WatermarkText`), if any.
+    pub watermark_text: Option<String>,
+    /// User-interface switches sent to editors in CheckFileInfo.
+    pub ui: UiConfig,
+}
+
+/// One editor: a name, where its discovery document is, and how its proof keys are checked.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EditorConfig {
+    pub name: String,
+    /// `https://editor.example/hosting/discovery`, or a local file path.
+    pub discovery: String,
+    #[serde(default)]
+    pub proof: ProofMode,
+    /// Extensions (without dot) this editor opens by default.
+    #[serde(default)]
+    pub default_for: Vec<String>,
+}
+
+/// Whether requests from an editor must carry valid proof-key signatures.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ProofMode {
+    /// Every request of a token minted for this editor must be signed.
+    #[default]
+    Required,
+    /// Signatures are checked when present.
+    Optional,
+    /// Signatures are ignored.
+    Off,
+}
+
+/// Switches editors read from CheckFileInfo.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiConfig {
+    pub disable_print: bool,
+    pub disable_export: bool,
+    pub disable_copy: bool,
+    pub hide_print_option: bool,
+    pub hide_save_option: bool,
+    pub hide_export_option: bool,
+}
+
+impl EditorConfig {
+    /// Parses `NAME=URL_OR_PATH` from `--editor`.
+    pub fn from_flag(flag: &str) -> Result<Self, String> {
+        let (name, discovery) = flag
+            .split_once('=')
+            .ok_or("expected NAME=DISCOVERY_URL_OR_PATH")?;
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err("the editor name must be letters, digits, - or _".into());
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            discovery: discovery.to_owned(),
+            proof: ProofMode::Required,
+            default_for: Vec::new(),
+        })
+    }
 }
 
 impl Default for Config {
@@ -46,6 +128,14 @@ impl Default for Config {
             access_token_ttl: Duration::from_secs(10 * 3600),
             share_url_ttl: Duration::from_secs(30 * 24 * 3600),
             oauth_provider_id: None,
+            editors: Vec::new(),
+            discovery_refresh: Duration::from_secs(12 * 3600),
+            trust_forwarded_headers: false,
+            legacy_json_locks: false,
+            autosave_coalesce_window: Duration::from_secs(10 * 60),
+            admins: Vec::new(),
+            watermark_text: None,
+            ui: UiConfig::default(),
         }
     }
 }
@@ -112,6 +202,45 @@ share_url_ttl = "30days"
 # Provider id registered for the bootstrapper, sent as providerId in its
 # WWW-Authenticate challenge (letters and digits only). Default: none.
 # oauth_provider_id = "tpwopid"
+
+# How often the editors' discovery documents are fetched again.
+discovery_refresh = "12h"
+
+# Trust X-Forwarded-Proto / X-Forwarded-Host from a reverse proxy when rebuilding the URL an
+# editor signed. Leave off unless a proxy you control sets them; public_url is used otherwise.
+trust_forwarded_headers = false
+
+# Opt-in: treat JSON lock ids with the same "S" member as one lock (older on-premises Office
+# servers). Off: lock ids are compared byte for byte, as the protocol prescribes.
+legacy_json_locks = false
+
+# Consecutive autosaves of one editing session within this window are kept as one version of
+# the history; "0s" keeps every save as its own version.
+autosave_coalesce_window = "10m"
+
+# Sign-in names of administrators (IsAdminUser in CheckFileInfo).
+admins = []
+
+# Text editors draw over documents (WatermarkText). Default: none.
+# watermark_text = "Confidential"
+
+# The editors wopid works with; repeat the table for each. `discovery` is the editor's
+# discovery URL or a local file; `proof` is "required" (default), "optional" or "off";
+# `default_for` lists the extensions this editor opens by default.
+# [[editors]]
+# name = "collabora"
+# discovery = "https://collabora.example.com/hosting/discovery"
+# proof = "required"
+# default_for = ["odt", "ods", "odp"]
+
+# User-interface switches sent to editors in CheckFileInfo.
+[ui]
+disable_print = false
+disable_export = false
+disable_copy = false
+hide_print_option = false
+hide_save_option = false
+hide_export_option = false
 "#;
 
 mod humantime_serde_compat {

@@ -14,10 +14,28 @@ pub enum ApiError {
     /// Compare-and-swap kept losing to concurrent changes.
     #[error("the file is changing too fast, try again")]
     Busy,
+    /// The editor saves over a version it has not seen (Collabora's status 1010).
+    #[error("the document changed in storage since the editor loaded it")]
+    ChangedInStorage,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::ChangedInStorage = self {
+            // The body Collabora looks for (older builds read the LOOL name).
+            let body = r#"{"COOLStatusCode":1010,"LOOLStatusCode":1010}"#;
+            let mut resp = (
+                StatusCode::CONFLICT,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response();
+            resp.headers_mut().insert(
+                "x-wopi-servererror",
+                HeaderValue::from_static("the document changed in storage"),
+            );
+            return resp;
+        }
         let (status, headers, message) = match &self {
             ApiError::Proto(p) => (p.status(), p.headers(), p.to_string()),
             ApiError::Store(StoreError::TooLarge { limit }) => {
@@ -32,7 +50,7 @@ impl IntoResponse for ApiError {
             ApiError::Store(StoreError::BlobNotFound(_)) => {
                 (404, Vec::new(), "not found".to_owned())
             }
-            ApiError::Busy => (503, Vec::new(), self.to_string()),
+            ApiError::Busy | ApiError::ChangedInStorage => (503, Vec::new(), self.to_string()),
             ApiError::Store(e) if e.is_unavailable() => {
                 // The database or object store is down or restarting: worth a retry later.
                 tracing::error!(error = %e, "storage unavailable");

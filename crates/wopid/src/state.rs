@@ -44,6 +44,32 @@ impl AppState {
         self.clock.now_ms()
     }
 
+    /// How lock ids are compared (see `legacy_json_locks`).
+    pub fn lock_match(&self) -> wopid_proto::LockMatch {
+        if self.config.legacy_json_locks {
+            wopid_proto::LockMatch::LegacyJson
+        } else {
+            wopid_proto::LockMatch::Exact
+        }
+    }
+
+    /// The origin of the public URL (scheme, host and port), for `PostMessageOrigin`.
+    pub fn origin(&self) -> String {
+        match self.base.find("://") {
+            Some(i) => {
+                let rest = &self.base[i + 3..];
+                let end = rest.find('/').unwrap_or(rest.len());
+                format!("{}{}", &self.base[..i + 3], &rest[..end])
+            }
+            None => self.base.clone(),
+        }
+    }
+
+    /// The host page of a file for an action (`view`, `edit`).
+    pub fn host_page(&self, file_id: &str, action: &str) -> String {
+        format!("{}/files/{file_id}/{action}", self.base)
+    }
+
     /// The WopiSrc of a file.
     pub fn wopi_src(&self, file_id: &str) -> String {
         format!("{}/wopi/files/{file_id}", self.base)

@@ -76,6 +76,8 @@ pub struct Grant {
     pub resource_id: String,
     pub perms: Perms,
     pub expires_ms: i64,
+    /// The editor the token was minted for, if any.
+    pub client: Option<String>,
 }
 
 fn hash(token: &str) -> Vec<u8> {
@@ -85,6 +87,19 @@ fn hash(token: &str) -> Vec<u8> {
 /// Issues a token for `user_id` on one resource, valid until `expires_ms`.
 pub async fn issue(
     state: &AppState,
+    user_id: &str,
+    kind: ResourceKind,
+    resource_id: &str,
+    perms: Perms,
+    expires_ms: i64,
+) -> Result<Secret, ApiError> {
+    issue_for(state, None, user_id, kind, resource_id, perms, expires_ms).await
+}
+
+/// Issues a token minted for an editor (`client`), whose proof-key policy then applies to it.
+pub async fn issue_for(
+    state: &AppState,
+    client: Option<&str>,
     user_id: &str,
     kind: ResourceKind,
     resource_id: &str,
@@ -102,6 +117,7 @@ pub async fn issue(
         perms: perms.bits(),
         expires_ms,
         revoked: false,
+        client: client.map(str::to_owned),
     };
     state.meta.insert_token(&record).await?;
     Ok(Secret(token))
@@ -149,6 +165,7 @@ pub async fn verify_kind(
         resource_id: rec.resource_id,
         perms: Perms::from_bits(rec.perms),
         expires_ms: rec.expires_ms,
+        client: rec.client,
     })
 }
 
@@ -156,6 +173,18 @@ pub async fn verify_kind(
 pub async fn revoke(state: &AppState, token: &str) -> Result<(), ApiError> {
     state.meta.revoke_token(&hash(token)).await?;
     Ok(())
+}
+
+/// A random URL-safe value (CSRF tokens and the like).
+pub fn random_token() -> String {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// Constant-time equality of two secrets.
+pub fn same(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 #[cfg(test)]

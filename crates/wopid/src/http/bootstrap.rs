@@ -91,6 +91,7 @@ pub(super) async fn handle(
                 resource_id: user.id.clone(),
                 perms: crate::auth::Perms::READ_WRITE,
                 expires_ms: expires,
+                client: None,
             };
             body.root_container_info = Some(ops::ecosystem::root_container(&state, &grant).await?);
         }

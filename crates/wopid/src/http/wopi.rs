@@ -144,7 +144,7 @@ pub(super) async fn handle(
             let file = ops::load(&state, id).await?;
             let now = access::file_access(&state, &grant.user_id, &file).await?;
             let perms = now.limit(grant.perms).ok_or(ProtoError::Unauthorized)?;
-            file_op(&state, &Grant { perms, ..grant }, id, op, &headers, body).await
+            file_op(&state, &Grant { perms, ..grant }, file, op, &headers, body).await
         }
         Endpoint::Ecosystem | Endpoint::EcosystemRootContainer => {
             let grant = tokens::verify_kind(&state, &token, ResourceKind::Ecosystem).await?;
@@ -165,17 +165,18 @@ pub(super) async fn handle(
 async fn file_op(
     state: &AppState,
     grant: &Grant,
-    id: &str,
+    file: wopid_store::FileRecord,
     op: Operation,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     use Operation as O;
+    let id = file.id.as_str();
     let resp = match op {
         O::CheckFileInfo => json(
             StatusCode::OK,
             &[],
-            &ops::info::check_file_info(state, grant, id).await?,
+            &ops::info::check_file_info(state, grant, &file).await?,
         ),
         O::GetFile => {
             let max =
@@ -201,12 +202,12 @@ async fn file_op(
                 .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
         O::PutFile => {
-            let lock = opt_lock(headers, "x-wopi-lock")?;
+            let req = save_request(headers)?;
             let saved = ops::content::put_file(
                 state,
                 grant,
                 id,
-                lock,
+                req,
                 body_stream(body),
                 declared_len(headers),
             )
@@ -306,6 +307,41 @@ async fn file_op(
         }
     };
     Ok(resp)
+}
+
+/// An editor's save header, `X-COOL-WOPI-NAME` or the older `X-LOOL-WOPI-NAME`.
+fn editor_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
+    h(headers, &format!("x-cool-wopi-{name}"))
+        .or_else(|| h(headers, &format!("x-lool-wopi-{name}")))
+}
+
+fn editor_flag(headers: &HeaderMap, name: &str) -> Option<bool> {
+    editor_header(headers, name).and_then(wopid_proto::names::parse_bool)
+}
+
+/// The PutFile headers: the lock, the editors' save flags, `X-WOPI-Editors`, and the
+/// modification time the editor last saw.
+fn save_request(headers: &HeaderMap) -> Result<ops::content::SaveRequest, ProtoError> {
+    let text = |v: &[u8]| {
+        String::from_utf8_lossy(v)
+            .chars()
+            .take(1024)
+            .collect::<String>()
+    };
+    let autosave = editor_flag(headers, "isautosave");
+    Ok(ops::content::SaveRequest {
+        lock_id: opt_lock(headers, "x-wopi-lock")?,
+        info: wopid_store::SaveInfo {
+            editors: h(headers, "x-wopi-editors").map(text),
+            // Without the flag (Office for the web) every save of a lock session is automatic;
+            // the session ends with its lock.
+            autosave: autosave.unwrap_or(true),
+            exit_save: editor_flag(headers, "isexitsave").unwrap_or(false),
+            modified_by_user: editor_flag(headers, "ismodifiedbyuser").unwrap_or(true),
+            session: None,
+        },
+        seen_modified: editor_header(headers, "timestamp").map(text),
+    })
 }
 
 #[cfg(test)]

@@ -30,12 +30,18 @@ pub async fn traded(
     id: &str,
     perms: Perms,
 ) -> Result<String, ApiError> {
-    Ok(
-        tokens::issue(state, &grant.user_id, kind, id, perms, grant.expires_ms)
-            .await?
-            .expose()
-            .to_owned(),
+    let client = grant.client.as_deref();
+    let t = tokens::issue_for(
+        state,
+        client,
+        &grant.user_id,
+        kind,
+        id,
+        perms,
+        grant.expires_ms,
     )
+    .await?;
+    Ok(t.expose().to_owned())
 }
 
 pub fn container_url(state: &AppState, id: &str, token: &str) -> String {
@@ -215,7 +221,9 @@ pub async fn create_child_file(
     new_file_body(state, grant, &f.id, &f.name).await
 }
 
-async fn new_file_body(
+/// Name and URLs of a new file: its WopiSrc with a traded token (the caller's expiry) and its
+/// host pages.
+pub async fn new_file_body(
     state: &AppState,
     grant: &Grant,
     id: &str,
@@ -225,8 +233,8 @@ async fn new_file_body(
     Ok(NewFileBody {
         name: name.to_owned(),
         url: format!("{}?access_token={token}", state.wopi_src(id)),
-        host_view_url: None,
-        host_edit_url: None,
+        host_view_url: Some(state.host_page(id, "view")),
+        host_edit_url: Some(state.host_page(id, "edit")),
     })
 }
 

@@ -2,7 +2,7 @@
 
 use wopid_proto::headers::ByteRange;
 use wopid_proto::{LockId, ProtoError, lock};
-use wopid_store::{BlobStream, Blobs, Content, FileUpdate};
+use wopid_store::{BlobStream, Blobs, Content, FileRecord, FileUpdate, SaveInfo, VersionRecord};
 
 use super::Step;
 use crate::auth::Grant;
@@ -69,26 +69,47 @@ pub async fn discard_blob(state: &AppState, key: &str) {
     }
 }
 
+/// What a PutFile request says besides its body.
+#[derive(Debug, Clone, Default)]
+pub struct SaveRequest {
+    pub lock_id: Option<LockId>,
+    /// Editors' save flags and `X-WOPI-Editors`.
+    pub info: SaveInfo,
+    /// `X-COOL-WOPI-Timestamp` (or `X-LOOL-`): the modification time the editor last saw; an
+    /// older one means the document changed in storage meanwhile.
+    pub seen_modified: Option<String>,
+}
+
+/// The editor's view of the file is stale (Collabora's "document changed in storage").
+fn stale_view(seen: Option<&str>, f: &FileRecord) -> bool {
+    seen.is_some_and(|s| crate::clock::parse_iso8601(s).is_none_or(|ms| ms < f.modified_ms))
+}
+
 /// PutFile: the lock rules decide before the body is read and again, atomically, when the new
 /// content is committed.
 pub async fn put_file(
     state: &AppState,
     grant: &Grant,
     file_id: &str,
-    lock_id: Option<LockId>,
+    req: SaveRequest,
     body: BlobStream,
     declared: Option<u64>,
 ) -> Result<Saved, ApiError> {
     if !grant.perms.can_write() {
         return Err(ProtoError::Forbidden("the access token does not allow writing").into());
     }
+    let mode = state.lock_match();
     let file = super::load(state, file_id).await?;
     lock::check_put(
-        lock_id.as_ref(),
+        req.lock_id.as_ref(),
         stored_lock(&file).as_ref(),
         file.size,
         state.now_ms(),
+        mode,
     )?;
+    if stale_view(req.seen_modified.as_deref(), &file) {
+        return Err(ApiError::ChangedInStorage);
+    }
     let (key, out) = store_body(state, body, declared).await?;
     let content = Content {
         blob_key: key.clone(),
@@ -97,19 +118,52 @@ pub async fn put_file(
         author_id: grant.user_id.clone(),
         modified_ms: state.now_ms(),
     };
+    let mut info = req.info.clone();
+    info.session = req.lock_id.as_ref().map(|l| l.as_str().to_owned());
+    let last = state.meta.last_version(file_id).await?;
+    let window =
+        i64::try_from(state.config.autosave_coalesce_window.as_millis()).unwrap_or(i64::MAX);
+    let mut replaced: Option<VersionRecord> = None;
     let result = super::update(state, file_id, |f, now| {
-        lock::check_put(lock_id.as_ref(), stored_lock(f).as_ref(), f.size, now)?;
+        lock::check_put(
+            req.lock_id.as_ref(),
+            stored_lock(f).as_ref(),
+            f.size,
+            now,
+            mode,
+        )?;
+        if stale_view(req.seen_modified.as_deref(), f) {
+            return Err(ApiError::ChangedInStorage);
+        }
         let mut c = content.clone();
         // Modification times never go backwards, whatever the clocks of several nodes say.
         c.modified_ms = now.max(f.modified_ms + 1);
-        Ok(Step::Apply(FileUpdate::Content(c), ()))
+        replaced = coalesce_with(last.as_ref(), f.version, &info, now, window).cloned();
+        let replaces = replaced.as_ref().map(|v| v.version);
+        Ok(Step::Apply(
+            FileUpdate::Save {
+                content: c,
+                info: info.clone(),
+                replaces,
+            },
+            (),
+        ))
     })
     .await;
     match result {
-        Ok(Some((f, ()))) => Ok(Saved {
-            version: f.version,
-            modified_ms: f.modified_ms,
-        }),
+        Ok(Some((f, ()))) => {
+            if let Some(old) = replaced {
+                // The coalesced autosave's content left the history. Only a PutFile writes an
+                // autosave row, always with a blob of its own, so nothing else refers to it.
+                if f.blob_key != old.blob_key {
+                    discard_blob(state, &old.blob_key).await;
+                }
+            }
+            Ok(Saved {
+                version: f.version,
+                modified_ms: f.modified_ms,
+            })
+        }
         Ok(None) => {
             discard_blob(state, &key).await;
             Err(ApiError::Busy)
@@ -119,6 +173,26 @@ pub async fn put_file(
             Err(e)
         }
     }
+}
+
+/// The history row a save replaces: the latest one, when it is an autosave of the same
+/// editing session, not closed by an exit save, within the window.
+fn coalesce_with<'a>(
+    last: Option<&'a VersionRecord>,
+    current: i64,
+    info: &SaveInfo,
+    now: i64,
+    window: i64,
+) -> Option<&'a VersionRecord> {
+    let last = last?;
+    let same_session = last.info.session.is_some() && last.info.session == info.session;
+    let open = last.info.autosave && !last.info.exit_save;
+    (last.version == current
+        && same_session
+        && open
+        && window > 0
+        && now - last.modified_ms <= window)
+        .then_some(last)
 }
 
 /// The file's lock in the protocol crate's terms.

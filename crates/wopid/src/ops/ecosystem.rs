@@ -70,10 +70,20 @@ pub async fn file_wopi_src(
         Some(_) => Access::Read,
         None => Access::None,
     };
-    let effective = access::file_access(state, user_id, &file)
-        .await?
-        .max(by_link);
+    let own = access::file_access(state, user_id, &file).await?;
+    let effective = own.max(by_link);
     let perms = effective.limit(perms).ok_or(ProtoError::NotFound)?;
+    if by_link > own {
+        // Redeeming a share link shares the file with the user, so the access re-checked on
+        // every later request holds.
+        let share = wopid_store::Share {
+            resource_id: file.id.clone(),
+            user_id: user_id.to_owned(),
+            can_write: by_link == Access::Write,
+        };
+        state.meta.put_share(&share).await?;
+    }
+
     let token = tokens::issue(
         state,
         user_id,

@@ -4,6 +4,8 @@ use base64::Engine as _;
 use wopid_proto::body::CheckFileInfo;
 use wopid_proto::names::split_ext;
 
+use wopid_store::FileRecord;
+
 use crate::auth::Grant;
 use crate::clock::iso8601;
 use crate::error::ApiError;
@@ -27,13 +29,17 @@ pub fn sha256_base64(hex: &str) -> Option<String> {
 pub async fn check_file_info(
     state: &AppState,
     grant: &Grant,
-    file_id: &str,
+    file: &FileRecord,
 ) -> Result<CheckFileInfo, ApiError> {
-    let file = super::load(state, file_id).await?;
     let user = state.meta.user(&grant.user_id).await?;
+    let is_admin = user
+        .as_ref()
+        .is_some_and(|u| state.config.admins.contains(&u.login));
     let (display_name, user_info) = user
         .map(|u| (Some(u.display_name), u.user_info))
         .unwrap_or_default();
+    let folder = state.meta.container(&file.container_id).await?;
+    let ui = &state.config.ui;
     let ext = split_ext(&file.name).1;
     let write = grant.perms.can_write();
     let download = format!(
@@ -76,8 +82,29 @@ pub async fn check_file_info(
         supports_folders: true,
         supported_share_url_types: SHARE_URL_TYPES.iter().map(|s| (*s).to_owned()).collect(),
         breadcrumb_brand_name: Some("wopid".to_owned()),
+        breadcrumb_brand_url: Some(format!("{}/", state.base)),
+        breadcrumb_folder_name: folder.as_ref().map(|c| c.name.clone()),
+        breadcrumb_folder_url: Some(format!("{}/browse/{}", state.base, file.container_id)),
         file_url: Some(download.clone()),
         download_url: Some(download),
+        host_view_url: Some(state.host_page(&file.id, "view")),
+        host_edit_url: Some(state.host_page(&file.id, "edit")),
+        close_url: Some(format!("{}/browse/{}", state.base, file.container_id)),
+        file_version_url: Some(state.host_page(&file.id, "versions")),
+        file_sharing_url: Some(state.host_page(&file.id, "sharing")),
+        post_message_origin: Some(state.origin()),
+        user_extra_info: Some(
+            serde_json::json!({ "avatar": format!("{}/avatar/{}.svg", state.base, grant.user_id) }),
+        ),
+        is_admin_user: is_admin,
+        enable_owner_termination: file.owner_id == grant.user_id,
+        watermark_text: state.config.watermark_text.clone(),
+        disable_print: ui.disable_print,
+        disable_export: ui.disable_export,
+        disable_copy: ui.disable_copy,
+        hide_print_option: ui.hide_print_option,
+        hide_save_option: ui.hide_save_option,
+        hide_export_option: ui.hide_export_option,
         ..Default::default()
     })
 }

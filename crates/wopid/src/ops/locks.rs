@@ -20,7 +20,7 @@ pub async fn lock_op(
         return Err(ProtoError::Forbidden("the access token does not allow editing").into());
     }
     let done = super::update(state, file_id, |f, now| {
-        match lock::decide(req, stored_lock(f).as_ref(), now) {
+        match lock::decide(req, stored_lock(f).as_ref(), now, state.lock_match()) {
             LockOutcome::Set(l) => Ok(Step::Apply(
                 FileUpdate::Lock {
                     id: Some(l.id),

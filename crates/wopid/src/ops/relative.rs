@@ -3,11 +3,11 @@
 use wopid_proto::body::NewFile as NewFileBody;
 use wopid_proto::names::{RelativeTarget, numbered, split_ext};
 use wopid_proto::{LockId, ProtoError, lock, utf7};
-use wopid_store::{BlobStream, Cas, Content, FileRecord, FileUpdate, NewFile, ResourceKind};
+use wopid_store::{BlobStream, Cas, Content, FileRecord, FileUpdate, NewFile};
 
 use super::Step;
 use super::content::{discard_blob, store_body, stored_lock};
-use crate::auth::{Grant, tokens};
+use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -67,32 +67,13 @@ pub async fn create_with_free_name(
     Err(ProtoError::Conflict("no free name").into())
 }
 
-/// The response body of PutRelativeFile for a new or overwritten file: a token for it with the
-/// caller's expiry (token trading never extends a lifetime).
+/// The response body of PutRelativeFile for a new or overwritten file.
 async fn new_file_body(
     state: &AppState,
     grant: &Grant,
     file: &FileRecord,
 ) -> Result<NewFileBody, ApiError> {
-    let token = tokens::issue(
-        state,
-        &grant.user_id,
-        ResourceKind::File,
-        &file.id,
-        grant.perms,
-        grant.expires_ms,
-    )
-    .await?;
-    Ok(NewFileBody {
-        name: file.name.clone(),
-        url: format!(
-            "{}?access_token={}",
-            state.wopi_src(&file.id),
-            token.expose()
-        ),
-        host_view_url: None,
-        host_edit_url: None,
-    })
+    super::containers::new_file_body(state, grant, &file.id, &file.name).await
 }
 
 pub async fn put_relative(
@@ -196,7 +177,9 @@ pub async fn rename(
         lock_id.as_ref(),
         stored_lock(&file).as_ref(),
         state.now_ms(),
+        state.lock_match(),
     )?;
+
     let wanted = wopid_proto::names::rename_target(requested, &file.name)?;
     for n in 1..=NAME_ATTEMPTS {
         let candidate = if n == 1 {
@@ -205,7 +188,12 @@ pub async fn rename(
             numbered(&wanted, n)
         };
         let done = super::update(state, file_id, |f, now| {
-            lock::check_rename(lock_id.as_ref(), stored_lock(f).as_ref(), now)?;
+            lock::check_rename(
+                lock_id.as_ref(),
+                stored_lock(f).as_ref(),
+                now,
+                state.lock_match(),
+            )?;
             if f.name == candidate {
                 return Ok(Step::Done(()));
             }
