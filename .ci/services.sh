@@ -66,10 +66,11 @@ EOF
 
 services_stop() {
   if [ -n "${S3_PID:-}" ]; then kill "$S3_PID" 2>/dev/null || true; wait "$S3_PID" 2>/dev/null || true; fi
+  # A test may have restarted PostgreSQL (new PID): pg_ctl reads the current one from the data
+  # folder; the first PID is the fallback.
+  if [ -n "${WOPID_CI_PG_CTL:-}" ]; then $WOPID_CI_PG_CTL -m fast -w -t 30 stop >/dev/null 2>&1 || true; fi
   if [ -n "${PG_PID:-}" ]; then kill -INT "$PG_PID" 2>/dev/null || true; fi
   if [ -n "${SERVICES_DIR:-}" ]; then
-    local i
-    for i in $(seq 1 100); do kill -0 "${PG_PID:-0}" 2>/dev/null || break; sleep 0.1; done
     rm -rf "$SERVICES_DIR"
   fi
 }

@@ -17,11 +17,13 @@ mod s3;
 mod sqlite;
 mod sqlite_accounts;
 mod sqlite_schema;
+mod transfer;
 
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
 pub use error::StoreError;
 pub use meta::{AccountStore, Cas, Meta, MetaBackend, redact_url};
 pub use model::*;
+pub use transfer::{Col, TABLES, Table, Transfer, Value};
 
 /// A fresh random identifier: 22 letters and digits (about 131 bits). Never starts with `-`, so
 /// an id is never read as a command-line flag, and it is safe in URLs and file names.

@@ -888,3 +888,115 @@ meta_test!(activities_keep_their_order, |m: MetaUnderTest| async move {
     );
     assert!(meta.activities("g").await.expect("list").is_empty());
 });
+
+meta_test!(
+    every_table_copies_whole_to_another_engine,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        // The copy list knows every table of the engine's schema.
+        let mut known: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        known.sort_unstable();
+        assert_eq!(meta.table_names().await.expect("tables"), known);
+
+        // Some of everything, with a nested container.
+        let (u, root) = one_file(&meta).await;
+        let c1 = meta
+            .create_container("c1", &root.id, &u.id, "A", 1)
+            .await
+            .expect("c1")
+            .expect("created");
+        meta.create_container("c2", &c1.id, &u.id, "B", 1)
+            .await
+            .expect("c2")
+            .expect("created");
+        meta.update_file("f", 1, FileUpdate::Content(content("b2", 2)))
+            .await
+            .expect("save");
+        meta.insert_token(&TokenRecord {
+            hash: vec![1, 2],
+            user_id: u.id.clone(),
+            kind: ResourceKind::File,
+            resource_id: "f".into(),
+            perms: 3,
+            expires_ms: 9,
+            revoked: false,
+            client: None,
+        })
+        .await
+        .expect("token");
+        meta.put_share(&Share {
+            resource_id: "c1".into(),
+            user_id: u.id.clone(),
+            can_write: true,
+        })
+        .await
+        .expect("share");
+        meta.put_setting("k", "v").await.expect("setting");
+        for id in ["z", "a"] {
+            meta.add_activity(&ActivityRecord {
+                file_id: "f".into(),
+                activity_id: id.into(),
+                kind: "comment".into(),
+                user_id: u.id.clone(),
+                body: "{}".into(),
+                received_ms: 1,
+            })
+            .await
+            .expect("activity");
+        }
+        meta.insert_session(&SessionRecord {
+            hash: vec![3],
+            user_id: u.id.clone(),
+            csrf: "x".into(),
+            expires_ms: 5,
+        })
+        .await
+        .expect("session");
+        meta.record_sign_in_failure("alice", 5, 0)
+            .await
+            .expect("failure");
+
+        // Copied in small pages into an empty SQLite, twice (the second adds nothing).
+        let target = engines::sqlite().await;
+        for pass in 0..2 {
+            for t in TABLES {
+                if !t.keyed {
+                    target.meta.clear_rows(t).await.expect("clear");
+                }
+                let mut offset = 0;
+                loop {
+                    let rows = meta.export_rows(t, offset, 2).await.expect("export");
+                    if rows.is_empty() {
+                        break;
+                    }
+                    let new = target.meta.import_rows(t, &rows).await.expect("import");
+                    if pass == 1 && t.keyed {
+                        assert_eq!(new, 0, "{}: nothing new on the second pass", t.name);
+                    }
+                    offset += 2;
+                }
+            }
+        }
+        for t in TABLES {
+            let n = meta.count_rows(t).await.expect("count");
+            let a = meta.export_rows(t, 0, 1000).await.expect("export");
+            let b = target.meta.export_rows(t, 0, 1000).await.expect("export");
+            assert_eq!(a, b, "{}", t.name);
+            assert_eq!(a.len() as u64, n, "{}", t.name);
+        }
+        let copy = &target.meta;
+        assert_eq!(
+            copy.versions("f").await.expect("versions"),
+            meta.versions("f").await.expect("versions")
+        );
+        assert_eq!(
+            copy.activities("f")
+                .await
+                .expect("activities")
+                .iter()
+                .map(|a| a.activity_id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["z", "a"]
+        );
+    }
+);

@@ -56,6 +56,19 @@ pub enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Check that the configured metadata and blob stores answer; exits 1 when one does not.
+    Check {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Apply the metadata schema migrations, then exit.
+    #[command(name = "migrate-db")]
+    MigrateDb {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Copy an installation (every table and every version's content) into other engines.
+    Migrate(crate::cli_ops::MigrateArgs),
     /// Manage the OAuth 2.0 clients of the bootstrapper.
     #[command(subcommand, name = "oauth-clients")]
     OauthClients(OAuthClientsCommand),
@@ -120,6 +133,9 @@ pub struct StoreArgs {
     /// Blob engine URL (default file://DATA/blobs).
     #[arg(long, env = "WOPID_BLOBS", global = true)]
     pub blobs: Option<String>,
+    /// Separate listen address for /metrics.
+    #[arg(long, env = "WOPID_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
     /// Public base URL of the server, used in the URLs handed out.
     #[arg(long, env = "WOPID_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
@@ -246,6 +262,9 @@ pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
     if let Some(b) = &store.blobs {
         c.blobs = Some(b.clone());
     }
+    if let Some(m) = store.metrics_listen {
+        c.metrics_listen = Some(m);
+    }
     if let Some(u) = &store.public_url {
         c.public_url = Some(u.clone());
     }
@@ -283,6 +302,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Users(cmd) => crate::cli_admin::users(cmd).await,
+        Command::Check { store } => crate::cli_ops::check(&store).await,
+        Command::MigrateDb { store } => crate::cli_ops::migrate_db(&store).await,
+        Command::Migrate(args) => crate::cli_ops::migrate(&args).await,
         Command::Share {
             store,
             target,

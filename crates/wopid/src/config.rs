@@ -21,6 +21,9 @@ pub struct Config {
     pub meta: Option<String>,
     /// Blob engine URL; default `file://DATA/blobs`.
     pub blobs: Option<String>,
+    /// Address of a separate listener for `/metrics` (and `/healthz`, `/readyz`); when set,
+    /// `/metrics` is not served on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
     /// Largest file body accepted by PutFile and PutRelativeFile, in bytes (larger gets 413).
     pub max_upload_bytes: u64,
     /// Lifetime of access tokens issued by primary authentication.
@@ -124,6 +127,7 @@ impl Default for Config {
             public_url: None,
             meta: None,
             blobs: None,
+            metrics_listen: None,
             max_upload_bytes: 1 << 30,
             access_token_ttl: Duration::from_secs(10 * 3600),
             share_url_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -189,6 +193,10 @@ data = "./wopid-data"
 
 # Blob engine. Default: file://<data>/blobs
 # blobs = "file://./wopid-data/blobs"
+
+# A separate address for the Prometheus /metrics (with /healthz and /readyz).
+# When set, /metrics is served only there. Default: none, /metrics on listen.
+# metrics_listen = "127.0.0.1:9090"
 
 # Largest file accepted by PutFile and PutRelativeFile, in bytes; larger gets 413.
 max_upload_bytes = 1073741824

@@ -83,6 +83,14 @@ impl IntoResponse for ApiError {
         if let Ok(v) = HeaderValue::from_str(&message) {
             h.insert("x-wopi-servererror", v);
         }
+        if let ApiError::Store(e) = &self
+            && status >= 500
+        {
+            // Counted by the metrics middleware.
+            resp.extensions_mut().insert(crate::http::StoreFailure {
+                unavailable: e.is_unavailable(),
+            });
+        }
         resp
     }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 mod cli_admin;
+pub mod cli_ops;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -37,9 +38,23 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, http::app(state))
+    // Metrics on an address of their own, when configured; they stop with the main server.
+    let metrics = match state.config.metrics_listen {
+        Some(addr) => {
+            let l = TcpListener::bind(addr).await?;
+            tracing::info!(addr = %l.local_addr()?, "metrics listening");
+            let app = http::metrics_app(state.clone());
+            Some(tokio::spawn(async move { axum::serve(l, app).await }))
+        }
+        None => None,
+    };
+    let served = axum::serve(listener, http::app(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    if let Some(m) = metrics {
+        m.abort();
+    }
+    served?;
     Ok(())
 }
 

@@ -19,6 +19,8 @@ pub struct Inner {
     pub base: String,
     /// Key of signed download URLs, shared by every node through the metadata store.
     pub url_key: Vec<u8>,
+    /// This process's request metrics.
+    pub metrics: Arc<crate::http::Metrics>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             config,
             base,
             url_key,
+            metrics: Arc::default(),
         })))
     }
 

@@ -3,6 +3,7 @@
 mod bootstrap;
 mod containers;
 mod oauth;
+mod ops_routes;
 mod share;
 mod trace;
 mod wopi;
@@ -11,6 +12,8 @@ use axum::Router;
 use axum::routing::{any, get, post};
 
 use crate::state::AppState;
+
+pub use ops_routes::{Metrics, StoreFailure, metrics_app};
 
 /// The whole application as a router.
 pub fn app(state: AppState) -> Router {
@@ -28,7 +31,11 @@ pub fn app(state: AppState) -> Router {
         .route("/share/{token}", get(share::download))
         .route("/share/{token}/{file_id}", get(share::download_in_folder))
         .route("/download/{file_id}", get(share::signed_download))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .merge(ops_routes::routes(&state))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops_routes::measure,
+        ))
         .layer(axum::middleware::from_fn(trace::span))
         .with_state(state)
 }

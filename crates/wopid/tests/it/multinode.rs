@@ -31,7 +31,17 @@ impl Node {
     }
 
     pub fn start_with(meta: &str, blobs: &str, data: &std::path::Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wopid"))
+        Self::start_bin(env!("CARGO_BIN_EXE_wopid"), meta, blobs, data, extra)
+    }
+
+    pub fn start_bin(
+        bin: &str,
+        meta: &str,
+        blobs: &str,
+        data: &std::path::Path,
+        extra: &[&str],
+    ) -> Self {
+        let mut child = Command::new(bin)
             .args([
                 "serve",
                 "--listen",

@@ -1,0 +1,68 @@
+//! `/healthz`, `/readyz` and `/metrics`, on the main listener or on `metrics_listen`.
+
+use crate::harness::{RW, TestServer};
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let s = TestServer::start().await;
+    let get = |path: &str| s.http.get(format!("{}{path}", s.base)).send();
+    let r = get("/healthz").await.expect("send");
+    assert_eq!(r.status(), 200);
+    let r = get("/readyz").await.expect("send");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.expect("text"), "metadata: ok\nblobs: ok\n");
+
+    let id = s.add_file("alice", "a.docx", b"").await;
+    let token = s.token("alice", &id, RW).await;
+    assert_eq!(s.lock(&id, &token, "one").await.status(), 200);
+    assert_eq!(s.lock(&id, &token, "two").await.status(), 409);
+    let put = s.put_file(&id, &token, Some("one"), b"12345").await;
+    assert_eq!(put.status(), 200);
+
+    let text = get("/metrics")
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "wopid_requests_total{op=\"Lock\",status=\"200\"} 1",
+        "wopid_requests_total{op=\"Lock\",status=\"409\"} 1",
+        "wopid_requests_total{op=\"PutFile\",status=\"200\"} 1",
+        "wopid_lock_conflicts_total{op=\"Lock\"} 1",
+        "wopid_request_duration_seconds_count{op=\"PutFile\"} 1",
+        "wopid_bytes_received_total 5",
+        "wopid_store_errors_total{kind=\"unavailable\"} 0",
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
+    assert!(!text.contains(&token), "no token in the metrics");
+}
+
+#[tokio::test]
+async fn metrics_on_their_own_listener() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let s = TestServer::start_with(|c| c.metrics_listen = Some(addr)).await;
+    let r = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 404, "not on the public listener");
+    // The metrics listener is bound as the server starts: wait for it, bounded.
+    let mut text = None;
+    for _ in 0..100 {
+        if let Ok(r) = s.http.get(format!("http://{addr}/metrics")).send().await {
+            text = Some(r.text().await.expect("text"));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let text = text.expect("metrics listener answers");
+    assert!(text.contains("wopid_requests_total"), "{text}");
+}
