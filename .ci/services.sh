@@ -51,6 +51,7 @@ services_start() {
     --secret-key "$AWS_SECRET_ACCESS_KEY" "$SERVICES_DIR/s3" >"$SERVICES_DIR/s3.log" 2>&1 &
   S3_PID=$!
   export WOPID_TEST_S3_URL="s3://wopid-test?endpoint=http://127.0.0.1:$S3_PORT&region=us-east-1"
+  export WOPID_TEST_S3S_FS="$S3S_FS"
   # Bounded wait until the S3 server answers HTTP.
   local i
   for i in $(seq 1 100); do
