@@ -14,6 +14,10 @@ pub enum ApiError {
     /// Compare-and-swap kept losing to concurrent changes.
     #[error("the file is changing too fast, try again")]
     Busy,
+    /// The request's proof-key signature is missing, stale or wrong (answered 500 as the spec
+    /// says).
+    #[error("proof key validation failed: {0}")]
+    ProofFailed(String),
     /// The editor saves over a version it has not seen (Collabora's status 1010).
     #[error("the document changed in storage since the editor loaded it")]
     ChangedInStorage,
@@ -51,6 +55,8 @@ impl IntoResponse for ApiError {
                 (404, Vec::new(), "not found".to_owned())
             }
             ApiError::Busy | ApiError::ChangedInStorage => (503, Vec::new(), self.to_string()),
+            ApiError::ProofFailed(_) => (500, Vec::new(), self.to_string()),
+
 
             ApiError::Store(e) => {
                 // The cause goes to the log; the client learns only that the server failed.

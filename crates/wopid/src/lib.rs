@@ -6,11 +6,13 @@ pub mod cli;
 mod cli_admin;
 pub mod clock;
 pub mod config;
+pub mod editors;
 pub mod error;
 pub mod http;
 pub mod ops;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,7 +30,10 @@ pub async fn prepare(
     listener: &TcpListener,
 ) -> anyhow::Result<AppState> {
     let base = config.public_base(listener.local_addr()?);
-    AppState::open(config, clock, base).await
+    let state = AppState::open(config, clock, base).await?;
+    // Start from the last good discovery documents, then fetch fresh ones in the background.
+    editors::load_cached(&state).await;
+    Ok(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in flight.
@@ -37,7 +42,11 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    if !state.editors.all().is_empty() {
+        editors::spawn_refresher(state.clone());
+    }
     axum::serve(listener, http::app(state))
+
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

@@ -19,6 +19,8 @@ pub struct Inner {
     pub base: String,
     /// Key of signed download URLs, shared by every node through the metadata store.
     pub url_key: Vec<u8>,
+    /// The configured editors and their discovery documents.
+    pub editors: crate::editors::Editors,
 }
 
 impl AppState {
@@ -26,6 +28,7 @@ impl AppState {
     pub async fn open(config: Config, clock: Arc<dyn Clock>, base: String) -> anyhow::Result<Self> {
         let meta = Meta::open(&config.meta_url()).await?;
         let blobs = Blobs::open(&config.blobs_url()).await?;
+        let editors = crate::editors::Editors::new(&config.editors);
         let url_key = meta
             .setting_or_init("url_signing_key", &wopid_store::new_id())
             .await?
@@ -37,6 +40,7 @@ impl AppState {
             config,
             base,
             url_key,
+            editors,
         })))
     }
 

@@ -3,7 +3,10 @@
 mod bootstrap;
 mod containers;
 mod oauth;
+mod proof;
 mod share;
+
+pub(crate) use share::send_file;
 mod trace;
 mod wopi;
 
@@ -29,6 +32,7 @@ pub fn app(state: AppState) -> Router {
         .route("/share/{token}/{file_id}", get(share::download_in_folder))
         .route("/download/{file_id}", get(share::signed_download))
         .route("/healthz", get(|| async { "ok\n" }))
+        .merge(crate::web::routes())
         .layer(axum::middleware::from_fn(trace::span))
         .with_state(state)
 }
