@@ -236,8 +236,8 @@ pub enum TokenCommand {
         #[arg(long, value_parser = humantime::parse_duration)]
         ttl: Option<Duration>,
         /// The editor the token is for: its proof-key policy applies to the token's requests.
-        #[arg(long)]
-        editor: Option<String>,
+        #[arg(long = "for-editor")]
+        for_editor: Option<String>,
     },
 
     /// Revoke every token of a user (on one file with --file).
@@ -328,7 +328,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => crate::cli_admin::share(&open(&store).await?, &target, &user, write).await,
         Command::Discovery(cmd) => crate::cli_admin::discovery(cmd).await,
         Command::OauthClients(OAuthClientsCommand::Add {
-
             store,
             name,
             redirect_uri,
@@ -448,7 +447,7 @@ async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             read_only,
             no_write_relative,
             ttl,
-            editor,
+            for_editor: editor,
         } => {
             let state = open(&store).await?;
             let f = crate::ops::load(&state, &file).await?;
@@ -471,9 +470,21 @@ async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             let perms = Perms::new(!read_only && max.can_write(), !no_write_relative);
 
             if let Some(e) = &editor {
-                anyhow::ensure!(state.editors.get(e).is_some(), "no editor {e} is configured");
+                anyhow::ensure!(
+                    state.editors.get(e).is_some(),
+                    "no editor {e} is configured"
+                );
             }
-            let t = tokens::issue_for(&state, editor.as_deref(), &u.id, ResourceKind::File, &f.id, perms, expires).await?;
+            let t = tokens::issue_for(
+                &state,
+                editor.as_deref(),
+                &u.id,
+                ResourceKind::File,
+                &f.id,
+                perms,
+                expires,
+            )
+            .await?;
             let out = serde_json::json!({
                 "access_token": t.expose(),
                 "access_token_ttl": expires,

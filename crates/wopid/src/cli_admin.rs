@@ -152,15 +152,16 @@ pub(crate) async fn discovery(cmd: crate::cli::DiscoveryCommand) -> anyhow::Resu
         DiscoveryCommand::Refresh { store } => (store, true),
     };
     let state = open(&store).await?;
-    anyhow::ensure!(!state.editors.all().is_empty(), "no editors are configured (--editor NAME=URL or [[editors]])");
+    anyhow::ensure!(
+        !state.editors.all().is_empty(),
+        "no editors are configured (--editor NAME=URL or [[editors]])"
+    );
     load_cached(&state).await;
     let mut failed = 0;
     for e in state.editors.all() {
-        if fetch {
-            if let Refreshed::Failed(why) = refresh(&state, e).await {
-                failed += 1;
-                println!("{}: refresh failed: {why}", e.config.name);
-            }
+        if fetch && let Refreshed::Failed(why) = refresh(&state, e).await {
+            failed += 1;
+            println!("{}: refresh failed: {why}", e.config.name);
         }
         match e.loaded() {
             None => println!("{}\t{}\tnot fetched", e.config.name, e.config.discovery),

@@ -50,9 +50,16 @@ impl Editor {
 
     fn install(&self, xml: &[u8], fetched_ms: i64) -> Result<(), String> {
         let discovery = Discovery::parse(xml).map_err(|e| format!("discovery document: {e}"))?;
-        let keys = discovery.proof_key.as_ref().and_then(|k| ProofKeys::from_discovery(k).ok());
+        let keys = discovery
+            .proof_key
+            .as_ref()
+            .and_then(|k| ProofKeys::from_discovery(k).ok());
         if let Ok(mut slot) = self.loaded.write() {
-            *slot = Some(Arc::new(Loaded { discovery, keys, fetched_ms }));
+            *slot = Some(Arc::new(Loaded {
+                discovery,
+                keys,
+                fetched_ms,
+            }));
         }
         Ok(())
     }
@@ -60,7 +67,11 @@ impl Editor {
     /// The origin (scheme, host, port) of the editor's action URLs, for the frame and messages.
     pub fn origin(&self, ext: &str) -> Option<String> {
         let loaded = self.loaded()?;
-        let url = loaded.discovery.actions(ext).first().map(|a| a.action.urlsrc.clone())?;
+        let url = loaded
+            .discovery
+            .actions(ext)
+            .first()
+            .map(|a| a.action.urlsrc.clone())?;
         origin_of(&url)
     }
 }
@@ -117,11 +128,22 @@ impl Editors {
     /// first that can edit it, else the first that can view it.
     pub fn default_for(&self, ext: &str) -> Option<String> {
         let ext = ext.to_ascii_lowercase();
-        if let Some(e) = self.list.iter().find(|e| e.config.default_for.iter().any(|d| d.eq_ignore_ascii_case(&ext))) {
+        if let Some(e) = self.list.iter().find(|e| {
+            e.config
+                .default_for
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(&ext))
+        }) {
             return Some(e.config.name.clone());
         }
         let has = |action: &str| {
-            self.list.iter().find(|e| e.loaded().is_some_and(|l| l.discovery.action(&ext, action).is_some())).map(|e| e.config.name.clone())
+            self.list
+                .iter()
+                .find(|e| {
+                    e.loaded()
+                        .is_some_and(|l| l.discovery.action(&ext, action).is_some())
+                })
+                .map(|e| e.config.name.clone())
         };
         has("edit").or_else(|| has("view"))
     }
@@ -131,7 +153,12 @@ impl Editors {
         let mut out = BTreeSet::new();
         for e in &self.list {
             let Some(l) = e.loaded() else { continue };
-            for ext in l.discovery.extensions_with("view").iter().chain(l.discovery.extensions_with("edit").iter()) {
+            for ext in l
+                .discovery
+                .extensions_with("view")
+                .iter()
+                .chain(l.discovery.extensions_with("edit").iter())
+            {
                 if let Some(o) = e.origin(ext) {
                     out.insert(o);
                 }
@@ -142,7 +169,11 @@ impl Editors {
 
     /// Every extension some editor can edit.
     pub fn editable_extensions(&self) -> BTreeSet<String> {
-        self.list.iter().filter_map(Editor::loaded).flat_map(|l| l.discovery.extensions_with("edit")).collect()
+        self.list
+            .iter()
+            .filter_map(Editor::loaded)
+            .flat_map(|l| l.discovery.extensions_with("edit"))
+            .collect()
     }
 }
 
@@ -153,8 +184,15 @@ fn setting_key(name: &str) -> String {
 /// Reads a discovery document from its URL or local path.
 async fn fetch(source: &str) -> Result<Vec<u8>, String> {
     if source.starts_with("http://") || source.starts_with("https://") {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?;
-        let resp = client.get(source).send().await.map_err(|e| format!("fetching: {e}"))?;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let resp = client
+            .get(source)
+            .send()
+            .await
+            .map_err(|e| format!("fetching: {e}"))?;
         if !resp.status().is_success() {
             return Err(format!("fetching: HTTP {}", resp.status()));
         }
@@ -162,7 +200,9 @@ async fn fetch(source: &str) -> Result<Vec<u8>, String> {
         Ok(body.to_vec())
     } else {
         let path = source.strip_prefix("file://").unwrap_or(source);
-        tokio::fs::read(path).await.map_err(|e| format!("reading {path}: {e}"))
+        tokio::fs::read(path)
+            .await
+            .map_err(|e| format!("reading {path}: {e}"))
     }
 }
 
@@ -177,7 +217,9 @@ pub async fn load_cached(state: &AppState) {
                 }
             }
             Ok(None) => {}
-            Err(err) => tracing::warn!(editor = %e.config.name, error = %err, "reading cached discovery"),
+            Err(err) => {
+                tracing::warn!(editor = %e.config.name, error = %err, "reading cached discovery")
+            }
         }
     }
 }
@@ -194,7 +236,11 @@ pub async fn refresh(state: &AppState, editor: &Editor) -> Refreshed {
             match editor.install(&xml, now) {
                 Ok(()) => {
                     let cached = format!("{now}\n{}", String::from_utf8_lossy(&xml));
-                    if let Err(e) = state.meta.put_setting(&setting_key(&editor.config.name), &cached).await {
+                    if let Err(e) = state
+                        .meta
+                        .put_setting(&setting_key(&editor.config.name), &cached)
+                        .await
+                    {
                         tracing::warn!(editor = %editor.config.name, error = %e, "caching discovery");
                     }
                     Ok(())
@@ -210,8 +256,14 @@ pub async fn refresh(state: &AppState, editor: &Editor) -> Refreshed {
             Refreshed::Updated
         }
         Err(e) => {
-            editor.failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let kept = if editor.loaded().is_some() { "keeping the last good copy" } else { "no copy to fall back on" };
+            editor
+                .failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let kept = if editor.loaded().is_some() {
+                "keeping the last good copy"
+            } else {
+                "no copy to fall back on"
+            };
             tracing::warn!(editor = %editor.config.name, error = %e, "discovery refresh failed, {kept}");
             Refreshed::Failed(e)
         }
@@ -221,7 +273,11 @@ pub async fn refresh(state: &AppState, editor: &Editor) -> Refreshed {
 /// A re-fetch after a proof check failed or matched only the old key (keys rotated), at most
 /// once a minute per editor.
 pub async fn refresh_after_rotation(state: &AppState, editor: &Editor) {
-    let due = editor.last_attempt.lock().map(|l| l.is_none_or(|t| t.elapsed() > Duration::from_secs(60))).unwrap_or(false);
+    let due = editor
+        .last_attempt
+        .lock()
+        .map(|l| l.is_none_or(|t| t.elapsed() > Duration::from_secs(60)))
+        .unwrap_or(false);
     if due {
         refresh(state, editor).await;
     }

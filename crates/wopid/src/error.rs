@@ -57,7 +57,6 @@ impl IntoResponse for ApiError {
             ApiError::Busy | ApiError::ChangedInStorage => (503, Vec::new(), self.to_string()),
             ApiError::ProofFailed(_) => (500, Vec::new(), self.to_string()),
 
-
             ApiError::Store(e) => {
                 // The cause goes to the log; the client learns only that the server failed.
                 tracing::error!(error = %e, "storage failure");

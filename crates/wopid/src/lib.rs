@@ -46,7 +46,6 @@ pub async fn run(
         editors::spawn_refresher(state.clone());
     }
     axum::serve(listener, http::app(state))
-
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

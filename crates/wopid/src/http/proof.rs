@@ -17,8 +17,12 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// The URL the client called, as it signed it.
 pub(super) fn signed_url(state: &AppState, headers: &HeaderMap, path_and_query: &str) -> String {
     if state.config.trust_forwarded_headers {
-        let proto = header(headers, "x-forwarded-proto").and_then(|p| p.split(',').next()).map(str::trim);
-        let host = header(headers, "x-forwarded-host").and_then(|h| h.split(',').next()).map(str::trim);
+        let proto = header(headers, "x-forwarded-proto")
+            .and_then(|p| p.split(',').next())
+            .map(str::trim);
+        let host = header(headers, "x-forwarded-host")
+            .and_then(|h| h.split(',').next())
+            .map(str::trim);
         if let (Some(proto), Some(host)) = (proto, host) {
             return format!("{proto}://{host}{path_and_query}");
         }
@@ -27,7 +31,13 @@ pub(super) fn signed_url(state: &AppState, headers: &HeaderMap, path_and_query: 
 }
 
 /// Checks the proof headers of a request made with `token`, as the token's editor requires.
-pub(super) async fn check(state: &AppState, grant: &Grant, token: &str, headers: &HeaderMap, path_and_query: &str) -> Result<(), ApiError> {
+pub(super) async fn check(
+    state: &AppState,
+    grant: &Grant,
+    token: &str,
+    headers: &HeaderMap,
+    path_and_query: &str,
+) -> Result<(), ApiError> {
     let mode = editors::proof_mode(state, grant.client.as_deref());
     let proof = header(headers, "x-wopi-proof");
     match (mode, proof) {
@@ -35,16 +45,24 @@ pub(super) async fn check(state: &AppState, grant: &Grant, token: &str, headers:
         _ => {}
     }
     // The token's own editor, or (for tokens minted outside an editor) every editor that checks.
-    let candidates: Vec<&editors::Editor> = match grant.client.as_deref().and_then(|c| state.editors.get(c)) {
-        Some(e) => vec![e],
-        None => state.editors.all().iter().filter(|e| e.config.proof != ProofMode::Off).collect(),
-    };
+    let candidates: Vec<&editors::Editor> =
+        match grant.client.as_deref().and_then(|c| state.editors.get(c)) {
+            Some(e) => vec![e],
+            None => state
+                .editors
+                .all()
+                .iter()
+                .filter(|e| e.config.proof != ProofMode::Off)
+                .collect(),
+        };
     let url = signed_url(state, headers, path_and_query);
     let now = state.now_ms();
     let mut reason = "no proof keys are known for this editor".to_owned();
     let mut checked = false;
     for e in candidates {
-        let Some(keys) = e.loaded().and_then(|l| l.keys.clone()) else { continue };
+        let Some(keys) = e.loaded().and_then(|l| l.keys.clone()) else {
+            continue;
+        };
         checked = true;
         let result = wopid_proto::proof::verify(
             &keys,

@@ -36,11 +36,23 @@ pub(crate) struct Choice {
     editor: Option<String>,
 }
 
-pub(crate) async fn view(state: State<AppState>, me: SignedIn, id: Path<String>, q: Query<Choice>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn view(
+    state: State<AppState>,
+    me: SignedIn,
+    id: Path<String>,
+    q: Query<Choice>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     page(state, me, id, q, headers, false).await
 }
 
-pub(crate) async fn edit(state: State<AppState>, me: SignedIn, id: Path<String>, q: Query<Choice>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn edit(
+    state: State<AppState>,
+    me: SignedIn,
+    id: Path<String>,
+    q: Query<Choice>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     page(state, me, id, q, headers, true).await
 }
 
@@ -56,15 +68,24 @@ async fn page(
         Ok(g) => g,
         Err(r) => return Ok(r),
     };
-    let ext = wopid_proto::names::split_ext(&file.name).1.trim_start_matches('.').to_lowercase();
+    let ext = wopid_proto::names::split_ext(&file.name)
+        .1
+        .trim_start_matches('.')
+        .to_lowercase();
     let Some(editor_name) = q.editor.clone().or_else(|| state.editors.default_for(&ext)) else {
-        return Ok(message(StatusCode::NOT_FOUND, "No editor is configured for this type of file."));
+        return Ok(message(
+            StatusCode::NOT_FOUND,
+            "No editor is configured for this type of file.",
+        ));
     };
     let Some(editor) = state.editors.get(&editor_name) else {
         return Ok(message(StatusCode::NOT_FOUND, "No such editor."));
     };
     let Some(loaded) = editor.loaded() else {
-        return Ok(message(StatusCode::SERVICE_UNAVAILABLE, "The editor's discovery document is not available yet."));
+        return Ok(message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The editor's discovery document is not available yet.",
+        ));
     };
     let can_write = grant.perms.can_write();
     // A new, empty file opens with `editnew` (the editor fills in its template), an edit with
@@ -75,17 +96,40 @@ async fn page(
         (false, _) => &["view", "embedview"],
     };
     let Some(action) = wanted.iter().find_map(|a| loaded.discovery.action(&ext, a)) else {
-        return Ok(message(StatusCode::NOT_FOUND, "This editor cannot open this type of file."));
+        return Ok(message(
+            StatusCode::NOT_FOUND,
+            "This editor cannot open this type of file.",
+        ));
     };
     let mut params = Params::new(state.wopi_src(&file.id));
-    params.ui_llcc = Some(ui_llcc_from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
+    params.ui_llcc = Some(ui_llcc_from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    ));
     let action_url = expand(&action.action.urlsrc, &params);
     let Some(editor_origin) = super::super::editors::origin_of(&action_url) else {
-        return Ok(message(StatusCode::BAD_GATEWAY, "The editor's action URL is not absolute."));
+        return Ok(message(
+            StatusCode::BAD_GATEWAY,
+            "The editor's action URL is not absolute.",
+        ));
     };
-    let perms = if action.action.name == "view" { crate::auth::Perms::READ_ONLY } else { grant.perms };
+    let perms = if action.action.name == "view" {
+        crate::auth::Perms::READ_ONLY
+    } else {
+        grant.perms
+    };
     let expires = crate::ops::ecosystem::fresh_expiry(&state);
-    let token = tokens::issue_for(&state, Some(&editor_name), &me.user.id, ResourceKind::File, &file.id, perms, expires).await?;
+    let token = tokens::issue_for(
+        &state,
+        Some(&editor_name),
+        &me.user.id,
+        ResourceKind::File,
+        &file.id,
+        perms,
+        expires,
+    )
+    .await?;
     let close_url = format!("{}/browse/{}", state.base, file.container_id);
     let edit_url = format!("{}?editor={editor_name}", state.host_page(&file.id, "edit"));
     let page = HostPage {
@@ -102,7 +146,10 @@ async fn page(
     };
     let mut resp = html(StatusCode::OK, page.render());
     let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store"),
+    );
     h.insert(header::EXPIRES, HeaderValue::from_static("-1"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     h.remove("x-frame-options");

@@ -41,15 +41,31 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn secure(state: &AppState) -> &'static str {
-    if state.base.starts_with("https://") { "; Secure" } else { "" }
+    if state.base.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// Starts a session; returns the `Set-Cookie` value.
 pub async fn start(state: &AppState, user: &User) -> Result<String, ApiError> {
     let value = random();
     let expires_ms = state.now_ms() + SESSION_TTL_MS;
-    state.meta.insert_session(&SessionRecord { hash: hash(&value), user_id: user.id.clone(), csrf: random(), expires_ms }).await?;
-    Ok(format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}", SESSION_TTL_MS / 1000, secure(state)))
+    state
+        .meta
+        .insert_session(&SessionRecord {
+            hash: hash(&value),
+            user_id: user.id.clone(),
+            csrf: random(),
+            expires_ms,
+        })
+        .await?;
+    Ok(format!(
+        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        SESSION_TTL_MS / 1000,
+        secure(state)
+    ))
 }
 
 /// Ends the session of these headers; returns the `Set-Cookie` value that clears the cookie.
@@ -57,7 +73,10 @@ pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, ApiErr
     if let Some(v) = cookie_value(headers, COOKIE) {
         state.meta.delete_session(&hash(&v)).await?;
     }
-    Ok(format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", secure(state)))
+    Ok(format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure(state)
+    ))
 }
 
 /// The signed-in user of a request. Pages that need one redirect to the sign-in page without it.
@@ -69,35 +88,56 @@ pub struct SignedIn {
 
 impl SignedIn {
     /// Checks a form's CSRF token against the session's, in constant time.
+    #[allow(clippy::result_large_err)] // the refusal page is the response, built once per request
     pub fn check_csrf(&self, presented: &str) -> Result<(), Response> {
         if !presented.is_empty() && bool::from(self.csrf.as_bytes().ct_eq(presented.as_bytes())) {
             Ok(())
         } else {
-            Err(super::pages::message(axum::http::StatusCode::FORBIDDEN, "The form expired or did not come from this site."))
+            Err(super::pages::message(
+                axum::http::StatusCode::FORBIDDEN,
+                "The form expired or did not come from this site.",
+            ))
         }
     }
 }
 
 /// The session of a request, if it has a live one.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<SignedIn>, ApiError> {
-    let Some(v) = cookie_value(headers, COOKIE) else { return Ok(None) };
-    let Some(s) = state.meta.session(&hash(&v)).await? else { return Ok(None) };
+    let Some(v) = cookie_value(headers, COOKIE) else {
+        return Ok(None);
+    };
+    let Some(s) = state.meta.session(&hash(&v)).await? else {
+        return Ok(None);
+    };
     if s.expires_ms <= state.now_ms() {
         state.meta.delete_session(&s.hash).await?;
         return Ok(None);
     }
-    Ok(state.meta.user(&s.user_id).await?.map(|user| SignedIn { user, csrf: s.csrf }))
+    Ok(state
+        .meta
+        .user(&s.user_id)
+        .await?
+        .map(|user| SignedIn { user, csrf: s.csrf }))
 }
 
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match current(state, &parts.headers).await {
             Ok(Some(s)) => Ok(s),
             Ok(None) => {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                let q: String = form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let q: String = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("next", next)
+                    .finish();
                 Err(Redirect::to(&format!("/login?{q}")).into_response())
             }
             Err(e) => Err(e.into_response()),

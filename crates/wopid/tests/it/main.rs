@@ -9,3 +9,4 @@ mod locks;
 mod misc;
 mod native;
 mod relative;
+mod web;
