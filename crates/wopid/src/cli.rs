@@ -75,6 +75,12 @@ pub struct ServeArgs {
     /// Lifetime of share links.
     #[arg(long, env = "WOPID_SHARE_URL_TTL", value_parser = humantime::parse_duration)]
     pub share_url_ttl: Option<Duration>,
+    /// Deadline for a request's headers (e.g. 30s).
+    #[arg(long, env = "WOPID_HEADER_READ_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: Option<Duration>,
+    /// Longest wait for the next piece of a request body (e.g. 1m).
+    #[arg(long, env = "WOPID_BODY_READ_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub body_read_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,6 +220,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(t) = args.share_url_ttl {
         c.share_url_ttl = t;
+    }
+    if let Some(t) = args.header_read_timeout {
+        c.header_read_timeout = t;
+    }
+    if let Some(t) = args.body_read_timeout {
+        c.body_read_timeout = t;
     }
     let listener = tokio::net::TcpListener::bind(c.listen)
         .await

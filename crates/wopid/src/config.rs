@@ -29,6 +29,12 @@ pub struct Config {
     /// Lifetime of the links GetShareUrl hands out.
     #[serde(with = "humantime_serde_compat")]
     pub share_url_ttl: Duration,
+    /// Deadline for a request's headers, from their first byte; a slower client is disconnected.
+    #[serde(with = "humantime_serde_compat")]
+    pub header_read_timeout: Duration,
+    /// Longest wait for the next piece of a request body; a stalled upload gets 408.
+    #[serde(with = "humantime_serde_compat")]
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Config {
@@ -42,6 +48,8 @@ impl Default for Config {
             max_upload_bytes: 1 << 30,
             access_token_ttl: Duration::from_secs(10 * 3600),
             share_url_ttl: Duration::from_secs(30 * 24 * 3600),
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -104,6 +112,12 @@ access_token_ttl = "10h"
 
 # Lifetime of the links GetShareUrl hands out.
 share_url_ttl = "30days"
+
+# Deadline for a request's headers, from their first byte; a slower client is disconnected.
+header_read_timeout = "30s"
+
+# Longest wait for the next piece of a request body; a stalled upload gets 408 and is discarded.
+body_read_timeout = "1m"
 "#;
 
 mod humantime_serde_compat {

@@ -36,9 +36,11 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, http::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let timeouts = http::serve::Timeouts {
+        header: state.config.header_read_timeout,
+        body_idle: state.config.body_read_timeout,
+    };
+    http::serve::serve(listener, http::app(state), timeouts, shutdown).await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The HTTP layer: router, request extraction, one handler per endpoint, responses.
 
+pub mod serve;
 mod share;
 mod trace;
 mod wopi;
