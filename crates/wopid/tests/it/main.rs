@@ -2,8 +2,10 @@
 
 mod bad_input;
 mod cli;
+mod concurrency;
 mod content;
 mod harness;
+mod hostile;
 mod locks;
 mod misc;
 mod relative;
