@@ -60,11 +60,13 @@ pub fn sanitize(name: &str) -> String {
         })
         .collect();
     let (stem, ext) = split_ext(&clean);
-    let ext: String = ext.trim_end_matches(['.', ' ']).chars().take(32).collect();
-    let ext = if ext.len() <= 1 { String::new() } else { ext };
+    // Shorten before trimming: a long "extension" cut at 32 characters may end in a space.
+    let ext: String = ext.chars().take(32).collect();
+    let ext = ext.trim_end_matches(['.', ' ']);
+    let ext = if ext.len() <= 1 { "" } else { ext };
     let stem = stem.trim_matches([' ', '.']);
     let stem = if stem.is_empty() { "file" } else { stem };
-    fit(stem, &ext, "")
+    fit(stem, ext, "")
 }
 
 /// `stem + suffix + ext`, with the stem shortened so the result is at most `MAX_NAME_CHARS`.
@@ -254,6 +256,10 @@ mod tests {
         assert!(sanitize(&long).ends_with(".docx"));
         assert_eq!(sanitize(".docx"), "docx");
         assert_eq!(sanitize(" . "), "file");
+        // A long text after the last dot is cut to 32 characters, then trimmed again.
+        let cut = sanitize(&format!("a.{} b", "x".repeat(30)));
+        assert_eq!(cut, format!("a.{}", "x".repeat(30)));
+        assert_eq!(invalid_reason(&cut), None);
     }
 
     proptest! {
