@@ -161,6 +161,12 @@ pub struct StoreArgs {
     /// Treat JSON lock ids with the same "S" member as one lock (older on-premises Office).
     #[arg(long, env = "WOPID_LEGACY_JSON_LOCKS", global = true)]
     pub legacy_json_locks: bool,
+    /// Deadline for a request's headers (e.g. 30s).
+    #[arg(long, env = "WOPID_HEADER_READ_TIMEOUT", value_parser = humantime::parse_duration, global = true)]
+    pub header_read_timeout: Option<Duration>,
+    /// Longest wait for the next piece of a request body (e.g. 1m).
+    #[arg(long, env = "WOPID_BODY_READ_TIMEOUT", value_parser = humantime::parse_duration, global = true)]
+    pub body_read_timeout: Option<Duration>,
     /// Trust X-Forwarded-Proto/Host when rebuilding the URL an editor signed.
     #[arg(long, env = "WOPID_TRUST_FORWARDED_HEADERS", global = true)]
     pub trust_forwarded_headers: bool,
@@ -297,6 +303,12 @@ pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
     for e in &store.editors {
         c.editors.retain(|old| old.name != e.name);
         c.editors.push(e.clone());
+    }
+    if let Some(t) = store.header_read_timeout {
+        c.header_read_timeout = t;
+    }
+    if let Some(t) = store.body_read_timeout {
+        c.body_read_timeout = t;
     }
     c.legacy_json_locks |= store.legacy_json_locks;
     c.trust_forwarded_headers |= store.trust_forwarded_headers;

@@ -46,6 +46,11 @@ impl IntoResponse for ApiError {
                 let p = ProtoError::TooLarge { limit: *limit };
                 (p.status(), p.headers(), p.to_string())
             }
+            ApiError::Store(StoreError::Body(e)) if crate::http::serve::body_timed_out(e) => (
+                408,
+                Vec::new(),
+                "the request body stopped arriving".to_owned(),
+            ),
             ApiError::Store(StoreError::Body(_)) => (
                 400,
                 Vec::new(),

@@ -45,9 +45,11 @@ pub async fn run(
     if !state.editors.all().is_empty() {
         editors::spawn_refresher(state.clone());
     }
-    axum::serve(listener, http::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let timeouts = http::serve::Timeouts {
+        header: state.config.header_read_timeout,
+        body_idle: state.config.body_read_timeout,
+    };
+    http::serve::serve(listener, http::app(state), timeouts, shutdown).await?;
     Ok(())
 }
 

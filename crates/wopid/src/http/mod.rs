@@ -4,6 +4,7 @@ mod bootstrap;
 mod containers;
 mod oauth;
 mod proof;
+pub mod serve;
 mod share;
 
 pub(crate) use share::send_file;

@@ -2,9 +2,11 @@
 
 mod bad_input;
 mod cli;
+mod concurrency;
 mod containers;
 mod content;
 mod harness;
+mod hostile;
 mod locks;
 mod misc;
 mod native;
