@@ -4,13 +4,16 @@
 //! property-tested in isolation: endpoints and operations, typed headers, lock decisions, name
 //! rules, UTF-7, JSON bodies and the errors with their status codes and headers.
 
+pub mod action_url;
 pub mod body;
 pub mod containers;
+pub mod discovery;
 pub mod error;
 pub mod headers;
 pub mod lock;
 pub mod names;
 pub mod op;
+pub mod proof;
 pub mod utf7;
 
 pub use error::ProtoError;

@@ -23,13 +23,13 @@ impl AccountStore for SqliteMeta {
         sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(hash)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
 
     async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("INSERT INTO sign_in_failures (login, at_ms) VALUES (?, ?)")
             .bind(login)
             .bind(now_ms)
@@ -69,7 +69,7 @@ impl AccountStore for SqliteMeta {
         .bind(&sh.resource_id)
         .bind(&sh.user_id)
         .bind(sh.can_write)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -121,7 +121,7 @@ impl AccountStore for SqliteMeta {
         .bind(&c.id)
         .bind(&c.name)
         .bind(&c.redirect_uri)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -151,7 +151,7 @@ impl AccountStore for SqliteMeta {
         .bind(&c.redirect_uri)
         .bind(&c.code_challenge)
         .bind(c.expires_ms)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -161,7 +161,7 @@ impl AccountStore for SqliteMeta {
             "DELETE FROM oauth_codes WHERE hash = ? RETURNING hash, client_id, user_id, redirect_uri, code_challenge, expires_ms",
         )
         .bind(hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         row.map(|r| {
             Ok(AuthCode {
@@ -186,7 +186,7 @@ impl AccountStore for SqliteMeta {
             .bind(t.expires_ms)
             .bind(t.revoked)
             .bind(&t.client)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -213,7 +213,7 @@ impl AccountStore for SqliteMeta {
     async fn revoke_token(&self, hash: &[u8]) -> Result<()> {
         sqlx::query("UPDATE tokens SET revoked = 1 WHERE hash = ?")
             .bind(hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -225,7 +225,7 @@ impl AccountStore for SqliteMeta {
         .bind(user_id)
         .bind(resource_id)
         .bind(resource_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected())
     }
@@ -234,7 +234,7 @@ impl AccountStore for SqliteMeta {
         sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING")
             .bind(key)
             .bind(init)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(
             sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
@@ -257,7 +257,7 @@ impl AccountStore for SqliteMeta {
         sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -268,7 +268,7 @@ impl AccountStore for SqliteMeta {
             .bind(&s.user_id)
             .bind(&s.csrf)
             .bind(s.expires_ms)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -293,7 +293,7 @@ impl AccountStore for SqliteMeta {
     async fn delete_session(&self, hash: &[u8]) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE hash = ?")
             .bind(hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -316,7 +316,7 @@ impl Transfer for SqliteMeta {
             t.name,
             col_list(t, false)
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let mut new = 0;
         for row in rows {
             new += bind_row!(sqlx::query(&sql), row, t)
@@ -337,7 +337,7 @@ impl Transfer for SqliteMeta {
 
     async fn clear_rows(&self, t: &Table) -> Result<()> {
         sqlx::query(&format!("DELETE FROM {}", t.name))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -72,6 +72,23 @@ pub enum Command {
     /// Manage the OAuth 2.0 clients of the bootstrapper.
     #[command(subcommand, name = "oauth-clients")]
     OauthClients(OAuthClientsCommand),
+    /// The editors' discovery documents.
+    #[command(subcommand)]
+    Discovery(DiscoveryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscoveryCommand {
+    /// Show each editor, where its discovery comes from, when it was fetched and what it opens.
+    Show {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Fetch every editor's discovery now and store it for the servers.
+    Refresh {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,6 +171,21 @@ pub struct StoreArgs {
     /// Provider id of the bootstrapper's WWW-Authenticate challenge.
     #[arg(long, env = "WOPID_OAUTH_PROVIDER_ID", global = true)]
     pub oauth_provider_id: Option<String>,
+    /// An editor, NAME=DISCOVERY_URL_OR_PATH (repeatable; adds to the configuration file's).
+    #[arg(long = "editor", env = "WOPID_EDITORS", value_delimiter = ',', value_parser = crate::config::EditorConfig::from_flag, global = true)]
+    pub editors: Vec<crate::config::EditorConfig>,
+    /// Treat JSON lock ids with the same "S" member as one lock (older on-premises Office).
+    #[arg(long, env = "WOPID_LEGACY_JSON_LOCKS", global = true)]
+    pub legacy_json_locks: bool,
+    /// Deadline for a request's headers (e.g. 30s).
+    #[arg(long, env = "WOPID_HEADER_READ_TIMEOUT", value_parser = humantime::parse_duration, global = true)]
+    pub header_read_timeout: Option<Duration>,
+    /// Longest wait for the next piece of a request body (e.g. 1m).
+    #[arg(long, env = "WOPID_BODY_READ_TIMEOUT", value_parser = humantime::parse_duration, global = true)]
+    pub body_read_timeout: Option<Duration>,
+    /// Trust X-Forwarded-Proto/Host when rebuilding the URL an editor signed.
+    #[arg(long, env = "WOPID_TRUST_FORWARDED_HEADERS", global = true)]
+    pub trust_forwarded_headers: bool,
 }
 
 #[derive(Debug, Args)]
@@ -225,7 +257,11 @@ pub enum TokenCommand {
         /// Lifetime (default: access_token_ttl).
         #[arg(long, value_parser = humantime::parse_duration)]
         ttl: Option<Duration>,
+        /// The editor the token is for: its proof-key policy applies to the token's requests.
+        #[arg(long = "for-editor")]
+        for_editor: Option<String>,
     },
+
     /// Revoke every token of a user (on one file with --file).
     Revoke {
         #[command(flatten)]
@@ -283,6 +319,18 @@ pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
     if let Some(p) = &store.oauth_provider_id {
         c.oauth_provider_id = Some(p.clone());
     }
+    for e in &store.editors {
+        c.editors.retain(|old| old.name != e.name);
+        c.editors.push(e.clone());
+    }
+    if let Some(t) = store.header_read_timeout {
+        c.header_read_timeout = t;
+    }
+    if let Some(t) = store.body_read_timeout {
+        c.body_read_timeout = t;
+    }
+    c.legacy_json_locks |= store.legacy_json_locks;
+    c.trust_forwarded_headers |= store.trust_forwarded_headers;
     Ok(c)
 }
 
@@ -312,6 +360,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             read_only: _,
             write,
         } => crate::cli_admin::share(&open(&store).await?, &target, &user, write).await,
+        Command::Discovery(cmd) => crate::cli_admin::discovery(cmd).await,
         Command::OauthClients(OAuthClientsCommand::Add {
             store,
             name,
@@ -432,6 +481,7 @@ async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             read_only,
             no_write_relative,
             ttl,
+            for_editor: editor,
         } => {
             let state = open(&store).await?;
             let f = crate::ops::load(&state, &file).await?;
@@ -453,7 +503,22 @@ async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             };
             let perms = Perms::new(!read_only && max.can_write(), !no_write_relative);
 
-            let t = tokens::issue(&state, &u.id, ResourceKind::File, &f.id, perms, expires).await?;
+            if let Some(e) = &editor {
+                anyhow::ensure!(
+                    state.editors.get(e).is_some(),
+                    "no editor {e} is configured"
+                );
+            }
+            let t = tokens::issue_for(
+                &state,
+                editor.as_deref(),
+                &u.id,
+                ResourceKind::File,
+                &f.id,
+                perms,
+                expires,
+            )
+            .await?;
             let out = serde_json::json!({
                 "access_token": t.expose(),
                 "access_token_ttl": expires,

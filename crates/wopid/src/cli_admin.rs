@@ -143,3 +143,44 @@ pub(crate) async fn add_oauth_client(
     );
     Ok(())
 }
+
+pub(crate) async fn discovery(cmd: crate::cli::DiscoveryCommand) -> anyhow::Result<()> {
+    use crate::cli::DiscoveryCommand;
+    use crate::editors::{Refreshed, load_cached, refresh};
+    let (store, fetch) = match cmd {
+        DiscoveryCommand::Show { store } => (store, false),
+        DiscoveryCommand::Refresh { store } => (store, true),
+    };
+    let state = open(&store).await?;
+    anyhow::ensure!(
+        !state.editors.all().is_empty(),
+        "no editors are configured (--editor NAME=URL or [[editors]])"
+    );
+    load_cached(&state).await;
+    let mut failed = 0;
+    for e in state.editors.all() {
+        if fetch && let Refreshed::Failed(why) = refresh(&state, e).await {
+            failed += 1;
+            println!("{}: refresh failed: {why}", e.config.name);
+        }
+        match e.loaded() {
+            None => println!("{}\t{}\tnot fetched", e.config.name, e.config.discovery),
+            Some(l) => {
+                let edit: Vec<String> = l.discovery.extensions_with("edit").into_iter().collect();
+                let view: Vec<String> = l.discovery.extensions_with("view").into_iter().collect();
+                println!(
+                    "{}\t{}\tfetched {}\tproof keys: {}\tproof: {:?}",
+                    e.config.name,
+                    e.config.discovery,
+                    crate::clock::iso8601(l.fetched_ms),
+                    if l.keys.is_some() { "yes" } else { "no" },
+                    e.config.proof
+                );
+                println!("  edit: {}", edit.join(" "));
+                println!("  view: {}", view.join(" "));
+            }
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} discovery refresh(es) failed");
+    Ok(())
+}

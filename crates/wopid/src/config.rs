@@ -56,6 +56,12 @@ pub struct Config {
     pub watermark_text: Option<String>,
     /// User-interface switches sent to editors in CheckFileInfo.
     pub ui: UiConfig,
+    /// Deadline for a request's headers, from their first byte; a slower client is disconnected.
+    #[serde(with = "humantime_serde_compat")]
+    pub header_read_timeout: Duration,
+    /// Longest wait for the next piece of a request body; a stalled upload gets 408.
+    #[serde(with = "humantime_serde_compat")]
+    pub body_read_timeout: Duration,
 }
 
 /// One editor: a name, where its discovery document is, and how its proof keys are checked.
@@ -140,6 +146,8 @@ impl Default for Config {
             admins: Vec::new(),
             watermark_text: None,
             ui: UiConfig::default(),
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -240,6 +248,12 @@ admins = []
 # discovery = "https://collabora.example.com/hosting/discovery"
 # proof = "required"
 # default_for = ["odt", "ods", "odp"]
+
+# Deadline for a request's headers, from their first byte; a slower client is disconnected.
+header_read_timeout = "30s"
+
+# Longest wait for the next piece of a request body; a stalled upload gets 408 and is discarded.
+body_read_timeout = "1m"
 
 # User-interface switches sent to editors in CheckFileInfo.
 [ui]

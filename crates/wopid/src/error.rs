@@ -14,6 +14,10 @@ pub enum ApiError {
     /// Compare-and-swap kept losing to concurrent changes.
     #[error("the file is changing too fast, try again")]
     Busy,
+    /// The request's proof-key signature is missing, stale or wrong (answered 500 as the spec
+    /// says).
+    #[error("proof key validation failed: {0}")]
+    ProofFailed(String),
     /// The editor saves over a version it has not seen (Collabora's status 1010).
     #[error("the document changed in storage since the editor loaded it")]
     ChangedInStorage,
@@ -42,6 +46,11 @@ impl IntoResponse for ApiError {
                 let p = ProtoError::TooLarge { limit: *limit };
                 (p.status(), p.headers(), p.to_string())
             }
+            ApiError::Store(StoreError::Body(e)) if crate::http::serve::body_timed_out(e) => (
+                408,
+                Vec::new(),
+                "the request body stopped arriving".to_owned(),
+            ),
             ApiError::Store(StoreError::Body(_)) => (
                 400,
                 Vec::new(),
@@ -60,6 +69,8 @@ impl IntoResponse for ApiError {
                     "storage temporarily unavailable".to_owned(),
                 )
             }
+            ApiError::ProofFailed(_) => (500, Vec::new(), self.to_string()),
+
             ApiError::Store(e) => {
                 // The cause goes to the log; the client learns only that the server failed.
                 tracing::error!(error = %e, "storage failure");

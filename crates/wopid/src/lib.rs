@@ -7,11 +7,13 @@ mod cli_admin;
 pub mod cli_ops;
 pub mod clock;
 pub mod config;
+pub mod editors;
 pub mod error;
 pub mod http;
 pub mod ops;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,7 +31,10 @@ pub async fn prepare(
     listener: &TcpListener,
 ) -> anyhow::Result<AppState> {
     let base = config.public_base(listener.local_addr()?);
-    AppState::open(config, clock, base).await
+    let state = AppState::open(config, clock, base).await?;
+    // Start from the last good discovery documents, then fetch fresh ones in the background.
+    editors::load_cached(&state).await;
+    Ok(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in flight.
@@ -38,6 +43,9 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    if !state.editors.all().is_empty() {
+        editors::spawn_refresher(state.clone());
+    }
     // Metrics on an address of their own, when configured; they stop with the main server.
     let metrics = match state.config.metrics_listen {
         Some(addr) => {
@@ -48,9 +56,11 @@ pub async fn run(
         }
         None => None,
     };
-    let served = axum::serve(listener, http::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let timeouts = http::serve::Timeouts {
+        header: state.config.header_read_timeout,
+        body_idle: state.config.body_read_timeout,
+    };
+    let served = http::serve::serve(listener, http::app(state), timeouts, shutdown).await;
     if let Some(m) = metrics {
         m.abort();
     }

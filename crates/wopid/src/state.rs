@@ -21,6 +21,8 @@ pub struct Inner {
     pub url_key: Vec<u8>,
     /// This process's request metrics.
     pub metrics: Arc<crate::http::Metrics>,
+    /// The configured editors and their discovery documents.
+    pub editors: crate::editors::Editors,
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
     pub async fn open(config: Config, clock: Arc<dyn Clock>, base: String) -> anyhow::Result<Self> {
         let meta = Meta::open(&config.meta_url()).await?;
         let blobs = Blobs::open(&config.blobs_url()).await?;
+        let editors = crate::editors::Editors::new(&config.editors);
         let url_key = meta
             .setting_or_init("url_signing_key", &wopid_store::new_id())
             .await?
@@ -40,6 +43,7 @@ impl AppState {
             base,
             url_key,
             metrics: Arc::default(),
+            editors,
         })))
     }
 

@@ -4,7 +4,11 @@ mod bootstrap;
 mod containers;
 mod oauth;
 mod ops_routes;
+mod proof;
+pub mod serve;
 mod share;
+
+pub(crate) use share::send_file;
 mod trace;
 mod wopi;
 
@@ -31,6 +35,7 @@ pub fn app(state: AppState) -> Router {
         .route("/share/{token}", get(share::download))
         .route("/share/{token}/{file_id}", get(share::download_in_folder))
         .route("/download/{file_id}", get(share::signed_download))
+        .merge(crate::web::routes())
         .merge(ops_routes::routes(&state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -73,7 +73,10 @@ pub(super) async fn download_in_folder(
 }
 
 /// The file's current content as an attachment.
-async fn send_file(state: &AppState, file: &wopid_store::FileRecord) -> Result<Response, ApiError> {
+pub(crate) async fn send_file(
+    state: &AppState,
+    file: &wopid_store::FileRecord,
+) -> Result<Response, ApiError> {
     let dl = ops::content::get_file(state, &file.id, u64::MAX, None).await?;
     let disposition = format!("attachment; filename*=UTF-8''{}", percent(&file.name));
     Ok((

@@ -112,11 +112,13 @@ pub(super) async fn handle(
     State(state): State<AppState>,
     Path(rest): Path<String>,
     method: HttpMethod,
+    uri: axum::http::Uri,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let endpoint = Endpoint::parse(&rest).ok_or(ProtoError::NotFound)?;
+    let path_and_query = uri.path_and_query().map_or("", |p| p.as_str());
     let m = match method {
         HttpMethod::GET => Method::Get,
         HttpMethod::POST => Method::Post,
@@ -140,6 +142,7 @@ pub(super) async fn handle(
         | Endpoint::FileAncestry(_)
         | Endpoint::FileEcosystem(_) => {
             let grant = tokens::verify(&state, &token, ResourceKind::File, id).await?;
+            super::proof::check(&state, &grant, &token, &headers, path_and_query).await?;
             // Permissions are checked again on every request: a revoked share takes effect at once.
             let file = ops::load(&state, id).await?;
             let now = access::file_access(&state, &grant.user_id, &file).await?;
@@ -148,10 +151,12 @@ pub(super) async fn handle(
         }
         Endpoint::Ecosystem | Endpoint::EcosystemRootContainer => {
             let grant = tokens::verify_kind(&state, &token, ResourceKind::Ecosystem).await?;
+            super::proof::check(&state, &grant, &token, &headers, path_and_query).await?;
             super::containers::ecosystem_op(&state, &grant, op, &headers).await
         }
         _ => {
             let grant = tokens::verify(&state, &token, ResourceKind::Container, id).await?;
+            super::proof::check(&state, &grant, &token, &headers, path_and_query).await?;
             ops::containers::load(&state, id).await?;
             let now = access::container_access(&state, &grant.user_id, id).await?;
 

@@ -2,9 +2,11 @@
 
 mod bad_input;
 mod cli;
+mod concurrency;
 mod containers;
 mod content;
 mod harness;
+mod hostile;
 mod locks;
 mod migrate;
 mod misc;
@@ -14,3 +16,4 @@ mod ops;
 mod relative;
 mod resilience;
 mod services;
+mod web;

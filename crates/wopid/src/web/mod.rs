@@ -1,0 +1,102 @@
+//! The web side of wopid: sign-in, the file browser and the host pages that embed an editor.
+//! Server-rendered, autoescaping templates; assets embedded in the binary; no JS build step.
+
+pub mod host;
+pub mod newdoc;
+pub mod pages;
+pub mod session;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/browse/{id}", get(pages::browse))
+        .route("/browse/{id}/upload", post(pages::upload))
+        .route("/browse/{id}/new", post(pages::new_document))
+        .route("/browse/{id}/mkdir", post(pages::mkdir))
+        .route("/files/{id}/view", get(host::view))
+        .route("/files/{id}/edit", get(host::edit))
+        .route("/files/{id}/download", get(pages::download))
+        .route("/files/{id}/versions", get(pages::versions))
+        .route("/files/{id}/sharing", get(pages::sharing))
+        .route("/files/{id}/rename", post(pages::rename))
+        .route("/files/{id}/move", post(pages::move_file))
+        .route("/files/{id}/delete", post(pages::delete))
+        .route("/files/{id}/share", post(pages::share))
+        .route("/files/{id}/restore", post(pages::restore))
+        .route("/assets/{name}", get(asset))
+        .route("/avatar/{user}", get(avatar))
+}
+
+/// The embedded assets.
+async fn asset(Path(name): Path<String>) -> Response {
+    let (body, kind): (&'static str, &str) = match name.as_str() {
+        "wopid.css" => (
+            include_str!("../../assets/wopid.css"),
+            "text/css; charset=utf-8",
+        ),
+        "host.css" => (
+            include_str!("../../assets/host.css"),
+            "text/css; charset=utf-8",
+        ),
+        "host.js" => (
+            include_str!("../../assets/host.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A round avatar with the user's initial, for editors that show one (`UserExtraInfo`).
+async fn avatar(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Path(user): Path<String>,
+) -> Response {
+    let id = user.trim_end_matches(".svg");
+    let name = match state.meta.user(id).await {
+        Ok(Some(u)) => u.display_name,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let initial: String = name
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    let initial = askama::filters::escape(&initial, askama::filters::Html)
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    let hue = id
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 360;
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\" viewBox=\"0 0 64 64\">\
+         <circle cx=\"32\" cy=\"32\" r=\"32\" fill=\"hsl({hue},55%,45%)\"/>\
+         <text x=\"32\" y=\"42\" font-family=\"sans-serif\" font-size=\"30\" fill=\"#fff\" text-anchor=\"middle\">{initial}</text></svg>"
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        svg,
+    )
+        .into_response()
+}
