@@ -169,7 +169,7 @@ error_log {work}/nginx-error.log warn;
 events {{ worker_connections 4096; }}
 http {{
   access_log {work}/nginx-access.log;
-  sendfile on;
+  sendfile {os.environ.get("BENCH_NGINX_SENDFILE", "on")};
   tcp_nopush on;
   tcp_nodelay on;
   keepalive_requests 10000000;
@@ -343,7 +343,7 @@ def main():
 
         only = [k for k in os.environ.get("BENCH_ROWS", "").split(",") if k]
 
-        def row(label, kind, c, wopid_run, nginx_run, unit="req/s", factor=1.0):
+        def row(label, kind, c, wopid_run, nginx_run, unit="req/s", factor=1.0, by_bytes=False):
             if only and kind not in only:
                 return
             cpu0 = cpu_seconds(wpids())
@@ -354,9 +354,10 @@ def main():
             with RssSampler(npids) as ns:
                 n = nginx_run()
             ncpu = cpu_seconds(npids()) - cpu0
-            r = {"row": label, "kind": kind, "c": c, "unit": unit,
-                 "wopid": w["rps"] * factor, "nginx": n["rps"] * factor,
-                 "ratio": (w["rps"] / n["rps"]) if n["rps"] else None,
+            key = "mib_s" if by_bytes else "rps"
+            r = {"row": label, "kind": kind, "c": c, "unit": "MiB/s" if by_bytes else unit,
+                 "wopid": w[key] * factor, "nginx": n[key] * factor,
+                 "ratio": (w[key] / n[key]) if n[key] else None,
                  "wopid_mib_s": w["mib_s"], "nginx_mib_s": n["mib_s"],
                  "wopid_p50_ms": w["p50_us"] / 1000, "wopid_p99_ms": w["p99_us"] / 1000,
                  "nginx_p50_ms": n["p50_us"] / 1000, "nginx_p99_ms": n["p99_us"] / 1000,
@@ -403,7 +404,7 @@ def main():
         big_s = max(SECONDS, 5)
         row(f"GetFile {BIG >> 20} MiB x16", "getfile_big", 16,
             lambda: wrk(wbase + path("f1g", "/contents"), 16, big_s, report),
-            lambda: wrk(nbase + "/f1g", 16, big_s, report))
+            lambda: wrk(nbase + "/f1g", 16, big_s, report), by_bytes=True)
 
         info["machine"]["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
         info["rows"] = rows
@@ -412,6 +413,8 @@ def main():
             json.dump(info, f, indent=2)
         with open(os.path.join(OUT, "chart.svg"), "w") as f:
             f.write(chart(rows, info))
+        with open(os.path.join(OUT, "results.md"), "w") as f:
+            f.write(markdown(info))
         print()
         print("targets (issue 7):")
         for t in info["targets"]:
@@ -437,7 +440,9 @@ def header():
 def fmt_row(r):
     def val(v, mib):
         s = f"{v:,.0f}"
-        if r["kind"].startswith("getfile"):
+        if r["kind"] == "getfile_big":
+            s += " MiB/s"
+        elif r["kind"].startswith("getfile"):
             s += f" ({mib:,.0f}M/s)"
         return s
     ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
@@ -468,6 +473,36 @@ def targets(rows):
     out.append({"target": "RSS < 64 MB while 16 clients download 1 GiB",
                 "value": f"{big['wopid_peak_rss_mib'] * 1.048576:.1f} MB", "met": big["wopid_peak_rss_mib"] * 1.048576 < 64})
     return out
+
+
+def markdown(info):
+    """The results as Markdown, for docs/performance.md."""
+    m, v = info["machine"], info["versions"]
+    out = [f"- CPU: {m['cpu']}, `nproc` = {m['nproc']}, {m['mem_gib']} GiB, Linux {m['kernel']}",
+           f"- load average (1/5/15 min) before the run: {' / '.join(m['loadavg_before'])}, "
+           f"after: {' / '.join(m.get('loadavg_after', ['?'] * 3))}",
+           f"- {v['wopid']}, built with {v['rustc']}",
+           f"- {v['nginx']}; {v['wrk'].split(' Copyright')[0]}",
+           f"- {info['seconds_per_run']} s per run; CheckFileInfo body {info.get('checkfileinfo_bytes')} bytes",
+           "",
+           "| row | wopid | nginx | wopid/nginx | wopid p50 / p99 ms | nginx p50 / p99 ms | wopid peak RSS | CPU µs/req wopid / nginx |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in info["rows"]:
+        def val(x, mib):
+            s = f"{x:,.0f} {r['unit']}"
+            if r["kind"].startswith("getfile") and r["kind"] != "getfile_big":
+                s += f" ({mib:,.0f} MiB/s)"
+            return s
+        lat = (lambda p50, p99: f"{p50:.2f} / {p99:.2f}")
+        cpu = ("–" if r["kind"] == "getfile_big"
+               else f"{r['wopid_cpu_us_per_req']:,.0f} / {r['nginx_cpu_us_per_req']:,.0f}")
+        out.append(f"| {r['row']} | {val(r['wopid'], r['wopid_mib_s'])} | {val(r['nginx'], r['nginx_mib_s'])} | "
+                   f"{r['ratio']:.2f} | {lat(r['wopid_p50_ms'], r['wopid_p99_ms'])} | "
+                   f"{lat(r['nginx_p50_ms'], r['nginx_p99_ms'])} | {r['wopid_peak_rss_mib']:.1f} MiB | {cpu} |")
+    out += ["", "| target | measured | met |", "|---|---:|---|"]
+    for t in info["targets"]:
+        out.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")
+    return "\n".join(out) + "\n"
 
 
 def chart(rows, info):

@@ -533,6 +533,20 @@ async fn slow_clients_are_cut_off_without_blocking_others() {
             (start.elapsed(), out)
         }));
     }
+    // Five connect and send nothing at all.
+    let mut silent = Vec::new();
+    for _ in 0..5 {
+        let a = a.clone();
+        silent.push(tokio::spawn(async move {
+            let mut sock = TcpStream::connect(&a).await.expect("connect");
+            let start = Instant::now();
+            let mut out = Vec::new();
+            let read =
+                tokio::time::timeout(Duration::from_secs(10), sock.read_to_end(&mut out)).await;
+            assert!(read.is_ok(), "a silent connection was never closed");
+            start.elapsed()
+        }));
+    }
     // Meanwhile other clients are served at once.
     for _ in 0..20 {
         let start = Instant::now();
@@ -549,6 +563,13 @@ async fn slow_clients_are_cut_off_without_blocking_others() {
         assert!(
             !String::from_utf8_lossy(&answer).contains("200 OK"),
             "a trickled request was served"
+        );
+    }
+    for h in silent {
+        let took = h.await.expect("silent");
+        assert!(
+            took < timeout * 4,
+            "a silent connection stayed for {took:?}"
         );
     }
     for h in stalled {
