@@ -177,6 +177,12 @@ pub struct StoreArgs {
     /// Treat JSON lock ids with the same "S" member as one lock (older on-premises Office).
     #[arg(long, env = "WOPID_LEGACY_JSON_LOCKS", global = true)]
     pub legacy_json_locks: bool,
+    /// PEM certificate chain to serve HTTPS directly (with --tls-key).
+    #[arg(long, env = "WOPID_TLS_CERT", global = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "WOPID_TLS_KEY", global = true)]
+    pub tls_key: Option<PathBuf>,
     /// Deadline for a request's headers (e.g. 30s).
     #[arg(long, env = "WOPID_HEADER_READ_TIMEOUT", value_parser = humantime::parse_duration, global = true)]
     pub header_read_timeout: Option<Duration>,
@@ -323,6 +329,12 @@ pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
         c.editors.retain(|old| old.name != e.name);
         c.editors.push(e.clone());
     }
+    if let Some(p) = &store.tls_cert {
+        c.tls_cert = Some(p.clone());
+    }
+    if let Some(p) = &store.tls_key {
+        c.tls_key = Some(p.clone());
+    }
     if let Some(t) = store.header_read_timeout {
         c.header_read_timeout = t;
     }
@@ -375,8 +387,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", c.listen))?;
     let addr = listener.local_addr()?;
+    let scheme = if c.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let state = crate::prepare(c, Arc::new(SystemClock), &listener).await?;
-    println!("listening on http://{addr}");
+    println!("listening on {scheme}://{addr}");
+
     crate::run(state, listener, shutdown_signal()).await
 }
 

@@ -24,6 +24,11 @@ pub struct Config {
     /// Address of a separate listener for `/metrics` (and `/healthz`, `/readyz`); when set,
     /// `/metrics` is not served on `listen`.
     pub metrics_listen: Option<SocketAddr>,
+    /// PEM certificate chain for serving HTTPS directly (with `tls_key`); reloaded when the file
+    /// changes. Leave unset behind a TLS-terminating proxy.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
     /// Largest file body accepted by PutFile and PutRelativeFile, in bytes (larger gets 413).
     pub max_upload_bytes: u64,
     /// Lifetime of access tokens issued by primary authentication.
@@ -134,6 +139,8 @@ impl Default for Config {
             meta: None,
             blobs: None,
             metrics_listen: None,
+            tls_cert: None,
+            tls_key: None,
             max_upload_bytes: 1 << 30,
             access_token_ttl: Duration::from_secs(10 * 3600),
             share_url_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -175,6 +182,7 @@ impl Config {
     pub fn public_base(&self, bound: SocketAddr) -> String {
         match &self.public_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
+            None if self.tls_cert.is_some() => format!("https://{bound}"),
             None => format!("http://{bound}"),
         }
     }
@@ -205,6 +213,11 @@ data = "./wopid-data"
 # A separate address for the Prometheus /metrics (with /healthz and /readyz).
 # When set, /metrics is served only there. Default: none, /metrics on listen.
 # metrics_listen = "127.0.0.1:9090"
+
+# Serve HTTPS directly: a PEM certificate chain and its key. A renewed certificate is picked
+# up without a restart. Leave unset behind a TLS-terminating proxy (and set public_url).
+# tls_cert = "/etc/wopid/cert.pem"
+# tls_key = "/etc/wopid/key.pem"
 
 # Largest file accepted by PutFile and PutRelativeFile, in bytes; larger gets 413.
 max_upload_bytes = 1073741824

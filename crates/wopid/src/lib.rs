@@ -60,7 +60,13 @@ pub async fn run(
         header: state.config.header_read_timeout,
         body_idle: state.config.body_read_timeout,
     };
-    let served = http::serve::serve(listener, http::app(state), timeouts, shutdown).await;
+    let tls = match (&state.config.tls_cert, &state.config.tls_key) {
+        (Some(cert), Some(key)) => Some(http::tls::Tls::start(cert.clone(), key.clone())?),
+        (None, None) => None,
+        _ => anyhow::bail!("TLS needs both tls_cert and tls_key"),
+    };
+    let served = http::serve::serve(listener, http::app(state), timeouts, tls, shutdown).await;
+
     if let Some(m) = metrics {
         m.abort();
     }

@@ -1,13 +1,23 @@
-//! Logging: `tracing` to standard error, filtered by `RUST_LOG` (default `info`). Standard output
-//! is kept for what commands print.
+//! Logging: `tracing` to standard error, filtered by `RUST_LOG` (default `info,sqlx=warn`), as
+//! text or, with `WOPID_LOG_FORMAT=json`, one JSON object per line. Standard output is kept for
+//! what commands print.
 
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
+    let json = std::env::var("WOPID_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
 }

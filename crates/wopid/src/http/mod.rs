@@ -7,6 +7,7 @@ mod ops_routes;
 mod proof;
 pub mod serve;
 mod share;
+pub mod tls;
 
 pub(crate) use share::send_file;
 mod trace;

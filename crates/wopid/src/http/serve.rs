@@ -31,6 +31,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     timeouts: Timeouts,
+    tls: Option<super::tls::Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
@@ -59,12 +60,41 @@ pub async fn serve(
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(timeouts.header);
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection closed with an error");
+        match tls.as_ref().and_then(super::tls::Tls::acceptor) {
+            None => {
+                let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection closed with an error");
+                    }
+                });
             }
-        });
+            Some(acceptor) => {
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    // The handshake is bounded like the headers are: a client that stalls in it is
+                    // cut off.
+                    let stream = match tokio::time::timeout(
+                        timeouts.header,
+                        acceptor.accept(stream),
+                    )
+                    .await
+                    {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => return,
+                    };
+                    let conn =
+                        watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection closed with an error");
+                    }
+                });
+            }
+        }
     }
     drop(listener);
     graceful.shutdown().await;

@@ -25,6 +25,12 @@ pub(super) async fn span(req: Request, next: Next) -> Response {
         .to_owned();
     let correlation_id = header(req.headers(), "x-wopi-correlationid");
     let session_id = header(req.headers(), "x-wopi-sessionid");
+    // The client's X-Request-ID when it sent one, else a fresh id, so log lines of one request
+    // can be found together.
+    let request_id = match header(req.headers(), "x-request-id") {
+        id if !id.is_empty() => id,
+        _ => crate::auth::tokens::random_token()[..16].to_owned(),
+    };
     let span = tracing::info_span!(
         "request",
         method = %req.method(),
@@ -32,6 +38,7 @@ pub(super) async fn span(req: Request, next: Next) -> Response {
         op = tracing::field::Empty,
         correlation_id = %correlation_id,
         session_id = %session_id,
+        request_id = %request_id,
     );
     let start = Instant::now();
     let resp = next.run(req).instrument(span.clone()).await;

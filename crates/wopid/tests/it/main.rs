@@ -16,4 +16,5 @@ mod ops;
 mod relative;
 mod resilience;
 mod services;
+mod tls;
 mod web;
