@@ -4,6 +4,8 @@ mod bad_input;
 mod cli;
 mod containers;
 mod content;
+mod editors;
+mod emulator;
 mod harness;
 mod locks;
 mod misc;
