@@ -250,6 +250,11 @@ fn upper_invariant(s: &str) -> String {
         .collect()
 }
 
+/// The `X-WOPI-TimeStamp` value (.NET ticks) of a Unix time in milliseconds, as editors send it.
+pub fn unix_ms_to_ticks(ms: i64) -> i64 {
+    ms.saturating_mul(10_000).saturating_add(UNIX_EPOCH_TICKS)
+}
+
 /// The Unix time in milliseconds of an `X-WOPI-TimeStamp` value.
 pub fn ticks_to_unix_ms(ticks: i64) -> i64 {
     (ticks - UNIX_EPOCH_TICKS).div_euclid(10_000)
@@ -609,6 +614,12 @@ mod tests {
         );
         assert_eq!(ticks_to_unix_ms(UNIX_EPOCH_TICKS), 0);
         assert_eq!(ticks_to_unix_ms(635_655_897_610_773_532), 1_429_992_961_077);
+        assert_eq!(unix_ms_to_ticks(0), UNIX_EPOCH_TICKS);
+        assert_eq!(unix_ms_to_ticks(1_429_992_961_077), 635_655_897_610_770_000);
+        assert_eq!(
+            ticks_to_unix_ms(unix_ms_to_ticks(1_767_225_600_123)),
+            1_767_225_600_123
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wopid_proto::discovery::Discovery;
 use wopid_proto::proof::ProofKeys;
@@ -25,8 +25,9 @@ pub struct Loaded {
 pub struct Editor {
     pub config: EditorConfig,
     loaded: RwLock<Option<Arc<Loaded>>>,
-    /// The last fetch attempt, so a rotation re-fetch happens at most once a minute.
-    last_attempt: Mutex<Option<Instant>>,
+    /// The last fetch attempt (epoch ms, wopid's clock), so a rotation re-fetch happens at most
+    /// once a minute.
+    last_attempt: Mutex<Option<i64>>,
     /// Refreshes that failed since start (a metric, and a warning in the log).
     failures: std::sync::atomic::AtomicU64,
 }
@@ -228,7 +229,7 @@ pub async fn load_cached(state: &AppState) {
 /// the last good copy.
 pub async fn refresh(state: &AppState, editor: &Editor) -> Refreshed {
     if let Ok(mut last) = editor.last_attempt.lock() {
-        *last = Some(Instant::now());
+        *last = Some(state.now_ms());
     }
     let result = match fetch(&editor.config.discovery).await {
         Ok(xml) => {
@@ -270,17 +271,20 @@ pub async fn refresh(state: &AppState, editor: &Editor) -> Refreshed {
     }
 }
 
+/// How long after a fetch attempt a rotation re-fetch waits, so that forged proofs cannot make
+/// wopid hammer an editor.
+const ROTATION_REFETCH_GAP_MS: i64 = 60_000;
+
 /// A re-fetch after a proof check failed or matched only the old key (keys rotated), at most
-/// once a minute per editor.
-pub async fn refresh_after_rotation(state: &AppState, editor: &Editor) {
+/// once a minute per editor. True when new keys were installed.
+pub async fn refresh_after_rotation(state: &AppState, editor: &Editor) -> bool {
+    let now = state.now_ms();
     let due = editor
         .last_attempt
         .lock()
-        .map(|l| l.is_none_or(|t| t.elapsed() > Duration::from_secs(60)))
+        .map(|l| l.is_none_or(|t| now - t >= ROTATION_REFETCH_GAP_MS))
         .unwrap_or(false);
-    if due {
-        refresh(state, editor).await;
-    }
+    due && refresh(state, editor).await == Refreshed::Updated
 }
 
 /// Refreshes every editor now and then every `discovery_refresh`, until the process ends.

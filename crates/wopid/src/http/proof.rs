@@ -64,16 +64,18 @@ pub(super) async fn check(
             continue;
         };
         checked = true;
-        let result = wopid_proto::proof::verify(
-            &keys,
-            token,
-            &url,
-            header(headers, "x-wopi-timestamp"),
-            proof,
-            header(headers, "x-wopi-proofold"),
-            now,
-        );
-        match result {
+        let verify = |keys: &wopid_proto::proof::ProofKeys| {
+            wopid_proto::proof::verify(
+                keys,
+                token,
+                &url,
+                header(headers, "x-wopi-timestamp"),
+                proof,
+                header(headers, "x-wopi-proofold"),
+                now,
+            )
+        };
+        match verify(&keys) {
             Ok(v) => {
                 if v.refresh_discovery() {
                     refresh_after_rotation(state, e).await;
@@ -81,8 +83,15 @@ pub(super) async fn check(
                 return Ok(());
             }
             Err(err) => {
-                if err.refresh_discovery() {
-                    refresh_after_rotation(state, e).await;
+                // The editor may sign with keys newer than our copy of its discovery: fetch it
+                // again (at most once a minute) and check once more with what it publishes now.
+                if err.refresh_discovery()
+                    && refresh_after_rotation(state, e).await
+                    && e.loaded()
+                        .and_then(|l| l.keys.clone())
+                        .is_some_and(|fresh| verify(&fresh).is_ok())
+                {
+                    return Ok(());
                 }
                 reason = format!("{}: {err}", e.config.name);
             }

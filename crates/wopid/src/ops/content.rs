@@ -175,8 +175,9 @@ pub async fn put_file(
     }
 }
 
-/// The history row a save replaces: the latest one, when it is an autosave of the same
-/// editing session, not closed by an exit save, within the window.
+/// The history row a save replaces: the latest one, when both are autosaves of the same editing
+/// session within the window. A user save or an exit save is a version of its own and closes
+/// the run: it never replaces the autosave before it, and no autosave replaces it.
 fn coalesce_with<'a>(
     last: Option<&'a VersionRecord>,
     current: i64,
@@ -187,7 +188,9 @@ fn coalesce_with<'a>(
     let last = last?;
     let same_session = last.info.session.is_some() && last.info.session == info.session;
     let open = last.info.autosave && !last.info.exit_save;
+    let autosave = info.autosave && !info.exit_save;
     (last.version == current
+        && autosave
         && same_session
         && open
         && window > 0
@@ -201,4 +204,61 @@ pub fn stored_lock(f: &wopid_store::FileRecord) -> Option<wopid_proto::StoredLoc
         id: id.clone(),
         expires_at_ms: f.lock_expires_ms,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(version: i64, autosave: bool, exit_save: bool, at: i64) -> VersionRecord {
+        VersionRecord {
+            file_id: "f".into(),
+            version,
+            blob_key: format!("b{version}"),
+            size: 1,
+            sha256: String::new(),
+            modified_ms: at,
+            author_id: "u".into(),
+            info: SaveInfo {
+                autosave,
+                exit_save,
+                session: Some("lock".into()),
+                ..SaveInfo::default()
+            },
+        }
+    }
+
+    fn save(autosave: bool, exit_save: bool) -> SaveInfo {
+        SaveInfo {
+            autosave,
+            exit_save,
+            session: Some("lock".into()),
+            ..SaveInfo::default()
+        }
+    }
+
+    #[test]
+    fn only_consecutive_autosaves_of_a_session_coalesce() {
+        let auto = row(2, true, false, 1_000);
+        let w = 600_000;
+        assert!(coalesce_with(Some(&auto), 2, &save(true, false), 2_000, w).is_some());
+        // A user save or an exit save after autosaves is a version of its own.
+        assert!(coalesce_with(Some(&auto), 2, &save(false, false), 2_000, w).is_none());
+        assert!(coalesce_with(Some(&auto), 2, &save(false, true), 2_000, w).is_none());
+        assert!(coalesce_with(Some(&auto), 2, &save(true, true), 2_000, w).is_none());
+        // And nothing coalesces with them.
+        let user = row(2, false, false, 1_000);
+        assert!(coalesce_with(Some(&user), 2, &save(true, false), 2_000, w).is_none());
+        let exit = row(2, true, true, 1_000);
+        assert!(coalesce_with(Some(&exit), 2, &save(true, false), 2_000, w).is_none());
+        // Another session, another version, a stale row, or outside the window: no.
+        let other = SaveInfo {
+            session: Some("other".into()),
+            ..save(true, false)
+        };
+        assert!(coalesce_with(Some(&auto), 2, &other, 2_000, w).is_none());
+        assert!(coalesce_with(Some(&auto), 3, &save(true, false), 2_000, w).is_none());
+        assert!(coalesce_with(Some(&auto), 2, &save(true, false), 1_000 + w + 1, w).is_none());
+        assert!(coalesce_with(Some(&auto), 2, &save(true, false), 2_000, 0).is_none());
+    }
 }

@@ -69,6 +69,27 @@ impl TestServer {
         }
     }
 
+    /// Starts a server with these editors and fetches their discovery documents before returning.
+    pub async fn start_with_editors(
+        editors: Vec<wopid::config::EditorConfig>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        let s = Self::start_with(|c| {
+            c.editors = editors;
+            tweak(c);
+        })
+        .await;
+        for e in s.state.editors.all() {
+            assert_eq!(
+                wopid::editors::refresh(&s.state, e).await,
+                wopid::editors::Refreshed::Updated,
+                "discovery of {}",
+                e.config.name
+            );
+        }
+        s
+    }
+
     /// Stores a file for `user` and returns its id.
     pub async fn add_file(&self, user: &str, name: &str, content: &[u8]) -> String {
         let body = bytes::Bytes::copy_from_slice(content);
