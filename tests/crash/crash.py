@@ -362,8 +362,12 @@ def check_online(model, port, db_files, expired):
             status, h, body = request(c, "GET", path + "/contents", f.token)
             check(status == 200, f"{f.id}: GetFile after restart {status}")
             got, v = sha(body), int(h["x-wopi-itemversion"])
-            if got == f.sha:
-                check(v == f.version, f"{f.id}: last save's content with version {v}, expected {f.version}")
+            # Bodies of 0 or 1 byte can repeat, so the same content at the next version is an
+            # in-flight save that landed, not the last acknowledged one.
+            if got == f.sha and v == f.version:
+                pass
+            elif got == f.sha and not (got in f.pending_puts and v == f.version + 1):
+                check(False, f"{f.id}: last save's content with version {v}, expected {f.version}")
             else:
                 check(got in f.pending_puts, f"{f.id}: content after restart is neither the last save nor one in flight")
                 check(v == f.version + 1, f"{f.id}: in-flight save landed as version {v} after {f.version}")
