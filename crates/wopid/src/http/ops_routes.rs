@@ -48,6 +48,7 @@ struct Registry {
     latency: BTreeMap<&'static str, Histogram>,
     lock_conflicts: BTreeMap<&'static str, u64>,
     store_errors: BTreeMap<&'static str, u64>,
+    proof_failures: BTreeMap<String, u64>,
     bytes_in: u64,
     bytes_out: u64,
 }
@@ -57,6 +58,15 @@ struct Registry {
 pub struct Metrics(Mutex<Registry>);
 
 impl Metrics {
+    /// A request refused because its proof-key signature did not verify (by editor).
+    pub fn proof_failed(&self, editor: &str) {
+        if let Ok(mut r) = self.0.lock() {
+            *r.proof_failures
+                .entry(editor.chars().take(64).collect())
+                .or_default() += 1;
+        }
+    }
+
     fn record(
         &self,
         op: &'static str,
@@ -146,6 +156,12 @@ impl Metrics {
         for kind in ["failed", "unavailable"] {
             let n = r.store_errors.get(kind).copied().unwrap_or(0);
             let _ = writeln!(out, "wopid_store_errors_total{{kind=\"{kind}\"}} {n}");
+        }
+        out.push_str("# HELP wopid_proof_failures_total Requests refused for a missing, stale or wrong proof.\n");
+        out.push_str("# TYPE wopid_proof_failures_total counter\n");
+        for (editor, n) in &r.proof_failures {
+            let editor = editor.replace(['\\', '"', '\n'], "_");
+            let _ = writeln!(out, "wopid_proof_failures_total{{editor=\"{editor}\"}} {n}");
         }
         out.push_str("# HELP wopid_bytes_received_total Request body bytes (by Content-Length).\n");
         out.push_str("# TYPE wopid_bytes_received_total counter\n");
@@ -279,4 +295,24 @@ pub fn metrics_app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod proof_metric_tests {
+    #[test]
+    fn proof_failures_are_counted_per_editor() {
+        let m = super::Metrics::default();
+        m.proof_failed("collabora");
+        m.proof_failed("collabora");
+        m.proof_failed("we\"ird");
+        let text = m.render();
+        assert!(
+            text.contains("wopid_proof_failures_total{editor=\"collabora\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wopid_proof_failures_total{editor=\"we_ird\"} 1"),
+            "{text}"
+        );
+    }
 }

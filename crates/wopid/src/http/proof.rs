@@ -102,6 +102,9 @@ pub(super) async fn check(
         return Ok(());
     }
     tracing::warn!(reason = %reason, "proof key validation failed");
+    state
+        .metrics
+        .proof_failed(grant.client.as_deref().unwrap_or("-"));
 
     Err(ApiError::ProofFailed(reason))
 }
