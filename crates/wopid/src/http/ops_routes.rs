@@ -266,12 +266,38 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    let mut text = state.metrics.render();
+    // The editors' discovery documents: failed refreshes, and the age of the copy in use.
+    text.push_str("# HELP wopid_discovery_refresh_failures_total Discovery fetches that failed (the last good copy stayed in use).\n");
+    text.push_str("# TYPE wopid_discovery_refresh_failures_total counter\n");
+    for e in state.editors.all() {
+        let name = e.config.name.replace(['\\', '"', '\n'], "_");
+        let _ = writeln!(
+            text,
+            "wopid_discovery_refresh_failures_total{{editor=\"{name}\"}} {}",
+            e.failures()
+        );
+    }
+    text.push_str(
+        "# HELP wopid_discovery_age_seconds Age of the discovery document in use (-1: none).\n",
+    );
+    text.push_str("# TYPE wopid_discovery_age_seconds gauge\n");
+    for e in state.editors.all() {
+        let name = e.config.name.replace(['\\', '"', '\n'], "_");
+        let age = e
+            .loaded()
+            .map_or(-1, |l| (state.now_ms() - l.fetched_ms) / 1000);
+        let _ = writeln!(
+            text,
+            "wopid_discovery_age_seconds{{editor=\"{name}\"}} {age}"
+        );
+    }
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        text,
     )
         .into_response()
 }

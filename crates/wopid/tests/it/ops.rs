@@ -66,3 +66,39 @@ async fn metrics_on_their_own_listener() {
     let text = text.expect("metrics listener answers");
     assert!(text.contains("wopid_requests_total"), "{text}");
 }
+
+#[tokio::test]
+async fn discovery_refresh_failures_show_in_the_metrics() {
+    let s = TestServer::start_with(|c| {
+        c.editors = vec![
+            wopid::config::EditorConfig::from_flag("gone=/nonexistent/discovery.xml")
+                .expect("flag"),
+        ];
+    })
+    .await;
+    // The refresher fetches at start; the failure is counted and no copy is in use.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let text = s
+            .http
+            .get(format!("{}/metrics", s.base))
+            .send()
+            .await
+            .expect("send")
+            .text()
+            .await
+            .expect("text");
+        if text.contains("wopid_discovery_refresh_failures_total{editor=\"gone\"} 1") {
+            assert!(
+                text.contains("wopid_discovery_age_seconds{editor=\"gone\"} -1"),
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no refresh failure counted:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
