@@ -190,9 +190,9 @@ impl Config {
 
 /// The example configuration printed by `wopid config example`; a test checks it parses to the
 /// defaults, so it cannot drift from the code.
-pub const EXAMPLE: &str = r#"# wopid configuration. Every option can also be set as an environment variable
-# WOPID_<NAME IN UPPER CASE> or as a command-line flag --<name-with-dashes>;
-# flags win over the environment, the environment over this file.
+pub const EXAMPLE: &str = r#"# wopid configuration. Most options can also be set as an environment variable
+# WOPID_<NAME IN UPPER CASE> or as a command-line flag --<name-with-dashes> (docs/config.md
+# lists which); flags win over the environment, the environment over this file.
 
 # Address to listen on.
 listen = "127.0.0.1:8080"
