@@ -8,6 +8,14 @@ use crate::meta::AccountStore;
 use crate::model::*;
 use crate::sqlite::SqliteMeta;
 
+fn share_row(r: &sqlx::sqlite::SqliteRow) -> Result<Share> {
+    Ok(Share {
+        resource_id: r.try_get("resource_id")?,
+        user_id: r.try_get("user_id")?,
+        can_write: r.try_get("can_write")?,
+    })
+}
+
 #[async_trait]
 impl AccountStore for SqliteMeta {
     async fn password_hash(&self, user_id: &str) -> Result<Option<String>> {
@@ -79,15 +87,7 @@ impl AccountStore for SqliteMeta {
             .bind(user_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Share {
-                    resource_id: r.try_get("resource_id")?,
-                    user_id: r.try_get("user_id")?,
-                    can_write: r.try_get("can_write")?,
-                })
-            })
-            .collect()
+        rows.iter().map(share_row).collect()
     }
 
     async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>> {
@@ -103,15 +103,7 @@ impl AccountStore for SqliteMeta {
             q = q.bind(id);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Share {
-                    resource_id: r.try_get("resource_id")?,
-                    user_id: r.try_get("user_id")?,
-                    can_write: r.try_get("can_write")?,
-                })
-            })
-            .collect()
+        rows.iter().map(share_row).collect()
     }
 
     async fn add_oauth_client(&self, c: &OAuthClient) -> Result<()> {

@@ -7,8 +7,6 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine as _;
-use rand::RngCore as _;
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
@@ -101,23 +99,6 @@ fn redirect_error(redirect_uri: &str, error: &str, state: &str) -> Response {
     Redirect::to(&format!("{redirect_uri}{sep}{q}")).into_response()
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-fn new_csrf() -> String {
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
-
 fn csrf_cookie(state: &AppState, value: &str) -> String {
     let secure = if state.base.starts_with("https://") {
         "; Secure"
@@ -164,7 +145,7 @@ fn render_sign_in(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let csrf = new_csrf();
+    let csrf = crate::auth::tokens::random_token();
     let action = format!("{}/oauth2/authorize", state.base);
     let html = SignInPage {
         action: &action,
@@ -206,7 +187,7 @@ pub(super) async fn authorize_submit(
         Err(resp) => return Ok(resp),
         Ok(c) => c,
     };
-    let cookie = cookie_value(&headers, CSRF_COOKIE).unwrap_or_default();
+    let cookie = crate::web::session::cookie_value(&headers, CSRF_COOKIE).unwrap_or_default();
     if cookie.is_empty() || !bool::from(cookie.as_bytes().ct_eq(f.csrf.as_bytes())) {
         return Ok(error_page(
             StatusCode::FORBIDDEN,

@@ -6,8 +6,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine as _;
-use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use wopid_store::{SessionRecord, User};
@@ -18,12 +16,6 @@ use crate::state::AppState;
 pub const COOKIE: &str = "wopid_session";
 /// Sessions last this long.
 pub const SESSION_TTL_MS: i64 = 12 * 3_600_000;
-
-fn random() -> String {
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
 
 fn hash(v: &str) -> Vec<u8> {
     Sha256::digest(v.as_bytes()).to_vec()
@@ -50,14 +42,14 @@ fn secure(state: &AppState) -> &'static str {
 
 /// Starts a session; returns the `Set-Cookie` value.
 pub async fn start(state: &AppState, user: &User) -> Result<String, ApiError> {
-    let value = random();
+    let value = crate::auth::tokens::random_token();
     let expires_ms = state.now_ms() + SESSION_TTL_MS;
     state
         .meta
         .insert_session(&SessionRecord {
             hash: hash(&value),
             user_id: user.id.clone(),
-            csrf: random(),
+            csrf: crate::auth::tokens::random_token(),
             expires_ms,
         })
         .await?;
