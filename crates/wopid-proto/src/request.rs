@@ -7,9 +7,9 @@
 //! 1. [`Route::parse`] — before the access token is looked at: a path that names no endpoint is
 //!    404, a method/override that names no operation is 501.
 //! 2. [`Route::into_request`] — after the token, proof and access checks: the arguments. Header
-//!    errors that the protocol decides before touching the resource (a malformed lock id, an
-//!    `X-WOPI-MaxExpectedSize` that is not a number, an unknown `X-WOPI-UrlType`…) are returned
-//!    here.
+//!    errors decided before the operation's own checks (a malformed lock id, an
+//!    `X-WOPI-MaxExpectedSize` that is not a number, an unknown `X-WOPI-UrlType`, a missing
+//!    `X-WOPI-HostNativeFileName`) are returned here.
 //!
 //! Some arguments are refused only after the operation's own checks (write permission, the
 //! resource existing, its lock): the target names of PutRelativeFile, CreateChildContainer,
@@ -123,8 +123,9 @@ impl Route {
         Ok(Self { target, operation })
     }
 
-    /// Step 2: the operation's arguments. Errors here are the ones decided before the resource
-    /// is touched; later ones are carried as [`Deferred`].
+    /// Step 2: the operation's arguments. Errors here are the ones decided before the
+    /// operation's own permission, existence and lock checks; later ones are carried as
+    /// [`Deferred`].
     pub fn into_request(
         self,
         headers: &(impl Headers + ?Sized),
