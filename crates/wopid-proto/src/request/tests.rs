@@ -888,3 +888,310 @@ proptest! {
         );
     }
 }
+
+/// A header of a slice of pairs (the slice's own `get` would take an index).
+fn hv<'a>(hs: &'a Hs<'a>, name: &str) -> Option<&'a [u8]> {
+    Headers::get(hs, name)
+}
+
+/// The header reading of wopid's HTTP layer and use cases before the typed request, copied here
+/// (with the header map replaced by [`Headers`]) to check that the typed request decides every
+/// request the same way: same values, same errors.
+mod before {
+    use super::*;
+    use crate::containers::child_target;
+    use crate::names::parse_bool;
+    use crate::wopi_header as h;
+
+    pub(super) fn opt_lock(hs: &Hs<'_>, name: &str) -> Result<Option<LockId>, ProtoError> {
+        match hv(hs, name) {
+            None | Some(b"") => Ok(None),
+            Some(v) => LockId::parse(v).map(Some),
+        }
+    }
+
+    pub(super) fn req_lock(hs: &Hs<'_>, name: &str) -> Result<LockId, ProtoError> {
+        LockId::parse(hv(hs, name).unwrap_or_default())
+    }
+
+    fn editor_header<'a>(hs: &'a Hs<'a>, name: &str) -> Option<&'a [u8]> {
+        hv(hs, &format!("x-cool-wopi-{name}")).or_else(|| hv(hs, &format!("x-lool-wopi-{name}")))
+    }
+
+    fn editor_flag(hs: &Hs<'_>, name: &str) -> Option<bool> {
+        editor_header(hs, name).and_then(parse_bool)
+    }
+
+    /// `http/wopi.rs::save_request` and `ops/content.rs::stale_view`'s parse.
+    pub(super) fn put_file(hs: &Hs<'_>) -> Result<PutFile, ProtoError> {
+        let text = |v: &[u8]| {
+            String::from_utf8_lossy(v)
+                .chars()
+                .take(1024)
+                .collect::<String>()
+        };
+        let lock = opt_lock(hs, "x-wopi-lock")?;
+        let seen: Option<String> = editor_header(hs, "timestamp").map(text);
+        Ok(PutFile {
+            lock,
+            save: SaveFlags {
+                editors: hv(hs, "x-wopi-editors").map(text),
+                autosave: editor_flag(hs, "isautosave").unwrap_or(true),
+                exit_save: editor_flag(hs, "isexitsave").unwrap_or(false),
+                modified_by_user: editor_flag(hs, "ismodifiedbyuser").unwrap_or(true),
+            },
+            seen_modified: seen.map(|s| {
+                Millis::parse_iso8601(&s).map_or(SeenModified::Unreadable, SeenModified::At)
+            }),
+        })
+    }
+
+    /// `ops/containers.rs::create_child_file`'s parse.
+    pub(super) fn child_file(hs: &Hs<'_>) -> Result<(String, bool, bool), ProtoError> {
+        let (name, exact) = child_target(
+            hv(hs, h::SUGGESTED_TARGET),
+            hv(hs, h::RELATIVE_TARGET),
+            "Untitled",
+            false,
+        )?;
+        let overwrite = match hv(hs, h::OVERWRITE_RELATIVE_TARGET) {
+            Some(v) if exact => parse_bool(v).ok_or(ProtoError::BadRequest(
+                "X-WOPI-OverwriteRelativeTarget is not a boolean",
+            ))?,
+            _ => false,
+        };
+        Ok((name, exact, overwrite))
+    }
+
+    /// `ops/containers.rs::rename_container`'s parse.
+    pub(super) fn container_name(hs: &Hs<'_>) -> Result<String, ProtoError> {
+        let raw = hv(hs, h::REQUESTED_NAME).ok_or(ProtoError::InvalidContainerName(
+            "X-WOPI-RequestedName is missing",
+        ))?;
+        let name = crate::utf7::decode(raw).map_err(|_| {
+            ProtoError::InvalidContainerName("X-WOPI-RequestedName is not valid UTF-7")
+        })?;
+        if let Some(why) = crate::names::invalid_reason(&name) {
+            return Err(ProtoError::InvalidContainerName(why));
+        }
+        Ok(name)
+    }
+
+    /// `http/containers.rs::ecosystem_op` and `http/bootstrap.rs`: GetFileWopiSrc's header.
+    pub(super) fn host_name(hs: &Hs<'_>) -> Result<String, ProtoError> {
+        let raw = hv(hs, h::HOST_NATIVE_FILE_NAME).ok_or(ProtoError::BadRequest(
+            "X-WOPI-HostNativeFileName is missing",
+        ))?;
+        let ident = std::str::from_utf8(raw)
+            .map_err(|_| ProtoError::BadRequest("X-WOPI-HostNativeFileName is not UTF-8"))?;
+        Ok(ident.to_owned())
+    }
+
+    /// `http/bootstrap.rs::handle`: the operation label and GET_NEW_ACCESS_TOKEN's header.
+    pub(super) fn bootstrap(hs: &Hs<'_>) -> (String, Result<String, ProtoError>) {
+        let op = hv(hs, h::ECOSYSTEM_OPERATION)
+            .map(|v| String::from_utf8_lossy(v).trim().to_ascii_uppercase());
+        let src = hv(hs, h::WOPI_SRC)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .map(str::to_owned)
+            .ok_or(ProtoError::BadRequest("X-WOPI-WopiSrc is missing"));
+        (op.unwrap_or_else(|| "Bootstrap".to_owned()), src)
+    }
+
+    /// `http/wopi.rs::file_op` and `http/containers.rs::container_op`: GetShareUrl's header.
+    pub(super) fn url_type(hs: &Hs<'_>) -> Result<ShareUrlType, ProtoError> {
+        ShareUrlType::parse(hv(hs, h::URL_TYPE)).ok_or_else(|| {
+            ProtoError::NotImplemented("X-WOPI-UrlType is missing or not ReadOnly/ReadWrite".into())
+        })
+    }
+}
+
+/// A header value: sometimes arbitrary bytes, mostly values that mean something to some parser.
+fn value() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..24),
+        proptest::sample::select(vec![
+            "",
+            "True",
+            "false",
+            "FALSE",
+            "yes",
+            "L1",
+            "L2",
+            "\t",
+            "a.docx",
+            ".pdf",
+            "a/b",
+            "+AF8-",
+            "+AGEA-",
+            "New+AF8-name",
+            " x ",
+            "ReadOnly",
+            "ReadWrite",
+            "readonly",
+            "2009-06-15T13:45:30.1230000Z",
+            "2009-06-15T13:45:30Z",
+            "yesterday",
+            "10",
+            "-1",
+            "bytes=0-9",
+            "GET_NEW_ACCESS_TOKEN",
+            " get_root_container ",
+            "GET_WOPI_SRC_WITH_ACCESS_TOKEN",
+            "\u{e9}t\u{e9}",
+        ])
+        .prop_map(|s| s.as_bytes().to_vec()),
+    ]
+}
+
+/// Each WOPI header (and `range`) present or not, with a value.
+fn header_set() -> impl Strategy<Value = Vec<(&'static str, Vec<u8>)>> {
+    let mut names: Vec<&'static str> = crate::wopi_header::ALL
+        .iter()
+        .copied()
+        .filter(|n| *n != crate::wopi_header::OVERRIDE)
+        .collect();
+    names.push("range");
+    let n = names.len();
+    proptest::collection::vec(proptest::option::of(value()), n).prop_map(move |values| {
+        names
+            .iter()
+            .zip(values)
+            .filter_map(|(name, v)| v.map(|v| (*name, v)))
+            .collect()
+    })
+}
+
+fn with_override<'a>(ov: &'a str, set: &'a [(&'static str, Vec<u8>)]) -> Vec<(&'a str, &'a [u8])> {
+    let mut hs: Vec<(&str, &[u8])> = vec![("x-wopi-override", ov.as_bytes())];
+    hs.extend(set.iter().map(|(n, v)| (*n, v.as_slice())));
+    hs
+}
+
+proptest! {
+    #[test]
+    fn file_operations_decide_as_before(set in header_set()) {
+        // PutFile.
+        let hs = with_override("PUT", &set);
+        prop_assert_eq!(
+            post("files/abc/contents", &hs),
+            before::put_file(&hs).map(|p| WopiRequest::File { id: fid(), op: FileOp::PutFile(p) })
+        );
+        // The lock operations.
+        for (ov, make) in [
+            ("LOCK", (|lock| FileOp::Lock { lock }) as fn(LockId) -> FileOp),
+            ("REFRESH_LOCK", |lock| FileOp::RefreshLock { lock }),
+            ("UNLOCK", |lock| FileOp::Unlock { lock }),
+        ] {
+            let hs = with_override(ov, &set);
+            if hv(&hs, "x-wopi-oldlock").is_some() && ov == "LOCK" {
+                let want = before::req_lock(&hs, "x-wopi-lock").and_then(|lock| {
+                    let old_lock = before::req_lock(&hs, "x-wopi-oldlock")?;
+                    Ok(FileOp::UnlockAndRelock { lock, old_lock })
+                });
+                prop_assert_eq!(post("files/abc", &hs), want.map(|op| WopiRequest::File { id: fid(), op }));
+            } else {
+                let want = before::req_lock(&hs, "x-wopi-lock").map(make);
+                prop_assert_eq!(post("files/abc", &hs), want.map(|op| WopiRequest::File { id: fid(), op }));
+            }
+        }
+        // PutRelativeFile and RenameFile, resolved against a source name as the use cases do.
+        let hs = with_override("PUT_RELATIVE", &set);
+        let Ok(WopiRequest::File { op: FileOp::PutRelativeFile { target, .. }, .. }) = post("files/abc", &hs) else {
+            return Err(TestCaseError::fail("PutRelativeFile never fails in step 2"));
+        };
+        prop_assert_eq!(
+            target.map(|t| t.resolve("report.docx")),
+            crate::names::relative_target(
+                hv(&hs, "x-wopi-suggestedtarget"),
+                hv(&hs, "x-wopi-relativetarget"),
+                hv(&hs, "x-wopi-overwriterelativetarget"),
+                "report.docx",
+            )
+        );
+        let hs = with_override("RENAME_FILE", &set);
+        match post("files/abc", &hs) {
+            Ok(WopiRequest::File { op: FileOp::RenameFile { lock, requested }, .. }) => {
+                prop_assert_eq!(Ok(lock), before::opt_lock(&hs, "x-wopi-lock"));
+                prop_assert_eq!(
+                    requested.and_then(|stem| crate::names::renamed(&stem, "report.docx")),
+                    crate::names::rename_target(hv(&hs, "x-wopi-requestedname"), "report.docx")
+                );
+            }
+            other => prop_assert_eq!(other.map(|_| ()), before::opt_lock(&hs, "x-wopi-lock").map(|_| ())),
+        }
+        // GetShareUrl.
+        let hs = with_override("GET_SHARE_URL", &set);
+        prop_assert_eq!(
+            post("files/abc", &hs),
+            before::url_type(&hs).map(|url_type| WopiRequest::File { id: fid(), op: FileOp::GetShareUrl { url_type } })
+        );
+    }
+
+    #[test]
+    fn container_operations_decide_as_before(set in header_set()) {
+        let hs = with_override("CREATE_CHILD_FILE", &set);
+        let Ok(WopiRequest::Container { op: ContainerOp::CreateChildFile { target }, .. }) = post("containers/c1", &hs) else {
+            return Err(TestCaseError::fail("CreateChildFile never fails in step 2"));
+        };
+        let typed = target.map(|t| match t {
+            RelativeTarget::Suggested(name) => (name, false, false),
+            RelativeTarget::Exact { name, overwrite } => (name, true, overwrite),
+        });
+        prop_assert_eq!(typed, before::child_file(&hs));
+
+        let hs = with_override("CREATE_CHILD_CONTAINER", &set);
+        let Ok(WopiRequest::Container { op: ContainerOp::CreateChildContainer { target }, .. }) = post("containers/c1", &hs) else {
+            return Err(TestCaseError::fail("CreateChildContainer never fails in step 2"));
+        };
+        prop_assert_eq!(
+            target.map(|c| (c.name, c.exact)),
+            crate::containers::child_target(hv(&hs, "x-wopi-suggestedtarget"), hv(&hs, "x-wopi-relativetarget"), "Folder", true)
+        );
+
+        let hs = with_override("RENAME_CONTAINER", &set);
+        prop_assert_eq!(
+            post("containers/c1", &hs),
+            container(ContainerOp::RenameContainer { name: before::container_name(&hs) })
+        );
+
+        let hs = with_override("GET_SHARE_URL", &set);
+        prop_assert_eq!(
+            post("containers/c1", &hs),
+            before::url_type(&hs).map(|url_type| WopiRequest::Container { id: cid(), op: ContainerOp::GetShareUrl { url_type } })
+        );
+
+        let hs = with_override("GET_WOPI_SRC_WITH_ACCESS_TOKEN", &set);
+        prop_assert_eq!(
+            post("ecosystem", &hs),
+            before::host_name(&hs).map(|host_native_file_name| WopiRequest::Ecosystem(EcosystemOp::GetFileWopiSrc { host_native_file_name }))
+        );
+    }
+
+    #[test]
+    fn bootstrapper_decides_as_before(set in header_set()) {
+        let hs: Vec<(&str, &[u8])> = set.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+        let op = BootstrapOp::parse(&hs[..]);
+        let (label, src) = before::bootstrap(&hs);
+        prop_assert_eq!(op.label(), label.as_str());
+        // The shortcut is chosen exactly when the operation names it.
+        let kind = match &op {
+            BootstrapOp::GetNewAccessToken { .. } => "GET_NEW_ACCESS_TOKEN",
+            BootstrapOp::GetRootContainer => "GET_ROOT_CONTAINER",
+            BootstrapOp::GetFileWopiSrc { .. } => "GET_WOPI_SRC_WITH_ACCESS_TOKEN",
+            BootstrapOp::Bootstrap | BootstrapOp::Other(_) => "",
+        };
+        let named = matches!(
+            label.as_str(),
+            "GET_NEW_ACCESS_TOKEN" | "GET_ROOT_CONTAINER" | "GET_WOPI_SRC_WITH_ACCESS_TOKEN"
+        );
+        prop_assert_eq!(kind, if named { label.as_str() } else { "" });
+        match op {
+            BootstrapOp::GetNewAccessToken { wopi_src } => prop_assert_eq!(wopi_src, src),
+            BootstrapOp::GetFileWopiSrc { host_native_file_name } => {
+                prop_assert_eq!(host_native_file_name, before::host_name(&hs));
+            }
+            BootstrapOp::Bootstrap | BootstrapOp::GetRootContainer | BootstrapOp::Other(_) => {}
+        }
+    }
+}
