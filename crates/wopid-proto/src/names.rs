@@ -99,6 +99,71 @@ pub enum RelativeTarget {
     Exact { name: String, overwrite: bool },
 }
 
+/// The target headers of PutRelativeFile as read, before an extension-only suggestion is
+/// resolved against the source file's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetRequest {
+    /// `X-WOPI-SuggestedTarget`, decoded: a full name, or an extension (`.docx`) that keeps the
+    /// source's stem.
+    Suggested(String),
+    /// `X-WOPI-RelativeTarget`, decoded and valid, with `X-WOPI-OverwriteRelativeTarget`.
+    Exact { name: String, overwrite: bool },
+}
+
+impl TargetRequest {
+    /// Reads the target headers of PutRelativeFile. Both headers, or neither, is a bad request; an
+    /// invalid exact name is `InvalidFileName`; an overwrite flag that is not a boolean is a bad
+    /// request.
+    pub fn parse(
+        suggested: Option<&[u8]>,
+        relative: Option<&[u8]>,
+        overwrite: Option<&[u8]>,
+    ) -> Result<Self, ProtoError> {
+        match (suggested, relative) {
+            (Some(_), Some(_)) => Err(ProtoError::BadRequest(
+                "both X-WOPI-SuggestedTarget and X-WOPI-RelativeTarget",
+            )),
+            (None, None) => Err(ProtoError::BadRequest(
+                "neither X-WOPI-SuggestedTarget nor X-WOPI-RelativeTarget",
+            )),
+            (Some(s), None) => utf7::decode(s)
+                .map(Self::Suggested)
+                .map_err(|_| ProtoError::BadRequest("X-WOPI-SuggestedTarget is not valid UTF-7")),
+            (None, Some(r)) => {
+                let name = utf7::decode(r).map_err(|_| {
+                    ProtoError::InvalidFileName("X-WOPI-RelativeTarget is not valid UTF-7")
+                })?;
+                if let Some(why) = invalid_reason(&name) {
+                    return Err(ProtoError::InvalidFileName(why));
+                }
+                let overwrite = match overwrite {
+                    None => false,
+                    Some(v) => parse_bool(v).ok_or(ProtoError::BadRequest(
+                        "X-WOPI-OverwriteRelativeTarget is not a boolean",
+                    ))?,
+                };
+                Ok(Self::Exact { name, overwrite })
+            }
+        }
+    }
+
+    /// The target for a source file named `source_name`: an extension-only suggestion keeps the
+    /// source's stem, and a suggestion is made valid.
+    pub fn resolve(self, source_name: &str) -> RelativeTarget {
+        match self {
+            Self::Suggested(s) => {
+                let name = if s.starts_with('.') {
+                    format!("{}{}", split_ext(source_name).0, s)
+                } else {
+                    s
+                };
+                RelativeTarget::Suggested(sanitize(&name))
+            }
+            Self::Exact { name, overwrite } => RelativeTarget::Exact { name, overwrite },
+        }
+    }
+}
+
 /// Reads the target headers of PutRelativeFile. `source_name` resolves an extension-only suggestion.
 /// Both headers, or neither, is a bad request.
 pub fn relative_target(
@@ -107,55 +172,52 @@ pub fn relative_target(
     overwrite: Option<&[u8]>,
     source_name: &str,
 ) -> Result<RelativeTarget, ProtoError> {
-    match (suggested, relative) {
-        (Some(_), Some(_)) => Err(ProtoError::BadRequest(
-            "both X-WOPI-SuggestedTarget and X-WOPI-RelativeTarget",
-        )),
-        (None, None) => Err(ProtoError::BadRequest(
-            "neither X-WOPI-SuggestedTarget nor X-WOPI-RelativeTarget",
-        )),
-        (Some(s), None) => {
-            let s = utf7::decode(s)
-                .map_err(|_| ProtoError::BadRequest("X-WOPI-SuggestedTarget is not valid UTF-7"))?;
-            let name = if s.starts_with('.') {
-                format!("{}{}", split_ext(source_name).0, s)
-            } else {
-                s
-            };
-            Ok(RelativeTarget::Suggested(sanitize(&name)))
-        }
-        (None, Some(r)) => {
-            let name = utf7::decode(r).map_err(|_| {
-                ProtoError::InvalidFileName("X-WOPI-RelativeTarget is not valid UTF-7")
-            })?;
-            if let Some(why) = invalid_reason(&name) {
-                return Err(ProtoError::InvalidFileName(why));
-            }
-            let overwrite = match overwrite {
-                None => false,
-                Some(v) => parse_bool(v).ok_or(ProtoError::BadRequest(
-                    "X-WOPI-OverwriteRelativeTarget is not a boolean",
-                ))?,
-            };
-            Ok(RelativeTarget::Exact { name, overwrite })
-        }
-    }
+    TargetRequest::parse(suggested, relative, overwrite).map(|t| t.resolve(source_name))
 }
 
-/// Reads `X-WOPI-RequestedName` of RenameFile (a name without extension) and returns the full new
-/// name with the file's current extension.
-pub fn rename_target(requested: Option<&[u8]>, current_name: &str) -> Result<String, ProtoError> {
+/// Reads `X-WOPI-RequestedName` of RenameFile: the new name without its extension, decoded.
+pub fn requested_stem(requested: Option<&[u8]>) -> Result<String, ProtoError> {
     let raw = requested.ok_or(ProtoError::InvalidFileName(
         "X-WOPI-RequestedName is missing",
     ))?;
-    let stem = utf7::decode(raw)
-        .map_err(|_| ProtoError::InvalidFileName("X-WOPI-RequestedName is not valid UTF-7"))?;
+    utf7::decode(raw)
+        .map_err(|_| ProtoError::InvalidFileName("X-WOPI-RequestedName is not valid UTF-7"))
+}
+
+/// The full new name of RenameFile: the requested stem with the file's current extension.
+pub fn renamed(stem: &str, current_name: &str) -> Result<String, ProtoError> {
     let ext = split_ext(current_name).1;
     let name = format!("{stem}{ext}");
     match invalid_reason(&name) {
         Some(why) => Err(ProtoError::InvalidFileName(why)),
         None => Ok(name),
     }
+}
+
+/// Reads `X-WOPI-RequestedName` of RenameFile (a name without extension) and returns the full new
+/// name with the file's current extension.
+pub fn rename_target(requested: Option<&[u8]>, current_name: &str) -> Result<String, ProtoError> {
+    renamed(&requested_stem(requested)?, current_name)
+}
+
+/// How many names [`free_name_candidates`] offers: the name and 999 numbered variants.
+pub const NAME_ATTEMPTS: u32 = 1000;
+
+/// The names to try, in order, when `name` may be taken: `name`, `name (2)`, `name (3)`… up to
+/// `name (1000)`, each shortened to fit. The caller takes the first its store accepts.
+pub fn free_name_candidates(name: &str) -> impl Iterator<Item = String> + '_ {
+    (1..=NAME_ATTEMPTS).map(move |n| {
+        if n == 1 {
+            name.to_owned()
+        } else {
+            numbered(name, n)
+        }
+    })
+}
+
+/// The first candidate of [`free_name_candidates`] that `taken` refuses; `None` when all are.
+pub fn first_free(name: &str, mut taken: impl FnMut(&str) -> bool) -> Option<String> {
+    free_name_candidates(name).find(|c| !taken(c))
 }
 
 /// Boolean header values: `true`/`false` in any case (.NET sends `True`).
@@ -263,7 +325,71 @@ mod tests {
         assert_eq!(sanitize(" . "), "file");
     }
 
+    #[test]
+    fn split_target_parse_matches_the_one_step_parse() {
+        assert_eq!(
+            TargetRequest::parse(Some(b".wopitestx"), None, Some(b"maybe")),
+            Ok(TargetRequest::Suggested(".wopitestx".into()))
+        );
+        assert_eq!(
+            TargetRequest::parse(None, Some(b"n.docx"), Some(b"false")),
+            Ok(TargetRequest::Exact {
+                name: "n.docx".into(),
+                overwrite: false
+            })
+        );
+        assert_eq!(
+            TargetRequest::parse(None, Some(b"+AGEA-"), None),
+            Err(ProtoError::InvalidFileName(
+                "X-WOPI-RelativeTarget is not valid UTF-7"
+            ))
+        );
+        assert_eq!(
+            TargetRequest::parse(Some(b"+AGEA-"), None, None),
+            Err(ProtoError::BadRequest(
+                "X-WOPI-SuggestedTarget is not valid UTF-7"
+            ))
+        );
+        assert_eq!(
+            TargetRequest::Suggested(".pdf".into()).resolve("report.final.docx"),
+            RelativeTarget::Suggested("report.final.pdf".into())
+        );
+        assert_eq!(requested_stem(Some(b"a+AF8-b")), Ok("a_b".into()));
+        assert_eq!(renamed("a_b", "x.docx"), Ok("a_b.docx".into()));
+        assert_eq!(
+            renamed("", "x.docx"),
+            Err(ProtoError::InvalidFileName("name starts with a dot"))
+        );
+    }
+
+    #[test]
+    fn free_names() {
+        let all: Vec<String> = free_name_candidates("a.docx").collect();
+        assert_eq!(all.len(), NAME_ATTEMPTS as usize);
+        assert_eq!(all[0], "a.docx");
+        assert_eq!(all[1], "a (2).docx");
+        assert_eq!(all[999], "a (1000).docx");
+        let taken = ["a.docx", "a (2).docx"];
+        assert_eq!(
+            first_free("a.docx", |c| taken.contains(&c)).as_deref(),
+            Some("a (3).docx")
+        );
+        assert_eq!(first_free("a", |_| false).as_deref(), Some("a"));
+        assert_eq!(first_free("a", |_| true), None);
+    }
+
     proptest! {
+        #[test]
+        fn candidates_are_distinct_and_valid(s in "\\PC{0,300}") {
+            let name = sanitize(&s);
+            let all: Vec<String> = free_name_candidates(&name).take(50).collect();
+            let distinct: std::collections::HashSet<&String> = all.iter().collect();
+            prop_assert_eq!(distinct.len(), all.len());
+            for c in &all {
+                prop_assert_eq!(invalid_reason(c), None, "{:?}", c);
+            }
+        }
+
         #[test]
         fn sanitize_always_valid(s in "\\PC{0,300}") {
             let n = sanitize(&s);
