@@ -12,8 +12,8 @@ use futures_util::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 use wopid_store::{BlobStream, ResourceKind};
 
-use crate::auth::{Perms, tokens};
-use crate::clock::{SystemClock, iso8601};
+use crate::auth::Perms;
+use crate::clock::SystemClock;
 use crate::config::{Config, EXAMPLE};
 use crate::state::AppState;
 
@@ -449,7 +449,7 @@ async fn files(cmd: FilesCommand) -> anyhow::Result<()> {
                     "{}\t{}\t{}\tv{}\t{}\t{}",
                     f.id,
                     f.size,
-                    iso8601(f.modified_ms),
+                    wopid_proto::Millis::from_ms(f.modified_ms).to_iso8601(),
                     f.version,
                     lock,
                     f.name
@@ -458,7 +458,8 @@ async fn files(cmd: FilesCommand) -> anyhow::Result<()> {
         }
         FilesCommand::Get { store, id, out } => {
             let state = open(&store).await?;
-            let mut dl = crate::ops::content::get_file(&state, &id, u64::MAX, None).await?;
+            let file = crate::ops::load(&state, &id).await?;
+            let mut dl = crate::ops::content::get_file(&state, &file, u64::MAX, None).await?;
             let mut file = tokio::fs::File::create(&out).await?;
             while let Some(chunk) = dl.body.next().await {
                 file.write_all(&chunk?).await?;
@@ -472,7 +473,7 @@ async fn files(cmd: FilesCommand) -> anyhow::Result<()> {
                     "{}\t{}\t{}\t{}\t{}",
                     v.version,
                     v.size,
-                    iso8601(v.modified_ms),
+                    wopid_proto::Millis::from_ms(v.modified_ms).to_iso8601(),
                     v.sha256,
                     v.author_id
                 );
@@ -508,10 +509,6 @@ async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
                 .user_by_login(&user)
                 .await?
                 .with_context(|| format!("no user {user}"))?;
-            let ttl = ttl.unwrap_or(state.config.access_token_ttl);
-            let expires = state
-                .now_ms()
-                .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
             // The token can grant no more than the user's access to the file.
             let access = crate::auth::access::file_access(&state, &u.id, &f).await?;
             let Some(max) = access.perms() else {
@@ -527,16 +524,15 @@ async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
                     "no editor {e} is configured"
                 );
             }
-            let t = tokens::issue_for(
-                &state,
-                editor.as_deref(),
-                &u.id,
-                ResourceKind::File,
-                &f.id,
+            let fresh = crate::auth::issue::Purpose::Fresh {
+                client: editor.as_deref(),
+                kind: ResourceKind::File,
+                id: &f.id,
                 perms,
-                expires,
-            )
-            .await?;
+                ttl,
+            };
+            let issued = crate::auth::issue::issue(&state, &u.id, fresh).await?;
+            let (t, expires) = (issued.token, issued.expires_ms);
             let out = serde_json::json!({
                 "access_token": t.expose(),
                 "access_token_ttl": expires,

@@ -172,7 +172,7 @@ pub(crate) async fn discovery(cmd: crate::cli::DiscoveryCommand) -> anyhow::Resu
                     "{}\t{}\tfetched {}\tproof keys: {}\tproof: {:?}",
                     e.config.name,
                     e.config.discovery,
-                    crate::clock::iso8601(l.fetched_ms),
+                    wopid_proto::Millis::from_ms(l.fetched_ms).to_iso8601(),
                     if l.keys.is_some() { "yes" } else { "no" },
                     e.config.proof
                 );

@@ -20,7 +20,7 @@ pub struct Inner {
     /// Key of signed download URLs, shared by every node through the metadata store.
     pub url_key: Vec<u8>,
     /// This process's request metrics.
-    pub metrics: Arc<crate::http::Metrics>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The configured editors and their discovery documents.
     pub editors: crate::editors::Editors,
 }

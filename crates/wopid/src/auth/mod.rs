@@ -1,6 +1,8 @@
 //! Authentication and authorisation: access tokens, who may reach what, passwords, OAuth 2.0.
 
 pub mod access;
+pub mod cookie;
+pub mod issue;
 pub mod oauth;
 pub mod password;
 pub mod signed;

@@ -9,14 +9,13 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use wopid_store::{AuthCode, OAuthClient, ResourceKind, User};
 
-use super::{Perms, password, tokens};
+use super::issue::{Purpose, issue};
+use super::{password, tokens};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Authorization codes live this long.
 pub const CODE_TTL_MS: i64 = 60_000;
-/// Refresh tokens live this long.
-pub const REFRESH_TTL_MS: i64 = 30 * 24 * 3_600_000;
 /// Failed sign-ins of one name within the window before sign-in is refused for a while.
 pub const MAX_FAILURES: u64 = 5;
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60_000;
@@ -149,25 +148,12 @@ async fn token_pair(
     user_id: &str,
 ) -> Result<TokenResponse, ApiError> {
     let ttl = i64::try_from(state.config.access_token_ttl.as_millis()).unwrap_or(i64::MAX);
-    let now = state.now_ms();
-    let access = tokens::issue(
-        state,
-        user_id,
-        ResourceKind::OAuth,
-        client_id,
-        Perms::READ_WRITE,
-        now.saturating_add(ttl),
-    )
-    .await?;
-    let refresh = tokens::issue(
-        state,
-        user_id,
-        ResourceKind::Refresh,
-        client_id,
-        Perms::READ_WRITE,
-        now + REFRESH_TTL_MS,
-    )
-    .await?;
+    let access = issue(state, user_id, Purpose::OAuthAccess { client: client_id })
+        .await?
+        .token;
+    let refresh = issue(state, user_id, Purpose::OAuthRefresh { client: client_id })
+        .await?
+        .token;
     Ok(TokenResponse {
         access_token: access.expose().to_owned(),
         token_type: "bearer",

@@ -84,7 +84,8 @@ fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// Issues a token for `user_id` on one resource, valid until `expires_ms`.
+/// Issues a token for `user_id` on one resource, valid until `expires_ms`. wopid's own tokens
+/// are minted through `auth::issue`, which decides their permissions and expiry.
 pub async fn issue(
     state: &AppState,
     user_id: &str,
@@ -97,7 +98,7 @@ pub async fn issue(
 }
 
 /// Issues a token minted for an editor (`client`), whose proof-key policy then applies to it.
-pub async fn issue_for(
+pub(super) async fn issue_for(
     state: &AppState,
     client: Option<&str>,
     user_id: &str,

@@ -187,7 +187,7 @@ pub(super) async fn authorize_submit(
         Err(resp) => return Ok(resp),
         Ok(c) => c,
     };
-    let cookie = crate::web::session::cookie_value(&headers, CSRF_COOKIE).unwrap_or_default();
+    let cookie = crate::auth::cookie::cookie_value(&headers, CSRF_COOKIE).unwrap_or_default();
     if cookie.is_empty() || !bool::from(cookie.as_bytes().ct_eq(f.csrf.as_bytes())) {
         return Ok(error_page(
             StatusCode::FORBIDDEN,

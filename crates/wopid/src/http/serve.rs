@@ -120,35 +120,3 @@ fn idle_timeout(body: Incoming, idle: Duration) -> Body {
         },
     ))
 }
-
-/// Whether a body read failed because the client stopped sending (see [`idle_timeout`]).
-pub fn body_timed_out(e: &io::Error) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<io::Error>() {
-            if io.kind() == io::ErrorKind::TimedOut {
-                return true;
-            }
-            if let Some(inner) = io.get_ref() {
-                cur = Some(inner);
-                continue;
-            }
-        }
-        cur = err.source();
-    }
-    false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timed_out_is_found_through_wrappers() {
-        let inner = io::Error::from(io::ErrorKind::TimedOut);
-        assert!(body_timed_out(&inner));
-        let wrapped = io::Error::other(axum::Error::new(io::Error::other(inner)));
-        assert!(body_timed_out(&wrapped));
-        assert!(!body_timed_out(&io::Error::other("reset")));
-    }
-}

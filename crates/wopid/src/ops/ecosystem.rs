@@ -4,6 +4,7 @@ use wopid_proto::ProtoError;
 use wopid_proto::containers::{Bootstrap, ContainerWithInfo};
 use wopid_store::{FileRecord, ResourceKind, User};
 
+use crate::auth::issue::{Issued, Purpose, issue};
 use crate::auth::{Access, Grant, Perms, access, tokens};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -84,34 +85,34 @@ pub async fn file_wopi_src(
         state.meta.put_share(&share).await?;
     }
 
-    let token = tokens::issue(
-        state,
-        user_id,
-        ResourceKind::File,
-        &file.id,
+    let derived = Purpose::Derived {
+        kind: ResourceKind::File,
+        id: &file.id,
         perms,
         expires_ms,
-    )
-    .await?;
+    };
+    let issued = issue(state, user_id, derived).await?;
     Ok(format!(
-        "{}?access_token={}&access_token_ttl={expires_ms}",
+        "{}?access_token={}&access_token_ttl={}",
         state.wopi_src(&file.id),
-        token.expose()
+        issued.token.expose(),
+        issued.expires_ms
     ))
 }
 
 /// The `Bootstrap` object: an ecosystem URL with a fresh token (OAuth is primary authentication).
 pub async fn bootstrap(state: &AppState, user: &User) -> Result<(Bootstrap, i64), ApiError> {
-    let expires = fresh_expiry(state);
-    let token = tokens::issue(
-        state,
-        &user.id,
-        ResourceKind::Ecosystem,
-        &user.id,
-        Perms::READ_WRITE,
-        expires,
-    )
-    .await?;
+    let fresh = Purpose::Fresh {
+        client: None,
+        kind: ResourceKind::Ecosystem,
+        id: &user.id,
+        perms: Perms::READ_WRITE,
+        ttl: None,
+    };
+    let Issued {
+        token,
+        expires_ms: expires,
+    } = issue(state, &user.id, fresh).await?;
     Ok((
         Bootstrap {
             ecosystem_url: format!(
@@ -127,13 +128,6 @@ pub async fn bootstrap(state: &AppState, user: &User) -> Result<(Bootstrap, i64)
     ))
 }
 
-/// The expiry of a token minted by primary authentication.
-pub fn fresh_expiry(state: &AppState) -> i64 {
-    state.now_ms().saturating_add(
-        i64::try_from(state.config.access_token_ttl.as_millis()).unwrap_or(i64::MAX),
-    )
-}
-
 /// GetNewAccessToken: a fresh token for the file or container a WopiSrc names.
 pub async fn new_access_token(
     state: &AppState,
@@ -145,7 +139,6 @@ pub async fn new_access_token(
         .ok_or(ProtoError::NotFound)?;
     let rest = rest.split(['?', '#']).next().unwrap_or_default();
     let endpoint = wopid_proto::Endpoint::parse(rest).ok_or(ProtoError::NotFound)?;
-    let expires = fresh_expiry(state);
     let (kind, id, a) = match endpoint {
         wopid_proto::Endpoint::File(id) => {
             let f = state.meta.file(&id).await?.ok_or(ProtoError::NotFound)?;
@@ -162,6 +155,13 @@ pub async fn new_access_token(
         _ => return Err(ProtoError::NotFound.into()),
     };
     let perms = a.perms().ok_or(ProtoError::NotFound)?;
-    let token = tokens::issue(state, user_id, kind, &id, perms, expires).await?;
-    Ok((token.expose().to_owned(), expires))
+    let fresh = Purpose::Fresh {
+        client: None,
+        kind,
+        id: &id,
+        perms,
+        ttl: None,
+    };
+    let issued = issue(state, user_id, fresh).await?;
+    Ok((issued.token.expose().to_owned(), issued.expires_ms))
 }

@@ -7,7 +7,6 @@ use wopid_proto::names::split_ext;
 use wopid_store::FileRecord;
 
 use crate::auth::Grant;
-use crate::clock::iso8601;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -59,7 +58,7 @@ pub async fn check_file_info(
         file_name_max_length: Some(
             u32::try_from(wopid_proto::names::MAX_NAME_CHARS - ext.chars().count()).unwrap_or(0),
         ),
-        last_modified_time: Some(iso8601(file.modified_ms)),
+        last_modified_time: Some(wopid_proto::Millis::from_ms(file.modified_ms).to_iso8601()),
         sha256: sha256_base64(&file.sha256),
         user_friendly_name: display_name,
         user_info,

@@ -1,7 +1,7 @@
 //! Lock, UnlockAndRelock, RefreshLock, Unlock and GetLock.
 
 use wopid_proto::{LockOutcome, LockRequest, ProtoError, StoredLock, lock};
-use wopid_store::FileUpdate;
+use wopid_store::{FileRecord, FileUpdate};
 
 use super::Step;
 use super::content::stored_lock;
@@ -13,13 +13,13 @@ use crate::state::AppState;
 pub async fn lock_op(
     state: &AppState,
     grant: &Grant,
-    file_id: &str,
+    file: FileRecord,
     req: &LockRequest,
 ) -> Result<i64, ApiError> {
     if !grant.perms.can_write() {
         return Err(ProtoError::Forbidden("the access token does not allow editing").into());
     }
-    let done = super::update(state, file_id, |f, now| {
+    let done = super::update_from(state, file, |f, now| {
         match lock::decide(req, stored_lock(f).as_ref(), now, state.lock_match()) {
             LockOutcome::Set(l) => Ok(Step::Apply(
                 FileUpdate::Lock {
@@ -44,11 +44,10 @@ pub async fn lock_op(
 }
 
 /// GetLock: the current lock id, empty when unlocked or expired.
-pub async fn get_lock(state: &AppState, file_id: &str) -> Result<(String, i64), ApiError> {
-    let f = super::load(state, file_id).await?;
-    let stored = stored_lock(&f);
+pub fn get_lock(state: &AppState, f: &FileRecord) -> (String, i64) {
+    let stored = stored_lock(f);
     let current = StoredLock::live(stored.as_ref(), state.now_ms())
         .map(|l| l.id.clone())
         .unwrap_or_default();
-    Ok((current, f.version))
+    (current, f.version)
 }

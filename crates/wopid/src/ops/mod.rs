@@ -45,15 +45,31 @@ pub enum Step<T> {
 pub async fn update<T>(
     state: &AppState,
     id: &str,
+    decide: impl FnMut(&FileRecord, i64) -> Result<Step<T>, ApiError>,
+) -> Result<Option<(FileRecord, T)>, ApiError> {
+    let file = load(state, id).await?;
+    update_from(state, file, decide).await
+}
+
+/// [`update`] starting from the file as this request already read it; it is read again only
+/// when another request changed it in between.
+pub async fn update_from<T>(
+    state: &AppState,
+    file: FileRecord,
     mut decide: impl FnMut(&FileRecord, i64) -> Result<Step<T>, ApiError>,
 ) -> Result<Option<(FileRecord, T)>, ApiError> {
+    let id = file.id.clone();
+    let mut read = Some(file);
     for _ in 0..CAS_ATTEMPTS {
-        let file = load(state, id).await?;
+        let file = match read.take() {
+            Some(f) => f,
+            None => load(state, &id).await?,
+        };
         let (change, out) = match decide(&file, state.now_ms())? {
             Step::Done(out) => return Ok(Some((file, out))),
             Step::Apply(change, out) => (change, out),
         };
-        match state.meta.update_file(id, file.rev, change).await? {
+        match state.meta.update_file(&id, file.rev, change).await? {
             Cas::Applied(f) => return Ok(Some((*f, out))),
             Cas::NameTaken => return Ok(None),
             Cas::Stale => continue,

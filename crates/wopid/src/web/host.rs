@@ -12,7 +12,7 @@ use wopid_store::ResourceKind;
 
 use super::pages::{grant_for, html, message};
 use super::session::SignedIn;
-use crate::auth::tokens;
+use crate::auth::issue::{Issued, Purpose, issue};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -119,17 +119,17 @@ async fn page(
     } else {
         grant.perms
     };
-    let expires = crate::ops::ecosystem::fresh_expiry(&state);
-    let token = tokens::issue_for(
-        &state,
-        Some(&editor_name),
-        &me.user.id,
-        ResourceKind::File,
-        &file.id,
+    let fresh = Purpose::Fresh {
+        client: Some(&editor_name),
+        kind: ResourceKind::File,
+        id: &file.id,
         perms,
-        expires,
-    )
-    .await?;
+        ttl: None,
+    };
+    let Issued {
+        token,
+        expires_ms: expires,
+    } = issue(&state, &me.user.id, fresh).await?;
     let close_url = format!("{}/browse/{}", state.base, file.container_id);
     let edit_url = format!("{}?editor={editor_name}", state.host_page(&file.id, "edit"));
     let page = HostPage {

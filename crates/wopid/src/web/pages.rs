@@ -13,7 +13,6 @@ use wopid_store::{Container, FileRecord, FileUpdate, ResourceKind, Share};
 
 use super::session::{self, SignedIn};
 use crate::auth::{Access, Grant, access, oauth};
-use crate::clock::iso8601;
 use crate::error::ApiError;
 use crate::ops;
 use crate::state::AppState;
@@ -329,7 +328,7 @@ fn file_row(state: &AppState, f: FileRecord, acc: Access) -> FileRow {
         name: f.name,
         size: f.size,
         version: f.version,
-        modified: iso8601(f.modified_ms),
+        modified: wopid_proto::Millis::from_ms(f.modified_ms).to_iso8601(),
         editors,
     }
 }
@@ -366,7 +365,7 @@ async fn file_grant(
         kind: ResourceKind::File,
         resource_id: file.id.clone(),
         perms,
-        expires_ms: crate::ops::ecosystem::fresh_expiry(state),
+        expires_ms: crate::auth::issue::fresh_expiry(state),
         client: None,
     };
     Ok((file, grant))
@@ -381,7 +380,7 @@ pub(crate) async fn download(
         Ok(g) => g,
         Err(r) => return Ok(r),
     };
-    crate::http::send_file(&state, &file).await
+    crate::respond::send_file(&state, &file).await
 }
 
 // ---- changes ----
@@ -507,8 +506,9 @@ pub(crate) async fn delete(
         Ok(g) => g,
         Err(r) => return Ok(r),
     };
-    Ok(match ops::relative::delete(&state, &grant, &id).await {
-        Ok(()) => back(&file.container_id, "Deleted."),
+    let container_id = file.container_id.clone();
+    Ok(match ops::relative::delete(&state, &grant, file).await {
+        Ok(()) => back(&container_id, "Deleted."),
         Err(e) => refusal(e),
     })
 }
@@ -596,7 +596,7 @@ pub(crate) async fn versions(
         };
         rows.push(VersionRow {
             version: v.version,
-            modified: iso8601(v.modified_ms),
+            modified: wopid_proto::Millis::from_ms(v.modified_ms).to_iso8601(),
             size: v.size,
             author,
             kind,

@@ -3,8 +3,8 @@
 //! carries that token and every POST checks it.
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
@@ -21,16 +21,7 @@ fn hash(v: &str) -> Vec<u8> {
     Sha256::digest(v.as_bytes()).to_vec()
 }
 
-pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
+pub use crate::auth::cookie::cookie_value;
 
 fn secure(state: &AppState) -> &'static str {
     if state.base.starts_with("https://") {
