@@ -46,7 +46,13 @@ pub async fn check_file_info(
         "{}/download/{}?{}",
         state.base,
         file.id,
-        crate::auth::signed::sign(&state.url_key, &file.id, &grant.user_id, grant.expires_ms)
+        crate::auth::signed::sign(
+            &state.url_key,
+            &file.id,
+            &grant.user_id,
+            grant.expires_ms,
+            &grant.token_ref,
+        )
     );
 
     Ok(CheckFileInfo {

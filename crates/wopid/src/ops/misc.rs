@@ -34,9 +34,9 @@ pub async fn share_url(
     };
     let ttl = i64::try_from(state.config.share_url_ttl.as_millis()).unwrap_or(i64::MAX);
     let expires = state.now_ms().saturating_add(ttl);
-    let token = tokens::issue(
+    let token = tokens::trade(
         state,
-        &grant.user_id,
+        grant,
         ResourceKind::ShareLink,
         file_id,
         perms,
