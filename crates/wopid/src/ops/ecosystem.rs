@@ -72,6 +72,10 @@ pub async fn file_wopi_src(
     let Some((file, link)) = resolve(state, ident).await? else {
         return Err(ProtoError::NotFound.into());
     };
+    // A caller whose credential is older than a revocation of this file mints nothing for it.
+    if caller.epoch < state.meta.token_floor(&caller.user_id, &file.id).await? {
+        return Err(ProtoError::NotFound.into());
+    }
     let own = access::file_access(state, &caller.user_id, &file).await?;
     let (token, expires_ms) = match link {
         Some(link) => {

@@ -314,14 +314,23 @@ async fn revoking_a_file_ends_the_tokens_traded_from_it() {
         .await
         .expect("revoke");
     assert_eq!(get(&s, &s.file_url(&id, &t)).await.0, 401);
-    match redeem(&s, &eco, &id).await {
-        (200, Some(url)) => assert_eq!(
+    let (status, url) = redeem(&s, &eco, &id).await;
+    if let Some(url) = url {
+        assert_eq!(
             get(&s, &url).await.0,
             401,
             "a traded ecosystem token minted a working token after revocation"
-        ),
-        (status, _) => assert!(status == 401 || status == 404, "{status}"),
+        );
     }
+    assert_eq!(
+        status, 404,
+        "a traded ecosystem token still mints for a revoked file"
+    );
+    // Other files are not concerned.
+    let other = s.add_file("alice", "other.docx", b"y").await;
+    let (status, url) = redeem(&s, &eco, &other).await;
+    assert_eq!(status, 200);
+    assert_eq!(get(&s, &url.expect("url")).await.0, 200);
 }
 
 #[tokio::test]
@@ -385,4 +394,56 @@ async fn a_write_share_on_a_file_does_not_move_it_out_of_its_folder() {
         after.container_id, before.container_id,
         "bob moved alice's file"
     );
+}
+
+#[tokio::test]
+async fn expired_tokens_from_enumerate_children_are_purged() {
+    let s = TestServer::start().await;
+    let id = s.add_file("alice", "doc.docx", b"x").await;
+    let alice = user_id(&s, "alice").await;
+    let root = s.state.meta.root_container(&alice, T0).await.expect("root");
+    let t = tokens::issue(
+        &s.state,
+        &alice,
+        ResourceKind::Container,
+        &root.id,
+        RW,
+        T0 + HOUR,
+    )
+    .await
+    .expect("token");
+    let url = format!(
+        "{}/wopi/containers/{}/children?access_token={}",
+        s.base,
+        root.id,
+        t.expose()
+    );
+    let (status, children) = get(&s, &url).await;
+    assert_eq!(status, 200);
+    let child = children["ChildFiles"][0]["Url"]
+        .as_str()
+        .expect("child url")
+        .to_owned();
+    let child_token = child.split("access_token=").nth(1).expect("token");
+    let reference = |t: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(tokens::reference(t))
+            .expect("hash")
+    };
+    let hashes = [reference(t.expose()), reference(child_token)];
+    for h in &hashes {
+        assert!(s.state.meta.token(h).await.expect("db").is_some());
+    }
+    // Still valid: nothing goes.
+    wopid::auth::purge::once(&s.state).await.expect("purge");
+    for h in &hashes {
+        assert!(s.state.meta.token(h).await.expect("db").is_some());
+    }
+    s.clock.advance_ms(2 * HOUR);
+    assert!(wopid::auth::purge::once(&s.state).await.expect("purge") >= 2);
+    for h in &hashes {
+        assert_eq!(s.state.meta.token(h).await.expect("db"), None);
+    }
+    assert_eq!(get(&s, &s.file_url(&id, child_token)).await.0, 401);
 }
