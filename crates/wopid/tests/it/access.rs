@@ -137,6 +137,17 @@ async fn a_redeemed_share_link_lives_no_longer_than_the_link() {
     assert_eq!(status, 200);
     let url = url.expect("url");
     assert!(writes(&s, &url).await, "a ReadWrite link lets carol write");
+    // The link reaches the file only: no folders, no files beside it.
+    let (_, info) = get(&s, &url).await;
+    assert_eq!(info["BreadcrumbFolderName"], Value::Null);
+    assert_eq!(info["UserCanNotWriteRelative"], true);
+    let (status, anc) = get(
+        &s,
+        &url.replacen("?access_token", "/ancestry?access_token", 1),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(anc["AncestorsWithRootFirst"], serde_json::json!([]));
     assert!(
         url.contains(&format!("access_token_ttl={}", T0 + HOUR)),
         "{url}"
