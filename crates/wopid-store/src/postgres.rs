@@ -54,6 +54,8 @@ fn user_row(r: &PgRow) -> Result<User> {
         login: r.try_get("login")?,
         display_name: r.try_get("display_name")?,
         user_info: r.try_get("user_info")?,
+        epoch: r.try_get("epoch")?,
+        revoked_below: r.try_get("revoked_below")?,
     })
 }
 
@@ -252,7 +254,7 @@ impl MetaBackend for PgMeta {
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, login, display_name, user_info FROM users WHERE id = $1")
+        let row = sqlx::query("SELECT id, login, display_name, user_info, epoch, revoked_below FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -261,7 +263,7 @@ impl MetaBackend for PgMeta {
 
     async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
         let row =
-            sqlx::query("SELECT id, login, display_name, user_info FROM users WHERE login = $1")
+            sqlx::query("SELECT id, login, display_name, user_info, epoch, revoked_below FROM users WHERE login = $1")
                 .bind(login)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -298,7 +300,7 @@ impl MetaBackend for PgMeta {
 
     async fn list_users(&self) -> Result<Vec<User>> {
         let rows = sqlx::query(
-            "SELECT id, login, display_name, user_info FROM users ORDER BY login COLLATE \"C\"",
+            "SELECT id, login, display_name, user_info, epoch, revoked_below FROM users ORDER BY login COLLATE \"C\"",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -55,6 +55,8 @@ fn user_row(r: &SqliteRow) -> Result<User> {
         login: r.try_get("login")?,
         display_name: r.try_get("display_name")?,
         user_info: r.try_get("user_info")?,
+        epoch: r.try_get("epoch")?,
+        revoked_below: r.try_get("revoked_below")?,
     })
 }
 
@@ -190,7 +192,7 @@ impl MetaBackend for SqliteMeta {
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, login, display_name, user_info FROM users WHERE id = ?")
+        let row = sqlx::query("SELECT id, login, display_name, user_info, epoch, revoked_below FROM users WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -199,7 +201,7 @@ impl MetaBackend for SqliteMeta {
 
     async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
         let row =
-            sqlx::query("SELECT id, login, display_name, user_info FROM users WHERE login = ?")
+            sqlx::query("SELECT id, login, display_name, user_info, epoch, revoked_below FROM users WHERE login = ?")
                 .bind(login)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -274,7 +276,7 @@ impl MetaBackend for SqliteMeta {
 
     async fn list_users(&self) -> Result<Vec<User>> {
         let rows =
-            sqlx::query("SELECT id, login, display_name, user_info FROM users ORDER BY login")
+            sqlx::query("SELECT id, login, display_name, user_info, epoch, revoked_below FROM users ORDER BY login")
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter().map(user_row).collect()

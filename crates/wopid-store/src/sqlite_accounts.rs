@@ -28,11 +28,16 @@ impl AccountStore for SqliteMeta {
     }
 
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(hash)
-            .bind(user_id)
-            .execute(&self.writer)
-            .await?;
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = ?, epoch = epoch + 1, revoked_below = epoch + 1 WHERE id = ?",
+        )
+        .bind(hash)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        end_sessions(&mut tx, user_id).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -135,7 +140,7 @@ impl AccountStore for SqliteMeta {
 
     async fn insert_auth_code(&self, c: &AuthCode) -> Result<()> {
         sqlx::query(
-            "INSERT INTO oauth_codes (hash, client_id, user_id, redirect_uri, code_challenge, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO oauth_codes (hash, client_id, user_id, redirect_uri, code_challenge, expires_ms, epoch) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&c.hash)
         .bind(&c.client_id)
@@ -143,6 +148,7 @@ impl AccountStore for SqliteMeta {
         .bind(&c.redirect_uri)
         .bind(&c.code_challenge)
         .bind(c.expires_ms)
+        .bind(c.epoch)
         .execute(&self.writer)
         .await?;
         Ok(())
@@ -150,7 +156,7 @@ impl AccountStore for SqliteMeta {
 
     async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>> {
         let row = sqlx::query(
-            "DELETE FROM oauth_codes WHERE hash = ? RETURNING hash, client_id, user_id, redirect_uri, code_challenge, expires_ms",
+            "DELETE FROM oauth_codes WHERE hash = ? RETURNING hash, client_id, user_id, redirect_uri, code_challenge, expires_ms, epoch",
         )
         .bind(hash)
         .fetch_optional(&self.writer)
@@ -163,13 +169,14 @@ impl AccountStore for SqliteMeta {
                 redirect_uri: r.try_get("redirect_uri")?,
                 code_challenge: r.try_get("code_challenge")?,
                 expires_ms: r.try_get("expires_ms")?,
+                epoch: r.try_get("epoch")?,
             })
         })
         .transpose()
     }
 
     async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
-        sqlx::query("INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(&t.hash)
             .bind(&t.user_id)
             .bind(t.kind.as_str())
@@ -178,13 +185,15 @@ impl AccountStore for SqliteMeta {
             .bind(t.expires_ms)
             .bind(t.revoked)
             .bind(&t.client)
+            .bind(t.epoch)
+            .bind(&t.link)
             .execute(&self.writer)
             .await?;
         Ok(())
     }
 
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked, client FROM tokens WHERE hash = ?")
+        let row = sqlx::query("SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link FROM tokens WHERE hash = ?")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -199,6 +208,8 @@ impl AccountStore for SqliteMeta {
             expires_ms: r.try_get("expires_ms")?,
             revoked: r.try_get("revoked")?,
             client: r.try_get("client")?,
+            epoch: r.try_get("epoch")?,
+            link: r.try_get("link")?,
         }))
     }
 
@@ -211,15 +222,69 @@ impl AccountStore for SqliteMeta {
     }
 
     async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64> {
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE tokens SET revoked = 1 WHERE user_id = ? AND (? IS NULL OR resource_id = ?)",
         )
         .bind(user_id)
         .bind(resource_id)
         .bind(resource_id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        match resource_id {
+            None => {
+                sqlx::query(
+                    "UPDATE users SET epoch = epoch + 1, revoked_below = epoch + 1 WHERE id = ?",
+                )
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                end_sessions(&mut tx, user_id).await?;
+            }
+            Some(r) => {
+                sqlx::query("UPDATE users SET epoch = epoch + 1 WHERE id = ?")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO token_revocations (user_id, resource_id, epoch) \
+                     SELECT id, ?, epoch FROM users WHERE id = ? \
+                     ON CONFLICT(user_id, resource_id) DO UPDATE SET epoch = excluded.epoch",
+                )
+                .bind(r)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
         Ok(done.rows_affected())
+    }
+
+    async fn token_floor(&self, user_id: &str, resource_id: &str) -> Result<i64> {
+        let floor: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(u.revoked_below, COALESCE((SELECT r.epoch FROM token_revocations r \
+             WHERE r.user_id = u.id AND r.resource_id = ?), 0)) FROM users u WHERE u.id = ?",
+        )
+        .bind(resource_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(floor.unwrap_or(0))
+    }
+
+    async fn purge_expired(&self, now_ms: i64) -> Result<u64> {
+        let mut tx = self.writer.begin().await?;
+        let mut n = 0;
+        for table in ["tokens", "oauth_codes", "sessions"] {
+            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_ms < ?"))
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(n)
     }
 
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
@@ -255,28 +320,33 @@ impl AccountStore for SqliteMeta {
     }
 
     async fn insert_session(&self, s: &SessionRecord) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (hash, user_id, csrf, expires_ms) VALUES (?, ?, ?, ?)")
-            .bind(&s.hash)
-            .bind(&s.user_id)
-            .bind(&s.csrf)
-            .bind(s.expires_ms)
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (hash, user_id, csrf, expires_ms, epoch) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&s.hash)
+        .bind(&s.user_id)
+        .bind(&s.csrf)
+        .bind(s.expires_ms)
+        .bind(s.epoch)
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
     async fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>> {
-        let row =
-            sqlx::query("SELECT hash, user_id, csrf, expires_ms FROM sessions WHERE hash = ?")
-                .bind(hash)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT hash, user_id, csrf, expires_ms, epoch FROM sessions WHERE hash = ?",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(SessionRecord {
                 hash: r.try_get("hash")?,
                 user_id: r.try_get("user_id")?,
                 csrf: r.try_get("csrf")?,
                 expires_ms: r.try_get("expires_ms")?,
+                epoch: r.try_get("epoch")?,
             })
         })
         .transpose()
@@ -289,4 +359,16 @@ impl AccountStore for SqliteMeta {
             .await?;
         Ok(())
     }
+}
+
+/// Deletes a user's sessions and authorization codes (their generation is void already; this
+/// only frees the rows).
+async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, user_id: &str) -> Result<()> {
+    for table in ["sessions", "oauth_codes"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = ?"))
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

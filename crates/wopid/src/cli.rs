@@ -530,6 +530,7 @@ async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
                 id: &f.id,
                 perms,
                 ttl,
+                epoch: None,
             };
             let issued = crate::auth::issue::issue(&state, &u.id, fresh).await?;
             let (t, expires) = (issued.token, issued.expires_ms);

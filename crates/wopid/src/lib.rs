@@ -74,11 +74,13 @@ pub async fn run(
         (None, None) => None,
         _ => anyhow::bail!("TLS needs both tls_cert and tls_key"),
     };
+    let purger = auth::purge::spawn(state.clone());
     let served = http::serve::serve(listener, app(state), timeouts, tls, shutdown).await;
 
     if let Some(m) = metrics {
         m.abort();
     }
+    purger.abort();
     served?;
     Ok(())
 }

@@ -18,41 +18,47 @@ pub const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Why a token is minted; the policy follows from it.
 #[derive(Debug, Clone, Copy)]
 pub enum Purpose<'a> {
-    /// Primary authentication (web sign-in, OAuth bootstrap, CLI): `perms` as decided by the
-    /// user's access, for `access_token_ttl` (or `ttl` when the operator chose one), minted for
-    /// the editor `client` (whose proof-key policy then applies).
+    /// Primary authentication (the web host page, the CLI): `perms` as decided by the user's
+    /// access, for `access_token_ttl` (or `ttl` when the operator chose one), minted for the
+    /// editor `client` (whose proof-key policy then applies), in the credential generation
+    /// `epoch` of the sign-in (`None`: the user's current one).
     Fresh {
         client: Option<&'a str>,
         kind: ResourceKind,
         id: &'a str,
         perms: Perms,
         ttl: Option<Duration>,
+        epoch: Option<i64>,
     },
-    /// Another resource reached from a granted one (pointers, children, new files): the same
-    /// user, editor and permissions, and never a longer life.
+    /// Another resource reached from a granted one (pointers, children, new files, the
+    /// bootstrapper's shortcuts): the same user, editor and generation, `perms` as the caller
+    /// decided from the user's access, and never a longer life.
     Traded {
         from: &'a Grant,
         kind: ResourceKind,
         id: &'a str,
-    },
-    /// A file opened by its host-native name with the ecosystem token it was asked with: at
-    /// most that token's permissions, and its expiry.
-    Derived {
-        kind: ResourceKind,
-        id: &'a str,
         perms: Perms,
-        expires_ms: i64,
     },
-    /// GetShareUrl: a link of its own for `share_url_ttl`.
+    /// GetShareUrl: a link of its own for `share_url_ttl`, in the caller's generation.
     ShareLink {
+        from: &'a Grant,
         kind: ResourceKind,
         id: &'a str,
         perms: Perms,
+    },
+    /// A file token redeemed from the share link `link` (in clear): bound to the link, it lives
+    /// no longer than the caller's token nor the link (`link_expires_ms`).
+    Redeemed {
+        from: &'a Grant,
+        id: &'a str,
+        perms: Perms,
+        link: &'a str,
+        link_expires_ms: i64,
     },
     /// The OAuth access token of a native client, for `access_token_ttl`.
-    OAuthAccess { client: &'a str },
+    OAuthAccess { client: &'a str, epoch: i64 },
     /// Its refresh token, for [`REFRESH_TTL`].
-    OAuthRefresh { client: &'a str },
+    OAuthRefresh { client: &'a str, epoch: i64 },
 }
 
 /// What a token is minted with.
@@ -63,6 +69,9 @@ pub struct Terms<'a> {
     pub id: &'a str,
     pub perms: Perms,
     pub expires_ms: i64,
+    /// `None`: the user's current credential generation.
+    pub epoch: Option<i64>,
+    pub link: Option<&'a str>,
 }
 
 /// A minted token and its expiry.
@@ -76,7 +85,7 @@ fn after(now: i64, ttl: Duration) -> i64 {
     Millis::from_ms(now).saturating_add(ttl).as_ms()
 }
 
-/// The expiry of a token minted by primary authentication at `now`.
+/// The expiry of a token minted by primary authentication now.
 pub fn fresh_expiry(state: &AppState) -> i64 {
     after(state.now_ms(), state.config.access_token_ttl)
 }
@@ -84,6 +93,15 @@ pub fn fresh_expiry(state: &AppState) -> i64 {
 impl<'a> Purpose<'a> {
     /// The policy: what a token minted at `now` for this purpose carries.
     pub fn terms(self, now: i64, config: &Config) -> Terms<'a> {
+        let plain = |kind, id, perms, expires_ms, epoch| Terms {
+            client: None,
+            kind,
+            id,
+            perms,
+            expires_ms,
+            epoch,
+            link: None,
+        };
         match self {
             Self::Fresh {
                 client,
@@ -91,53 +109,72 @@ impl<'a> Purpose<'a> {
                 id,
                 perms,
                 ttl,
+                epoch,
             } => Terms {
                 client,
+                ..plain(
+                    kind,
+                    id,
+                    perms,
+                    after(now, ttl.unwrap_or(config.access_token_ttl)),
+                    epoch,
+                )
+            },
+            Self::Traded {
+                from,
                 kind,
                 id,
                 perms,
-                expires_ms: after(now, ttl.unwrap_or(config.access_token_ttl)),
-            },
-            Self::Traded { from, kind, id } => Terms {
-                client: from.client.as_deref(),
-                kind,
-                id,
-                perms: from.perms,
-                expires_ms: from.expires_ms,
-            },
-            Self::Derived {
-                kind,
-                id,
-                perms,
-                expires_ms,
             } => Terms {
-                client: None,
+                client: from.client.as_deref(),
+                ..plain(kind, id, perms, from.expires_ms, Some(from.epoch))
+            },
+            Self::ShareLink {
+                from,
                 kind,
                 id,
                 perms,
-                expires_ms,
+            } => Terms {
+                client: from.client.as_deref(),
+                ..plain(
+                    kind,
+                    id,
+                    perms,
+                    after(now, config.share_url_ttl),
+                    Some(from.epoch),
+                )
             },
-            Self::ShareLink { kind, id, perms } => Terms {
-                client: None,
-                kind,
+            Self::Redeemed {
+                from,
                 id,
                 perms,
-                expires_ms: after(now, config.share_url_ttl),
+                link,
+                link_expires_ms,
+            } => Terms {
+                client: from.client.as_deref(),
+                link: Some(link),
+                ..plain(
+                    ResourceKind::File,
+                    id,
+                    perms,
+                    from.expires_ms.min(link_expires_ms),
+                    Some(from.epoch),
+                )
             },
-            Self::OAuthAccess { client } => Terms {
-                client: None,
-                kind: ResourceKind::OAuth,
-                id: client,
-                perms: Perms::READ_WRITE,
-                expires_ms: after(now, config.access_token_ttl),
-            },
-            Self::OAuthRefresh { client } => Terms {
-                client: None,
-                kind: ResourceKind::Refresh,
-                id: client,
-                perms: Perms::READ_WRITE,
-                expires_ms: after(now, REFRESH_TTL),
-            },
+            Self::OAuthAccess { client, epoch } => plain(
+                ResourceKind::OAuth,
+                client,
+                Perms::READ_WRITE,
+                after(now, config.access_token_ttl),
+                Some(epoch),
+            ),
+            Self::OAuthRefresh { client, epoch } => plain(
+                ResourceKind::Refresh,
+                client,
+                Perms::READ_WRITE,
+                after(now, REFRESH_TTL),
+                Some(epoch),
+            ),
         }
     }
 }
@@ -149,14 +186,22 @@ pub async fn issue(
     purpose: Purpose<'_>,
 ) -> Result<Issued, ApiError> {
     let t = purpose.terms(state.now_ms(), &state.config);
-    let token = tokens::issue_for(
+    let epoch = match t.epoch {
+        Some(e) => e,
+        None => state.meta.user(user_id).await?.map_or(0, |u| u.epoch),
+    };
+    let token = tokens::mint(
         state,
-        t.client,
-        user_id,
-        t.kind,
-        t.id,
-        t.perms,
-        t.expires_ms,
+        tokens::Mint {
+            user_id,
+            kind: t.kind,
+            resource_id: t.id,
+            perms: t.perms,
+            expires_ms: t.expires_ms,
+            client: t.client,
+            epoch,
+            link: t.link,
+        },
     )
     .await?;
     Ok(Issued {
@@ -177,11 +222,14 @@ mod tests {
             perms,
             expires_ms,
             client: Some("collabora".into()),
+            epoch: 7,
+            link: None,
+            token_ref: String::new(),
         }
     }
 
     #[test]
-    fn traded_tokens_never_outlive_nor_outrank_theirs() {
+    fn traded_and_redeemed_tokens_never_outlive_theirs() {
         let config = Config::default();
         for (perms, expires) in [(Perms::READ_ONLY, 5_000), (Perms::READ_WRITE, 1)] {
             let from = grant(perms, expires);
@@ -189,10 +237,30 @@ mod tests {
                 from: &from,
                 kind: ResourceKind::Container,
                 id: "c",
+                perms,
             }
             .terms(1_000, &config);
             assert_eq!(t.expires_ms, expires);
             assert_eq!(t.perms, perms);
+            assert_eq!(t.epoch, Some(7));
+            let r = Purpose::Redeemed {
+                from: &from,
+                id: "f",
+                perms,
+                link: "l",
+                link_expires_ms: expires + 1,
+            }
+            .terms(1_000, &config);
+            assert_eq!(r.expires_ms, expires, "never past the caller's token");
+            let r = Purpose::Redeemed {
+                from: &from,
+                id: "f",
+                perms,
+                link: "l",
+                link_expires_ms: expires - 1,
+            }
+            .terms(1_000, &config);
+            assert_eq!(r.expires_ms, expires - 1, "never past the link");
             assert_eq!(t.client, Some("collabora"));
             assert_eq!((t.kind, t.id), (ResourceKind::Container, "c"));
         }
@@ -209,12 +277,15 @@ mod tests {
             id: "f",
             perms: Perms::READ_ONLY,
             ttl: None,
+            epoch: None,
         };
         assert_eq!(
             fresh.terms(now, &config).expires_ms,
             now + ms(config.access_token_ttl)
         );
+        let from = grant(Perms::READ_WRITE, 2_000);
         let link = Purpose::ShareLink {
+            from: &from,
             kind: ResourceKind::ShareLink,
             id: "f",
             perms: Perms::READ_ONLY,
@@ -223,8 +294,13 @@ mod tests {
             link.terms(now, &config).expires_ms,
             now + ms(config.share_url_ttl)
         );
-        let refresh = Purpose::OAuthRefresh { client: "c" }.terms(now, &config);
+        let refresh = Purpose::OAuthRefresh {
+            client: "c",
+            epoch: 3,
+        }
+        .terms(now, &config);
         assert_eq!(refresh.expires_ms, now + ms(REFRESH_TTL));
         assert_eq!(refresh.kind, ResourceKind::Refresh);
+        assert_eq!(refresh.epoch, Some(3));
     }
 }

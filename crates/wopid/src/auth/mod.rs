@@ -5,6 +5,7 @@ pub mod cookie;
 pub mod issue;
 pub mod oauth;
 pub mod password;
+pub mod purge;
 pub mod signed;
 pub mod tokens;
 

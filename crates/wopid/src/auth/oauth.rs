@@ -137,23 +137,39 @@ pub async fn issue_code(
             redirect_uri: client.redirect_uri.clone(),
             code_challenge: challenge,
             expires_ms: state.now_ms() + CODE_TTL_MS,
+            epoch: user.epoch,
         })
         .await?;
     Ok(code)
 }
 
+/// An access and a refresh token in the credential generation `epoch` of the sign-in they
+/// descend from.
 async fn token_pair(
     state: &AppState,
     client_id: &str,
     user_id: &str,
+    epoch: i64,
 ) -> Result<TokenResponse, ApiError> {
     let ttl = i64::try_from(state.config.access_token_ttl.as_millis()).unwrap_or(i64::MAX);
-    let access = issue(state, user_id, Purpose::OAuthAccess { client: client_id })
-        .await?
-        .token;
-    let refresh = issue(state, user_id, Purpose::OAuthRefresh { client: client_id })
-        .await?
-        .token;
+    let access = issue(
+        state,
+        user_id,
+        Purpose::OAuthAccess {
+            client: client_id,
+            epoch,
+        },
+    );
+    let access = access.await?.token;
+    let refresh = issue(
+        state,
+        user_id,
+        Purpose::OAuthRefresh {
+            client: client_id,
+            epoch,
+        },
+    );
+    let refresh = refresh.await?.token;
     Ok(TokenResponse {
         access_token: access.expose().to_owned(),
         token_type: "bearer",
@@ -210,7 +226,7 @@ pub async fn exchange_code(
         }
         (None, None) => {}
     }
-    Ok(Ok(token_pair(state, client_id, &c.user_id).await?))
+    Ok(Ok(token_pair(state, client_id, &c.user_id, c.epoch).await?))
 }
 
 /// The refresh_token grant: the old refresh token is revoked, a new pair issued.
@@ -229,7 +245,13 @@ pub async fn refresh(
         }
     };
     tokens::revoke(state, refresh_token).await?;
-    Ok(Ok(token_pair(state, client_id, &grant.user_id).await?))
+    Ok(Ok(token_pair(
+        state,
+        client_id,
+        &grant.user_id,
+        grant.epoch,
+    )
+    .await?))
 }
 
 #[cfg(test)]

@@ -66,7 +66,20 @@ pub(super) async fn handle(
     };
     let op = BootstrapOp::parse(&Hdrs(&headers));
     tracing::Span::current().record("op", op.label());
-    let (bootstrap, expires) = ops::ecosystem::bootstrap(&state, &user).await?;
+    // What the OAuth token stands for: the user's ecosystem, with a fresh lifetime (primary
+    // authentication), in the token's credential generation.
+    let primary = crate::auth::Grant {
+        user_id: user.id.clone(),
+        kind: ResourceKind::Ecosystem,
+        resource_id: user.id.clone(),
+        perms: crate::auth::Perms::READ_WRITE,
+        expires_ms: crate::auth::issue::fresh_expiry(&state),
+        client: None,
+        epoch: grant.epoch,
+        link: None,
+        token_ref: String::new(),
+    };
+    let bootstrap = ops::ecosystem::bootstrap(&state, &user, &primary).await?;
     let mut body = BootstrapResponse {
         bootstrap,
         access_token_info: None,
@@ -77,35 +90,21 @@ pub(super) async fn handle(
         BootstrapOp::GetNewAccessToken { wopi_src } => {
             let src = wopi_src?;
             let (access_token, access_token_expiry) =
-                ops::ecosystem::new_access_token(&state, &user.id, &src).await?;
+                ops::ecosystem::new_access_token(&state, &primary, &src).await?;
             body.access_token_info = Some(AccessTokenInfo {
                 access_token,
                 access_token_expiry,
             });
         }
         BootstrapOp::GetRootContainer => {
-            let grant = crate::auth::Grant {
-                user_id: user.id.clone(),
-                kind: ResourceKind::Ecosystem,
-                resource_id: user.id.clone(),
-                perms: crate::auth::Perms::READ_WRITE,
-                expires_ms: expires,
-                client: None,
-            };
-            body.root_container_info = Some(ops::ecosystem::root_container(&state, &grant).await?);
+            body.root_container_info =
+                Some(ops::ecosystem::root_container(&state, &primary).await?);
         }
         BootstrapOp::GetFileWopiSrc {
             host_native_file_name,
         } => {
             let ident = host_native_file_name?;
-            let url = ops::ecosystem::file_wopi_src(
-                &state,
-                &user.id,
-                &ident,
-                crate::auth::Perms::READ_WRITE,
-                expires,
-            )
-            .await?;
+            let url = ops::ecosystem::file_wopi_src(&state, &primary, &ident).await?;
             body.wopi_src_info = Some(UrlBody { url });
         }
         // Bootstrap itself, and any operation wopid does not know: the Bootstrap response.

@@ -95,14 +95,7 @@ pub(super) async fn ecosystem_dispatch(
         EcosystemOp::GetFileWopiSrc {
             host_native_file_name,
         } => {
-            let url = ops::ecosystem::file_wopi_src(
-                state,
-                &grant.user_id,
-                &host_native_file_name,
-                grant.perms,
-                grant.expires_ms,
-            )
-            .await?;
+            let url = ops::ecosystem::file_wopi_src(state, grant, &host_native_file_name).await?;
             json(ok, &[], &UrlBody { url })
         }
     })

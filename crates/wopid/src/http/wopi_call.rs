@@ -95,8 +95,9 @@ async fn authorize(
             let grant = tokens::verify(state, token, ResourceKind::File, id.as_str()).await?;
             super::proof::check(state, &grant, token, headers, path_and_query).await?;
             let file = ops::load(state, id.as_str()).await?;
-            let now = access::file_access(state, &grant.user_id, &file).await?;
-            let perms = now.limit(grant.perms).ok_or(ProtoError::Unauthorized)?;
+            let perms = access::grant_file_access(state, &grant, &file)
+                .await?
+                .ok_or(ProtoError::Unauthorized)?;
             Ok(Ctx::File {
                 grant: Grant { perms, ..grant },
                 file,
@@ -111,8 +112,9 @@ async fn authorize(
             let grant = tokens::verify(state, token, ResourceKind::Container, id.as_str()).await?;
             super::proof::check(state, &grant, token, headers, path_and_query).await?;
             let container = ops::containers::load(state, id.as_str()).await?;
-            let now = access::access_to(state, &grant.user_id, &container).await?;
-            let perms = now.limit(grant.perms).ok_or(ProtoError::Unauthorized)?;
+            let perms = access::grant_container_access(state, &grant, &container)
+                .await?
+                .ok_or(ProtoError::Unauthorized)?;
             Ok(Ctx::Container {
                 grant: Grant { perms, ..grant },
                 container,

@@ -33,6 +33,7 @@ pub async fn traded(
             from: grant,
             kind,
             id,
+            perms: grant.perms,
         },
     )
     .await?;
@@ -267,6 +268,7 @@ pub async fn share_url(
         }
     };
     let link = Purpose::ShareLink {
+        from: grant,
         kind: ResourceKind::ContainerShareLink,
         id,
         perms,

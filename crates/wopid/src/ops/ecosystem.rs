@@ -21,13 +21,19 @@ pub async fn root_container(
     super::containers::pointer(state, grant, &root).await
 }
 
+/// A share link named by GetFileWopiSrc: the link in clear and what it grants now.
+struct Redeemed<'a> {
+    token: &'a str,
+    grant: Grant,
+}
+
 /// The file a host-specific identifier names: a file id, a WopiSrc or any URL under
 /// `/wopi/files/ID`, a host page `/files/ID/...`, or a share link `/share/TOKEN`. Returns the
-/// file and, for a share link, the permissions the link itself grants.
-async fn resolve(
+/// file and, for a share link, the link.
+async fn resolve<'a>(
     state: &AppState,
-    ident: &str,
-) -> Result<Option<(FileRecord, Option<Perms>)>, ApiError> {
+    ident: &'a str,
+) -> Result<Option<(FileRecord, Option<Redeemed<'a>>)>, ApiError> {
     let ident = ident.trim();
     let path = match ident.find("://") {
         // Only URLs of this host are accepted.
@@ -42,7 +48,7 @@ async fn resolve(
         ["wopi", "files", id, ..] | ["files", id, ..] => ((*id).to_owned(), None),
         ["share", token] => {
             match tokens::verify_kind(state, token, ResourceKind::ShareLink).await {
-                Ok(g) => (g.resource_id, Some(g.perms)),
+                Ok(grant) => (grant.resource_id.clone(), Some(Redeemed { token, grant })),
                 Err(_) => return Ok(None),
             }
         }
@@ -54,86 +60,107 @@ async fn resolve(
     Ok(state.meta.file(&file_id).await?.map(|f| (f, link)))
 }
 
-/// GetFileWopiSrc: a WopiSrc with a fresh file token for a file the user may open; 404 for
-/// anything else, so nobody learns whether a file exists. The token expires at `expires_ms`.
+/// GetFileWopiSrc: a WopiSrc with a token for a file the user may open; 404 for anything else,
+/// so nobody learns whether a file exists. The token is traded from `caller` (its permissions,
+/// generation and expiry at most). Redeeming a share link of a file the user cannot open as well
+/// by their own access gives a token bound to the link: never more than the link says or its
+/// creator has at each request, never past the link's expiry or revocation; no share is written.
 pub async fn file_wopi_src(
     state: &AppState,
-    user_id: &str,
+    caller: &Grant,
     ident: &str,
-    perms: Perms,
-    expires_ms: i64,
 ) -> Result<String, ApiError> {
     let Some((file, link)) = resolve(state, ident).await? else {
         return Err(ProtoError::NotFound.into());
     };
-    let by_link = match link {
-        Some(p) if p.can_write() => Access::Write,
-        Some(_) => Access::Read,
-        None => Access::None,
-    };
-    let own = access::file_access(state, user_id, &file).await?;
-    let effective = own.max(by_link);
-    let perms = effective.limit(perms).ok_or(ProtoError::NotFound)?;
-    if by_link > own {
-        // Redeeming a share link shares the file with the user, so the access re-checked on
-        // every later request holds.
-        let share = wopid_store::Share {
-            resource_id: file.id.clone(),
-            user_id: user_id.to_owned(),
-            can_write: by_link == Access::Write,
-        };
-        state.meta.put_share(&share).await?;
+    // A caller whose credential is older than a revocation of this file mints nothing for it.
+    if caller.epoch < state.meta.token_floor(&caller.user_id, &file.id).await? {
+        return Err(ProtoError::NotFound.into());
     }
-
-    let derived = Purpose::Derived {
-        kind: ResourceKind::File,
-        id: &file.id,
-        perms,
-        expires_ms,
+    let own = access::file_access(state, &caller.user_id, &file).await?;
+    let Issued { token, expires_ms } = match link {
+        Some(link) => {
+            let creator = access::file_access(state, &link.grant.user_id, &file).await?;
+            let by_link = if link.grant.perms.can_write() {
+                creator
+            } else {
+                creator.min(Access::Read)
+            };
+            if by_link > own {
+                // Bound to the link, which never lets anyone create files beside this one.
+                let perms = by_link
+                    .limit(Perms::new(caller.perms.can_write(), false))
+                    .ok_or(ProtoError::NotFound)?;
+                let redeemed = Purpose::Redeemed {
+                    from: caller,
+                    id: &file.id,
+                    perms,
+                    link: link.token,
+                    link_expires_ms: link.grant.expires_ms,
+                };
+                issue(state, &caller.user_id, redeemed).await?
+            } else {
+                own_token(state, caller, &file, own).await?
+            }
+        }
+        None => own_token(state, caller, &file, own).await?,
     };
-    let issued = issue(state, user_id, derived).await?;
     Ok(format!(
-        "{}?access_token={}&access_token_ttl={}",
+        "{}?access_token={}&access_token_ttl={expires_ms}",
         state.wopi_src(&file.id),
-        issued.token.expose(),
-        issued.expires_ms
+        token.expose()
     ))
 }
 
-/// The `Bootstrap` object: an ecosystem URL with a fresh token (OAuth is primary authentication).
-pub async fn bootstrap(state: &AppState, user: &User) -> Result<(Bootstrap, i64), ApiError> {
-    let fresh = Purpose::Fresh {
-        client: None,
+async fn own_token(
+    state: &AppState,
+    caller: &Grant,
+    file: &FileRecord,
+    own: Access,
+) -> Result<Issued, ApiError> {
+    let traded = Purpose::Traded {
+        from: caller,
+        kind: ResourceKind::File,
+        id: &file.id,
+        perms: own.limit(caller.perms).ok_or(ProtoError::NotFound)?,
+    };
+    issue(state, &caller.user_id, traded).await
+}
+
+/// The `Bootstrap` object: an ecosystem URL with a token of `primary`, the ecosystem grant an
+/// OAuth access token stands for (primary authentication: a fresh lifetime, its generation).
+pub async fn bootstrap(
+    state: &AppState,
+    user: &User,
+    primary: &Grant,
+) -> Result<Bootstrap, ApiError> {
+    let traded = Purpose::Traded {
+        from: primary,
         kind: ResourceKind::Ecosystem,
         id: &user.id,
         perms: Perms::READ_WRITE,
-        ttl: None,
     };
-    let Issued {
-        token,
-        expires_ms: expires,
-    } = issue(state, &user.id, fresh).await?;
-    Ok((
-        Bootstrap {
-            ecosystem_url: format!(
-                "{}/wopi/ecosystem?access_token={}",
-                state.base,
-                token.expose()
-            ),
-            user_id: user.id.clone(),
-            sign_in_name: user.login.clone(),
-            user_friendly_name: user.display_name.clone(),
-        },
-        expires,
-    ))
+    let token = issue(state, &user.id, traded).await?.token;
+    Ok(Bootstrap {
+        ecosystem_url: format!(
+            "{}/wopi/ecosystem?access_token={}",
+            state.base,
+            token.expose()
+        ),
+        user_id: user.id.clone(),
+        sign_in_name: user.login.clone(),
+        user_friendly_name: user.display_name.clone(),
+    })
 }
 
-/// GetNewAccessToken: a fresh token for the file or container a WopiSrc names.
+/// GetNewAccessToken: a fresh token for the file or container a WopiSrc names, in the
+/// credential generation of `primary` (the bootstrapper's OAuth grant).
 pub async fn new_access_token(
     state: &AppState,
-    user_id: &str,
+    primary: &Grant,
     wopi_src: &str,
 ) -> Result<(String, i64), ApiError> {
+    let user_id = primary.user_id.as_str();
     let rest = wopi_src
         .strip_prefix(&format!("{}/wopi/", state.base))
         .ok_or(ProtoError::NotFound)?;
@@ -155,13 +182,12 @@ pub async fn new_access_token(
         _ => return Err(ProtoError::NotFound.into()),
     };
     let perms = a.perms().ok_or(ProtoError::NotFound)?;
-    let fresh = Purpose::Fresh {
-        client: None,
+    let traded = Purpose::Traded {
+        from: primary,
         kind,
         id: &id,
         perms,
-        ttl: None,
     };
-    let issued = issue(state, user_id, fresh).await?;
+    let issued = issue(state, user_id, traded).await?;
     Ok((issued.token.expose().to_owned(), issued.expires_ms))
 }

@@ -37,7 +37,11 @@ pub async fn check_file_info(
     let (display_name, user_info) = user
         .map(|u| (Some(u.display_name), u.user_info))
         .unwrap_or_default();
-    let folder = state.meta.container(&file.container_id).await?;
+    // A token redeemed from a share link is told nothing about the folders around the file.
+    let folder = match grant.link {
+        Some(_) => None,
+        None => state.meta.container(&file.container_id).await?,
+    };
     let ui = &state.config.ui;
     let ext = split_ext(&file.name).1;
     let write = grant.perms.can_write();
@@ -45,7 +49,13 @@ pub async fn check_file_info(
         "{}/download/{}?{}",
         state.base,
         file.id,
-        crate::auth::signed::sign(&state.url_key, &file.id, &grant.user_id, grant.expires_ms)
+        crate::auth::signed::sign(
+            &state.url_key,
+            &file.id,
+            &grant.user_id,
+            grant.expires_ms,
+            &grant.token_ref,
+        )
     );
 
     Ok(CheckFileInfo {
@@ -83,7 +93,9 @@ pub async fn check_file_info(
         breadcrumb_brand_name: Some("wopid".to_owned()),
         breadcrumb_brand_url: Some(format!("{}/", state.base)),
         breadcrumb_folder_name: folder.as_ref().map(|c| c.name.clone()),
-        breadcrumb_folder_url: Some(format!("{}/browse/{}", state.base, file.container_id)),
+        breadcrumb_folder_url: folder
+            .as_ref()
+            .map(|c| format!("{}/browse/{}", state.base, c.id)),
         file_url: Some(download.clone()),
         download_url: Some(download),
         host_view_url: Some(state.host_page(&file.id, "view")),

@@ -34,6 +34,7 @@ pub async fn share_url(
         }
     };
     let link = Purpose::ShareLink {
+        from: grant,
         kind: ResourceKind::ShareLink,
         id: file_id,
         perms,
@@ -88,13 +89,17 @@ pub async fn add_activities(
 }
 
 /// EnumerateAncestors of a file: its containers, root first, each with a container token that
-/// expires with the caller's.
+/// expires with the caller's. A token redeemed from a share link reaches the file only: none.
 pub async fn ancestors(
     state: &AppState,
     grant: &Grant,
     file: &FileRecord,
 ) -> Result<Ancestors, ApiError> {
-    let chain = crate::auth::access::chain(state, &file.container_id).await?;
+    let chain = if grant.link.is_some() {
+        Vec::new()
+    } else {
+        crate::auth::access::chain(state, &file.container_id).await?
+    };
     let list = super::containers::pointers_root_first(state, grant, chain).await?;
     Ok(Ancestors {
         ancestors_with_root_first: list

@@ -125,6 +125,7 @@ async fn page(
         id: &file.id,
         perms,
         ttl: None,
+        epoch: Some(me.epoch),
     };
     let Issued {
         token,

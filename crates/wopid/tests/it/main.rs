@@ -1,5 +1,6 @@
 //! The HTTP integration suite: a real wopid on 127.0.0.1:0 per test, spoken to over HTTP.
 
+mod access;
 mod bad_input;
 mod browser;
 mod cli;
