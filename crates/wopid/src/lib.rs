@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod ops;
+pub mod page;
 pub mod respond;
 pub mod state;
 pub mod telemetry;

@@ -6,6 +6,7 @@ pub mod issue;
 pub mod oauth;
 pub mod password;
 pub mod purge;
+pub mod session;
 pub mod signed;
 pub mod tokens;
 

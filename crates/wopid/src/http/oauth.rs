@@ -8,13 +8,17 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use subtle::ConstantTimeEq as _;
 
-use crate::auth::oauth::{self, OAuthError, SignInError};
+use crate::auth::oauth::{self, OAuthError};
 use crate::error::ApiError;
+use crate::page::{FORM_EXPIRED, FormCookie, refused_sign_in};
 use crate::state::AppState;
 
-const CSRF_COOKIE: &str = "wopid_csrf";
+/// The sign-in form's CSRF cookie.
+const CSRF: FormCookie = FormCookie {
+    name: "wopid_csrf",
+    path: "/oauth2",
+};
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct AuthorizeParams {
@@ -58,25 +62,11 @@ struct SignInPage<'a> {
 }
 
 fn page(status: StatusCode, html: String, cookie: Option<&str>) -> Response {
-    let mut resp = (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        ),
-    );
-    if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
-        h.insert(header::SET_COOKIE, c);
+    let resp = crate::page::send(status, html, crate::page::STANDALONE_CSP);
+    match cookie {
+        Some(c) => crate::page::with_cookie(resp, c),
+        None => resp,
     }
-    resp
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {
@@ -97,15 +87,6 @@ fn redirect_error(redirect_uri: &str, error: &str, state: &str) -> Response {
         .append_pair("state", state)
         .finish();
     Redirect::to(&format!("{redirect_uri}{sep}{q}")).into_response()
-}
-
-fn csrf_cookie(state: &AppState, value: &str) -> String {
-    let secure = if state.base.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{CSRF_COOKIE}={value}; Path=/oauth2; HttpOnly; SameSite=Strict{secure}")
 }
 
 /// Checks what must hold before anything is sent to the redirect URI: a known client and its
@@ -145,7 +126,7 @@ fn render_sign_in(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let csrf = crate::auth::tokens::random_token();
+    let (csrf, cookie) = CSRF.issue(state);
     let action = format!("{}/oauth2/authorize", state.base);
     let html = SignInPage {
         action: &action,
@@ -160,7 +141,7 @@ fn render_sign_in(
     }
     .render();
     match html {
-        Ok(html) => page(status, html, Some(&csrf_cookie(state, &csrf))),
+        Ok(html) => page(status, html, Some(&cookie)),
         Err(_) => error_page(
             StatusCode::INTERNAL_SERVER_ERROR,
             "The sign-in page could not be rendered.",
@@ -187,31 +168,19 @@ pub(super) async fn authorize_submit(
         Err(resp) => return Ok(resp),
         Ok(c) => c,
     };
-    let cookie = crate::auth::cookie::cookie_value(&headers, CSRF_COOKIE).unwrap_or_default();
-    if cookie.is_empty() || !bool::from(cookie.as_bytes().ct_eq(f.csrf.as_bytes())) {
-        return Ok(error_page(
-            StatusCode::FORBIDDEN,
-            "The form expired or did not come from this site. Go back and try again.",
-        ));
+    if !CSRF.matches(&headers, &f.csrf) {
+        return Ok(error_page(StatusCode::FORBIDDEN, FORM_EXPIRED));
     }
     let user = match oauth::sign_in(&state, &f.username, &f.password).await? {
         Ok(u) => u,
-        Err(SignInError::Invalid) => {
+        Err(e) => {
+            let (status, text) = refused_sign_in(&e);
             return Ok(render_sign_in(
                 &state,
                 &client,
                 &f.params,
-                Some("Wrong user name or password."),
-                StatusCode::UNAUTHORIZED,
-            ));
-        }
-        Err(SignInError::RateLimited) => {
-            return Ok(render_sign_in(
-                &state,
-                &client,
-                &f.params,
-                Some("Too many failed attempts; try again later."),
-                StatusCode::TOO_MANY_REQUESTS,
+                Some(text),
+                status,
             ));
         }
     };

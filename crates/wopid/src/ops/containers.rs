@@ -386,3 +386,18 @@ pub async fn folder_children(
     }));
     Ok(FolderChildren { children: out })
 }
+
+/// A new folder named exactly `name` in `parent`, owned by `user_id`; `None` when the name is
+/// taken.
+pub async fn create_named(
+    state: &AppState,
+    user_id: &str,
+    parent: &Container,
+    name: &str,
+) -> Result<Option<Container>, ApiError> {
+    let id = wopid_store::new_id();
+    Ok(state
+        .meta
+        .create_container(&id, &parent.id, user_id, name, state.now_ms())
+        .await?)
+}

@@ -4,6 +4,7 @@
 //! answer with a compare-and-swap, reading and deciding again (a bounded number of times) when
 //! another request changed the file in between.
 
+pub mod browse;
 pub mod containers;
 pub mod content;
 pub mod ecosystem;

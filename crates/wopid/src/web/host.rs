@@ -10,10 +10,11 @@ use serde::Deserialize;
 use wopid_proto::action_url::{Params, expand, ui_llcc_from_accept_language};
 use wopid_store::ResourceKind;
 
-use super::pages::{grant_for, html, message};
+use super::reach::file_grant as grant_for;
 use super::session::SignedIn;
 use crate::auth::issue::{Issued, Purpose, issue};
 use crate::error::ApiError;
+use crate::page::{html, message};
 use crate::state::AppState;
 
 #[derive(Template)]

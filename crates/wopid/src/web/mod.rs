@@ -1,10 +1,18 @@
-//! The web side of wopid: sign-in, the file browser and the host pages that embed an editor.
-//! Server-rendered, autoescaping templates; assets embedded in the binary; no JS build step.
+//! The web side of wopid: sign-in, the file browser (folders, upload, download, new documents
+//! and folders, rename, move, delete, versions and restore, sharing) and the host pages that
+//! embed an editor. Server-rendered, autoescaping templates; assets embedded in the binary; no
+//! JS build step; every form carries the session's CSRF token. Every change goes through `ops`.
 
+mod browse;
+mod create;
+mod files;
 pub mod host;
 pub mod newdoc;
-pub mod pages;
+mod reach;
 pub mod session;
+mod sharing;
+mod signin;
+mod versions;
 
 use axum::Router;
 use axum::extract::Path;
@@ -16,23 +24,23 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::home))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/browse/{id}", get(pages::browse))
-        .route("/browse/{id}/upload", post(pages::upload))
-        .route("/browse/{id}/new", post(pages::new_document))
-        .route("/browse/{id}/mkdir", post(pages::mkdir))
+        .route("/", get(browse::home))
+        .route("/login", get(signin::login_form).post(signin::login))
+        .route("/logout", post(signin::logout))
+        .route("/browse/{id}", get(browse::browse))
+        .route("/browse/{id}/upload", post(create::upload))
+        .route("/browse/{id}/new", post(create::new_document))
+        .route("/browse/{id}/mkdir", post(create::mkdir))
         .route("/files/{id}/view", get(host::view))
         .route("/files/{id}/edit", get(host::edit))
-        .route("/files/{id}/download", get(pages::download))
-        .route("/files/{id}/versions", get(pages::versions))
-        .route("/files/{id}/sharing", get(pages::sharing))
-        .route("/files/{id}/rename", post(pages::rename))
-        .route("/files/{id}/move", post(pages::move_file))
-        .route("/files/{id}/delete", post(pages::delete))
-        .route("/files/{id}/share", post(pages::share))
-        .route("/files/{id}/restore", post(pages::restore))
+        .route("/files/{id}/download", get(browse::download))
+        .route("/files/{id}/versions", get(versions::versions))
+        .route("/files/{id}/sharing", get(sharing::sharing))
+        .route("/files/{id}/rename", post(files::rename))
+        .route("/files/{id}/move", post(files::move_file))
+        .route("/files/{id}/delete", post(files::delete))
+        .route("/files/{id}/share", post(sharing::share))
+        .route("/files/{id}/restore", post(versions::restore))
         .route("/assets/{name}", get(asset))
         .route("/avatar/{user}", get(avatar))
 }
@@ -70,7 +78,7 @@ async fn avatar(
     Path(user): Path<String>,
 ) -> Response {
     let id = user.trim_end_matches(".svg");
-    let name = match state.meta.user(id).await {
+    let name = match crate::ops::browse::user(&state, id).await {
         Ok(Some(u)) => u.display_name,
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

@@ -107,3 +107,13 @@ fn tokens_are_minted_by_the_issuing_policy_only() {
         .collect();
     assert!(found.is_empty(), "mint tokens with auth::issue: {found:?}");
 }
+
+#[test]
+fn the_web_pages_change_nothing_but_through_the_use_cases() {
+    let found: Vec<String> = code("web")
+        .into_iter()
+        .filter(|(_, code)| code.contains(".meta."))
+        .map(|(name, _)| name)
+        .collect();
+    assert!(found.is_empty(), "web calls the metadata store: {found:?}");
+}
