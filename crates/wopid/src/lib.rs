@@ -4,9 +4,11 @@
 pub mod auth;
 pub mod cli;
 mod cli_admin;
+pub mod cli_args;
 pub mod cli_ops;
 pub mod clock;
 pub mod config;
+pub mod editor_registry;
 pub mod editors;
 pub mod error;
 pub mod http;

@@ -22,7 +22,7 @@ pub struct Inner {
     /// This process's request metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The configured editors and their discovery documents.
-    pub editors: crate::editors::Editors,
+    pub editors: crate::editor_registry::Editors,
 }
 
 impl AppState {
@@ -30,7 +30,7 @@ impl AppState {
     pub async fn open(config: Config, clock: Arc<dyn Clock>, base: String) -> anyhow::Result<Self> {
         let meta = Meta::open(&config.meta_url()).await?;
         let blobs = Blobs::open(&config.blobs_url()).await?;
-        let editors = crate::editors::Editors::new(&config.editors);
+        let editors = crate::editor_registry::Editors::new(&config.editors);
         let url_key = meta
             .setting_or_init("url_signing_key", &wopid_store::new_id())
             .await?

@@ -91,10 +91,27 @@ pub fn fresh_expiry(state: &AppState) -> i64 {
 }
 
 impl<'a> Purpose<'a> {
+    /// When a token minted at `now` for this purpose expires.
+    pub fn expiry(&self, now: i64, config: &Config) -> i64 {
+        match self {
+            Self::Fresh { ttl, .. } => after(now, ttl.unwrap_or(config.access_token_ttl)),
+            Self::Traded { from, .. } => from.expires_ms,
+            Self::ShareLink { .. } => after(now, config.share_url_ttl),
+            Self::Redeemed {
+                from,
+                link_expires_ms,
+                ..
+            } => from.expires_ms.min(*link_expires_ms),
+            Self::OAuthAccess { .. } => after(now, config.access_token_ttl),
+            Self::OAuthRefresh { .. } => after(now, REFRESH_TTL),
+        }
+    }
+
     /// The policy: what a token minted at `now` for this purpose carries.
     pub fn terms(self, now: i64, config: &Config) -> Terms<'a> {
-        let plain = |kind, id, perms, expires_ms, epoch| Terms {
-            client: None,
+        let expires_ms = self.expiry(now, config);
+        let own = |client, kind, id, perms, epoch| Terms {
+            client,
             kind,
             id,
             perms,
@@ -108,71 +125,49 @@ impl<'a> Purpose<'a> {
                 kind,
                 id,
                 perms,
-                ttl,
                 epoch,
-            } => Terms {
-                client,
-                ..plain(
-                    kind,
-                    id,
-                    perms,
-                    after(now, ttl.unwrap_or(config.access_token_ttl)),
-                    epoch,
-                )
-            },
+                ..
+            } => own(client, kind, id, perms, epoch),
             Self::Traded {
                 from,
                 kind,
                 id,
                 perms,
-            } => Terms {
-                client: from.client.as_deref(),
-                ..plain(kind, id, perms, from.expires_ms, Some(from.epoch))
-            },
-            Self::ShareLink {
+            }
+            | Self::ShareLink {
                 from,
                 kind,
                 id,
                 perms,
-            } => Terms {
-                client: from.client.as_deref(),
-                ..plain(
-                    kind,
-                    id,
-                    perms,
-                    after(now, config.share_url_ttl),
-                    Some(from.epoch),
-                )
-            },
+            } => own(from.client.as_deref(), kind, id, perms, Some(from.epoch)),
             Self::Redeemed {
                 from,
                 id,
                 perms,
                 link,
-                link_expires_ms,
+                ..
             } => Terms {
-                client: from.client.as_deref(),
                 link: Some(link),
-                ..plain(
+                ..own(
+                    from.client.as_deref(),
                     ResourceKind::File,
                     id,
                     perms,
-                    from.expires_ms.min(link_expires_ms),
                     Some(from.epoch),
                 )
             },
-            Self::OAuthAccess { client, epoch } => plain(
+            Self::OAuthAccess { client, epoch } => own(
+                None,
                 ResourceKind::OAuth,
                 client,
                 Perms::READ_WRITE,
-                after(now, config.access_token_ttl),
                 Some(epoch),
             ),
-            Self::OAuthRefresh { client, epoch } => plain(
+            Self::OAuthRefresh { client, epoch } => own(
+                None,
                 ResourceKind::Refresh,
                 client,
                 Perms::READ_WRITE,
-                after(now, REFRESH_TTL),
                 Some(epoch),
             ),
         }

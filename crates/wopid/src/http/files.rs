@@ -6,7 +6,7 @@ use axum::response::Response;
 use futures_util::TryStreamExt as _;
 use wopid_proto::body::{Renamed, ShareUrl};
 use wopid_proto::containers::UrlBody;
-use wopid_proto::request::FileOp;
+use wopid_proto::request::{FileOp, PutFile};
 use wopid_proto::{ProtoError, wopi_header};
 use wopid_store::{BlobStream, FileRecord};
 
@@ -58,15 +58,7 @@ pub(super) async fn dispatch(
         } => crate::respond::download(
             ops::content::get_file(state, &file, max_expected, range).await?,
         ),
-        FileOp::PutFile(req) => {
-            let body = body_stream(body);
-            let saved =
-                ops::content::put_file(state, grant, file, req, body, declared_len(headers))
-                    .await?;
-            let time = wopid_proto::Millis::from_ms(saved.modified_ms).to_iso8601();
-            let body = serde_json::json!({ "LastModifiedTime": time });
-            json(ok, &[item_version(saved.version)], &body)
-        }
+        FileOp::PutFile(req) => put_file(state, grant, file, req, headers, body).await?,
         FileOp::Lock { .. }
         | FileOp::UnlockAndRelock { .. }
         | FileOp::RefreshLock { .. }
@@ -81,15 +73,9 @@ pub(super) async fn dispatch(
         }
         FileOp::PutRelativeFile { target, size: _ } => {
             let body = body_stream(body);
-            let created = ops::relative::put_relative(
-                state,
-                grant,
-                file,
-                target,
-                body,
-                declared_len(headers),
-            )
-            .await?;
+            let declared = declared_len(headers);
+            let created =
+                ops::relative::put_relative(state, grant, file, target, body, declared).await?;
             json(ok, &[], &created)
         }
         FileOp::RenameFile { lock, requested } => {
@@ -124,4 +110,20 @@ pub(super) async fn dispatch(
             json(ok, &[], &UrlBody { url })
         }
     })
+}
+
+async fn put_file(
+    state: &AppState,
+    grant: &Grant,
+    file: FileRecord,
+    req: PutFile,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body = body_stream(body);
+    let saved =
+        ops::content::put_file(state, grant, file, req, body, declared_len(headers)).await?;
+    let time = wopid_proto::Millis::from_ms(saved.modified_ms).to_iso8601();
+    let body = serde_json::json!({ "LastModifiedTime": time });
+    Ok(json(StatusCode::OK, &[item_version(saved.version)], &body))
 }

@@ -11,6 +11,7 @@ use wopid_proto::{Millis, ProtoError};
 use wopid_store::{Blobs, Cas, Container, ContainerDeletion, Content, NewFile, ResourceKind};
 
 use super::content::stored_lock;
+use super::create::{create_with_free_name, name_exists, new_file_body};
 use crate::auth::issue::{Purpose, issue};
 use crate::auth::{Grant, Perms, access};
 use crate::error::ApiError;
@@ -130,7 +131,7 @@ pub async fn create_child_file(
         && let Some(existing) = state.meta.file_by_name(&container.id, name).await?
     {
         if !overwrite {
-            return Err(super::relative::name_exists(state, &container.id, name).await);
+            return Err(name_exists(state, &container.id, name).await);
         }
         if access::file_access(state, &grant.user_id, &existing).await? < access::Access::Write {
             return Err(
@@ -139,7 +140,7 @@ pub async fn create_child_file(
         }
         wopid_proto::lock::check_unlocked(stored_lock(&existing).as_ref(), state.now_ms())?;
         let content = empty_content(state, grant).await?;
-        let f = super::relative::overwrite(state, existing, content).await?;
+        let f = super::create::overwrite(state, existing, content).await?;
         return new_file_body(state, grant, &f.id, &f.name).await;
     }
     let content = empty_content(state, grant).await?;
@@ -149,8 +150,7 @@ pub async fn create_child_file(
         }
         RelativeTarget::Suggested(name) => {
             let owner = &grant.user_id;
-            super::relative::create_with_free_name(state, &container.id, owner, &name, content)
-                .await?
+            create_with_free_name(state, &container.id, owner, &name, content).await?
         }
     };
     new_file_body(state, grant, &f.id, &f.name).await
@@ -190,26 +190,9 @@ async fn create_exact(
         Cas::Applied(f) => Ok(*f),
         _ => {
             super::content::discard_blob(state, &key).await;
-            Err(super::relative::name_exists(state, container_id, name).await)
+            Err(name_exists(state, container_id, name).await)
         }
     }
-}
-
-/// Name and URLs of a new file: its WopiSrc with a traded token (the caller's expiry) and its
-/// host pages.
-pub async fn new_file_body(
-    state: &AppState,
-    grant: &Grant,
-    id: &str,
-    name: &str,
-) -> Result<NewFileBody, ApiError> {
-    let token = traded(state, grant, ResourceKind::File, id).await?;
-    Ok(NewFileBody {
-        name: name.to_owned(),
-        url: format!("{}?access_token={token}", state.wopi_src(id)),
-        host_view_url: Some(state.host_page(id, "view")),
-        host_edit_url: Some(state.host_page(id, "edit")),
-    })
 }
 
 pub async fn delete_container(

@@ -4,7 +4,7 @@ use wopid_proto::ProtoError;
 use wopid_store::{BlobStream, Content, FileRecord, FileUpdate, User, VersionRecord};
 
 use super::Step;
-use super::relative::create_with_free_name;
+use super::create::create_with_free_name;
 use crate::error::ApiError;
 use crate::state::AppState;
 

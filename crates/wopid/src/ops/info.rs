@@ -4,7 +4,7 @@ use base64::Engine as _;
 use wopid_proto::body::CheckFileInfo;
 use wopid_proto::names::split_ext;
 
-use wopid_store::FileRecord;
+use wopid_store::{Container, FileRecord};
 
 use crate::auth::Grant;
 use crate::error::ApiError;
@@ -42,23 +42,9 @@ pub async fn check_file_info(
         Some(_) => None,
         None => state.meta.container(&file.container_id).await?,
     };
-    let ui = &state.config.ui;
     let ext = split_ext(&file.name).1;
     let write = grant.perms.can_write();
-    let download = format!(
-        "{}/download/{}?{}",
-        state.base,
-        file.id,
-        crate::auth::signed::sign(
-            &state.url_key,
-            &file.id,
-            &grant.user_id,
-            grant.expires_ms,
-            &grant.token_ref,
-        )
-    );
-
-    Ok(CheckFileInfo {
+    let info = CheckFileInfo {
         base_file_name: file.name.clone(),
         owner_id: file.owner_id.clone(),
         size: file.size,
@@ -77,6 +63,17 @@ pub async fn check_file_info(
         user_can_write: write,
         user_can_rename: write,
         user_can_not_write_relative: !grant.perms.can_write_relative(),
+        is_admin_user: is_admin,
+        enable_owner_termination: file.owner_id == grant.user_id,
+        ..host_capabilities(state)
+    };
+    Ok(with_urls(state, grant, file, folder.as_ref(), info))
+}
+
+/// What wopid supports, the same for every file, and the configured UI restrictions.
+fn host_capabilities(state: &AppState) -> CheckFileInfo {
+    let ui = &state.config.ui;
+    CheckFileInfo {
         supports_update: true,
         supports_locks: true,
         supports_get_lock: true,
@@ -92,23 +89,6 @@ pub async fn check_file_info(
         supported_share_url_types: SHARE_URL_TYPES.iter().map(|s| (*s).to_owned()).collect(),
         breadcrumb_brand_name: Some("wopid".to_owned()),
         breadcrumb_brand_url: Some(format!("{}/", state.base)),
-        breadcrumb_folder_name: folder.as_ref().map(|c| c.name.clone()),
-        breadcrumb_folder_url: folder
-            .as_ref()
-            .map(|c| format!("{}/browse/{}", state.base, c.id)),
-        file_url: Some(download.clone()),
-        download_url: Some(download),
-        host_view_url: Some(state.host_page(&file.id, "view")),
-        host_edit_url: Some(state.host_page(&file.id, "edit")),
-        close_url: Some(format!("{}/browse/{}", state.base, file.container_id)),
-        file_version_url: Some(state.host_page(&file.id, "versions")),
-        file_sharing_url: Some(state.host_page(&file.id, "sharing")),
-        post_message_origin: Some(state.origin()),
-        user_extra_info: Some(
-            serde_json::json!({ "avatar": format!("{}/avatar/{}.svg", state.base, grant.user_id) }),
-        ),
-        is_admin_user: is_admin,
-        enable_owner_termination: file.owner_id == grant.user_id,
         watermark_text: state.config.watermark_text.clone(),
         disable_print: ui.disable_print,
         disable_export: ui.disable_export,
@@ -117,7 +97,45 @@ pub async fn check_file_info(
         hide_save_option: ui.hide_save_option,
         hide_export_option: ui.hide_export_option,
         ..Default::default()
-    })
+    }
+}
+
+/// The file's URLs: its signed download URL (for this user and token), its host pages and its
+/// folder (when the caller may know it).
+fn with_urls(
+    state: &AppState,
+    grant: &Grant,
+    file: &FileRecord,
+    folder: Option<&Container>,
+    info: CheckFileInfo,
+) -> CheckFileInfo {
+    let download = format!(
+        "{}/download/{}?{}",
+        state.base,
+        file.id,
+        crate::auth::signed::sign(
+            &state.url_key,
+            &file.id,
+            &grant.user_id,
+            grant.expires_ms,
+            &grant.token_ref,
+        )
+    );
+    let avatar = format!("{}/avatar/{}.svg", state.base, grant.user_id);
+    CheckFileInfo {
+        breadcrumb_folder_name: folder.map(|c| c.name.clone()),
+        breadcrumb_folder_url: folder.map(|c| format!("{}/browse/{}", state.base, c.id)),
+        file_url: Some(download.clone()),
+        download_url: Some(download),
+        host_view_url: Some(state.host_page(&file.id, "view")),
+        host_edit_url: Some(state.host_page(&file.id, "edit")),
+        close_url: Some(format!("{}/browse/{}", state.base, file.container_id)),
+        file_version_url: Some(state.host_page(&file.id, "versions")),
+        file_sharing_url: Some(state.host_page(&file.id, "sharing")),
+        post_message_origin: Some(state.origin()),
+        user_extra_info: Some(serde_json::json!({ "avatar": avatar })),
+        ..info
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod browse;
 pub mod containers;
 pub mod content;
+pub mod create;
 pub mod ecosystem;
 pub mod files;
 pub mod info;

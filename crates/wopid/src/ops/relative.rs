@@ -3,77 +3,15 @@
 use wopid_proto::body::NewFile as NewFileBody;
 use wopid_proto::names::{RelativeTarget, TargetRequest, free_name_candidates, split_ext};
 use wopid_proto::request::Deferred;
-use wopid_proto::{LockId, ProtoError, lock, utf7};
+use wopid_proto::{LockId, ProtoError, lock};
 use wopid_store::{BlobStream, Cas, Content, FileRecord, FileUpdate, NewFile};
 
 use super::Step;
 use super::content::{discard_blob, store_body, stored_lock};
+use super::create::{create_with_free_name, name_exists, new_file_body};
 use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// The first name of `name`, `name (2)`, `name (3)`… that no file in the container has.
-pub async fn free_name(
-    state: &AppState,
-    container_id: &str,
-    name: &str,
-) -> Result<String, ApiError> {
-    for candidate in free_name_candidates(name) {
-        if state
-            .meta
-            .file_by_name(container_id, &candidate)
-            .await?
-            .is_none()
-        {
-            return Ok(candidate);
-        }
-    }
-    Err(ProtoError::Conflict("no free name").into())
-}
-
-/// 409 with the first free variant of a taken exact name (the valid relative target header).
-pub async fn name_exists(state: &AppState, container_id: &str, name: &str) -> ApiError {
-    match free_name(state, container_id, name).await {
-        Ok(free) => ProtoError::NameExists {
-            valid_target: Some(utf7::encode(&free)),
-        }
-        .into(),
-        Err(e) => e,
-    }
-}
-
-/// Creates a file under the first free variant of `name`; the blob is already stored.
-pub async fn create_with_free_name(
-    state: &AppState,
-    container_id: &str,
-    owner_id: &str,
-    name: &str,
-    content: Content,
-) -> Result<FileRecord, ApiError> {
-    for candidate in free_name_candidates(name) {
-        let new = NewFile {
-            id: wopid_store::new_id(),
-            container_id: container_id.to_owned(),
-            owner_id: owner_id.to_owned(),
-            name: candidate,
-            content: content.clone(),
-        };
-        match state.meta.create_file(new).await? {
-            Cas::Applied(f) => return Ok(*f),
-            Cas::NameTaken | Cas::Stale => continue,
-        }
-    }
-    Err(ProtoError::Conflict("no free name").into())
-}
-
-/// The response body of PutRelativeFile for a new or overwritten file.
-async fn new_file_body(
-    state: &AppState,
-    grant: &Grant,
-    file: &FileRecord,
-) -> Result<NewFileBody, ApiError> {
-    super::containers::new_file_body(state, grant, &file.id, &file.name).await
-}
 
 /// PutRelativeFile: a new file next to `source` (or over an existing one, when asked to).
 pub async fn put_relative(
@@ -110,7 +48,7 @@ pub async fn put_relative(
     )
     .await
     {
-        Ok(f) => new_file_body(state, grant, &f).await,
+        Ok(f) => new_file_body(state, grant, &f.id, &f.name).await,
         Err(e) => {
             discard_blob(state, &key).await;
             Err(e)
@@ -160,7 +98,9 @@ async fn create(
         (RelativeTarget::Suggested(name), _) => {
             create_with_free_name(state, container_id, &grant.user_id, &name, content).await
         }
-        (RelativeTarget::Exact { .. }, Some(existing)) => overwrite(state, existing, content).await,
+        (RelativeTarget::Exact { .. }, Some(existing)) => {
+            super::create::overwrite(state, existing, content).await
+        }
         (RelativeTarget::Exact { name, .. }, None) => {
             let new = NewFile {
                 id: wopid_store::new_id(),
@@ -175,22 +115,6 @@ async fn create(
             }
         }
     }
-}
-
-/// Replaces an unlocked file's content (its history keeps the old one).
-pub async fn overwrite(
-    state: &AppState,
-    existing: FileRecord,
-    content: Content,
-) -> Result<FileRecord, ApiError> {
-    let done = super::update_from(state, existing, |f, now| {
-        lock::check_unlocked(stored_lock(f).as_ref(), now)?;
-        let mut c = content.clone();
-        c.modified_ms = now.max(f.modified_ms + 1);
-        Ok(Step::Apply(FileUpdate::Content(c), ()))
-    })
-    .await?;
-    done.map(|(f, ())| f).ok_or(ApiError::Busy)
 }
 
 /// RenameFile: returns the new name without its extension. A taken name becomes the first free
