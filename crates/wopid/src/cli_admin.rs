@@ -33,10 +33,15 @@ pub(crate) async fn users(cmd: UsersCommand) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let state = open(&store).await?;
-            anyhow::ensure!(
-                !name.is_empty() && name.len() <= 256 && !name.chars().any(char::is_control),
-                "invalid user name"
-            );
+            if let Some(why) = wopid_proto::names::invalid_user_name_reason(&name) {
+                anyhow::bail!("invalid user name: {why}");
+            }
+            if let Some(why) = display_name
+                .as_deref()
+                .and_then(wopid_proto::names::invalid_user_name_reason)
+            {
+                anyhow::bail!("invalid display name: {why}");
+            }
             let password_hash = if password_stdin {
                 Some(password::hash(&read_password()?)?)
             } else {

@@ -14,6 +14,7 @@ mod locks;
 mod migrate;
 mod misc;
 mod multinode;
+mod names;
 mod native;
 mod ops;
 mod relative;
