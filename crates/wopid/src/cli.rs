@@ -189,6 +189,12 @@ pub struct StoreArgs {
     /// Longest wait for the next piece of a request body (e.g. 1m).
     #[arg(long, env = "WOPID_BODY_READ_TIMEOUT", value_parser = humantime::parse_duration, global = true)]
     pub body_read_timeout: Option<Duration>,
+    /// Deadline for a whole request body, however steadily it arrives (e.g. 1h).
+    #[arg(long, env = "WOPID_REQUEST_TIMEOUT", value_parser = humantime::parse_duration, global = true)]
+    pub request_timeout: Option<Duration>,
+    /// Most connections served at once; beyond them a request gets 503.
+    #[arg(long, env = "WOPID_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
     /// Trust X-Forwarded-Proto/Host when rebuilding the URL an editor signed.
     #[arg(long, env = "WOPID_TRUST_FORWARDED_HEADERS", global = true)]
     pub trust_forwarded_headers: bool,
@@ -340,6 +346,12 @@ pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
     }
     if let Some(t) = store.body_read_timeout {
         c.body_read_timeout = t;
+    }
+    if let Some(t) = store.request_timeout {
+        c.request_timeout = t;
+    }
+    if let Some(n) = store.max_connections {
+        c.max_connections = n;
     }
     c.legacy_json_locks |= store.legacy_json_locks;
     c.trust_forwarded_headers |= store.trust_forwarded_headers;

@@ -67,6 +67,13 @@ pub struct Config {
     /// Longest wait for the next piece of a request body; a stalled upload gets 408.
     #[serde(with = "humantime_serde_compat")]
     pub body_read_timeout: Duration,
+    /// Deadline for a request's body, from the end of its headers, however steadily it arrives;
+    /// a slower upload gets 408 and its connection is closed.
+    #[serde(with = "humantime_serde_compat")]
+    pub request_timeout: Duration,
+    /// Most connections served at once; a connection beyond them is answered 503 (its
+    /// `/healthz` still 200) and closed.
+    pub max_connections: usize,
 }
 
 /// One editor: a name, where its discovery document is, and how its proof keys are checked.
@@ -155,6 +162,8 @@ impl Default for Config {
             ui: UiConfig::default(),
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(3600),
+            max_connections: 512,
         }
     }
 }
@@ -267,6 +276,14 @@ header_read_timeout = "30s"
 
 # Longest wait for the next piece of a request body; a stalled upload gets 408 and is discarded.
 body_read_timeout = "1m"
+
+# Deadline for a whole request body, from the end of its headers, however steadily it arrives;
+# a slower upload gets 408, is discarded and its connection closed. Generous for large uploads.
+request_timeout = "1h"
+
+# Most connections served at once; one more is answered 503 (with Retry-After; /healthz still
+# answers 200) and closed. Keep it below the process's file descriptor limit.
+max_connections = 512
 
 # User-interface switches sent to editors in CheckFileInfo.
 [ui]

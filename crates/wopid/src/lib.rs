@@ -56,16 +56,18 @@ pub async fn run(
         }
         None => None,
     };
-    let timeouts = http::serve::Timeouts {
+    let limits = http::serve::Limits {
         header: state.config.header_read_timeout,
         body_idle: state.config.body_read_timeout,
+        request: state.config.request_timeout,
+        max_connections: state.config.max_connections,
     };
     let tls = match (&state.config.tls_cert, &state.config.tls_key) {
         (Some(cert), Some(key)) => Some(http::tls::Tls::start(cert.clone(), key.clone())?),
         (None, None) => None,
         _ => anyhow::bail!("TLS needs both tls_cert and tls_key"),
     };
-    let served = http::serve::serve(listener, http::app(state), timeouts, tls, shutdown).await;
+    let served = http::serve::serve(listener, http::app(state), limits, tls, shutdown).await;
 
     if let Some(m) = metrics {
         m.abort();
