@@ -73,9 +73,7 @@ fn misplaced_joiner(s: &str) -> bool {
     let chars: Vec<char> = s.chars().collect();
     chars.iter().enumerate().any(|(i, &c)| {
         is_joiner(c)
-            && !(i > 0
-                && joinable(chars[i - 1])
-                && chars.get(i + 1).is_some_and(|&n| joinable(n)))
+            && !(i > 0 && joinable(chars[i - 1]) && chars.get(i + 1).is_some_and(|&n| joinable(n)))
     })
 }
 
@@ -397,7 +395,11 @@ mod tests {
             "a\u{200D}.docx",
         ] {
             assert_eq!(invalid_reason(bad), Some(HIDDEN_REASON), "{bad:?}");
-            assert_eq!(invalid_user_name_reason(bad), Some(HIDDEN_REASON), "{bad:?}");
+            assert_eq!(
+                invalid_user_name_reason(bad),
+                Some(HIDDEN_REASON),
+                "{bad:?}"
+            );
         }
         // Join controls inside a word, as Persian and emoji sequences use them, stay allowed.
         for ok in [

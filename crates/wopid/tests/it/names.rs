@@ -21,7 +21,10 @@ async fn post(s: &TestServer, url: &str, ov: &str, headers: &[(&str, &str)]) -> 
 async fn parent_url(s: &TestServer, id: &str, t: &str) -> String {
     let v: Value = s
         .http
-        .get(format!("{}/wopi/files/{id}/ancestry?access_token={t}", s.base))
+        .get(format!(
+            "{}/wopi/files/{id}/ancestry?access_token={t}",
+            s.base
+        ))
         .send()
         .await
         .expect("send")
@@ -206,7 +209,10 @@ fn users_add_refuses_invisible_formatting_in_logins_and_display_names() {
     assert!(!out.status.success(), "a login with an override was added");
     assert!(String::from_utf8_lossy(&out.stderr).contains("invisible"));
     let out = add(&["carol", "--display-name", "Carol\u{2067}"]);
-    assert!(!out.status.success(), "a display name with an isolate was added");
+    assert!(
+        !out.status.success(),
+        "a display name with an isolate was added"
+    );
     let out = add(&["carol", "--display-name", "Carol Danvers"]);
     assert!(
         out.status.success(),
