@@ -153,6 +153,17 @@ pub struct StoreArgs {
     /// Separate listen address for /metrics.
     #[arg(long, env = "WOPID_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
+    /// Bearer token /metrics requires (it is not served on --listen without one).
+    #[arg(
+        long,
+        env = "WOPID_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    /// File holding the /metrics bearer token.
+    #[arg(long, env = "WOPID_METRICS_TOKEN_FILE", global = true)]
+    pub metrics_token_file: Option<PathBuf>,
     /// Public base URL of the server, used in the URLs handed out.
     #[arg(long, env = "WOPID_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
@@ -312,6 +323,12 @@ pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
     }
     if let Some(m) = store.metrics_listen {
         c.metrics_listen = Some(m);
+    }
+    if let Some(t) = &store.metrics_token {
+        c.metrics_token = Some(crate::config::Secret::new(t.as_str()));
+    }
+    if let Some(p) = &store.metrics_token_file {
+        c.metrics_token_file = Some(p.clone());
     }
     if let Some(u) = &store.public_url {
         c.public_url = Some(u.clone());

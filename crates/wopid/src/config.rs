@@ -24,6 +24,11 @@ pub struct Config {
     /// Address of a separate listener for `/metrics` (and `/healthz`, `/readyz`); when set,
     /// `/metrics` is not served on `listen`.
     pub metrics_listen: Option<SocketAddr>,
+    /// Bearer token that `/metrics` requires. Without it (and without `metrics_listen`),
+    /// `/metrics` is not served on `listen` at all.
+    pub metrics_token: Option<Secret>,
+    /// File holding `metrics_token` (its first line), for secrets mounted as files.
+    pub metrics_token_file: Option<PathBuf>,
     /// PEM certificate chain for serving HTTPS directly (with `tls_key`); reloaded when the file
     /// changes. Leave unset behind a TLS-terminating proxy.
     pub tls_cert: Option<PathBuf>,
@@ -74,6 +79,27 @@ pub struct Config {
     /// Most connections served at once; a connection beyond them is answered 503 (its
     /// `/healthz` still 200) and closed.
     pub max_connections: usize,
+}
+
+/// A secret from the configuration: compared, never printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// One editor: a name, where its discovery document is, and how its proof keys are checked.
@@ -146,6 +172,8 @@ impl Default for Config {
             meta: None,
             blobs: None,
             metrics_listen: None,
+            metrics_token: None,
+            metrics_token_file: None,
             tls_cert: None,
             tls_key: None,
             max_upload_bytes: 1 << 30,
@@ -187,6 +215,30 @@ impl Config {
             .unwrap_or_else(|| format!("file://{}", self.data.join("blobs").display()))
     }
 
+    /// Reads the secrets given as files (`metrics_token_file`) into their options.
+    pub fn resolve_secrets(&mut self) -> anyhow::Result<()> {
+        if let Some(path) = &self.metrics_token_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("reading metrics_token_file {}: {e}", path.display())
+            })?;
+            let token = text.lines().next().unwrap_or("").trim();
+            anyhow::ensure!(
+                !token.is_empty(),
+                "metrics_token_file {} is empty",
+                path.display()
+            );
+            self.metrics_token = Some(Secret::new(token));
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.0.trim().is_empty())
+        {
+            anyhow::bail!("metrics_token is empty");
+        }
+        Ok(())
+    }
+
     /// The public base URL without a trailing slash, for a server bound to `bound`.
     pub fn public_base(&self, bound: SocketAddr) -> String {
         match &self.public_url {
@@ -220,8 +272,13 @@ data = "./wopid-data"
 # blobs = "file://./wopid-data/blobs"
 
 # A separate address for the Prometheus /metrics (with /healthz and /readyz).
-# When set, /metrics is served only there. Default: none, /metrics on listen.
+# When set, /metrics is served only there. Default: none.
 # metrics_listen = "127.0.0.1:9090"
+
+# Bearer token /metrics requires (Authorization: Bearer TOKEN), or a file holding it. Without
+# one and without metrics_listen, /metrics is not served at all. Default: none.
+# metrics_token = "a long random string"
+# metrics_token_file = "/etc/wopid/metrics-token"
 
 # Serve HTTPS directly: a PEM certificate chain and its key. A renewed certificate is picked
 # up without a restart. Leave unset behind a TLS-terminating proxy (and set public_url).

@@ -26,10 +26,11 @@ pub use state::AppState;
 
 /// Opens the engines for a server that is bound to `listener`'s address.
 pub async fn prepare(
-    config: Config,
+    mut config: Config,
     clock: Arc<dyn Clock>,
     listener: &TcpListener,
 ) -> anyhow::Result<AppState> {
+    config.resolve_secrets()?;
     let base = config.public_base(listener.local_addr()?);
     let state = AppState::open(config, clock, base).await?;
     // Start from the last good discovery documents, then fetch fresh ones in the background.

@@ -8,6 +8,7 @@ mod containers;
 mod content;
 mod editors;
 mod emulator;
+mod exposure;
 mod harness;
 mod hostile;
 mod locks;
