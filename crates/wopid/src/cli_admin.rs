@@ -132,6 +132,10 @@ pub(crate) async fn add_oauth_client(
     name: &str,
     redirect_uri: &str,
 ) -> anyhow::Result<()> {
+    // The name is shown on the sign-in page that asks the user to allow the client.
+    if let Some(why) = wopid_proto::names::invalid_user_name_reason(name) {
+        anyhow::bail!("invalid client name: {why}");
+    }
     anyhow::ensure!(
         redirect_uri.contains("://") && !redirect_uri.contains('#'),
         "the redirect URI must be absolute, without a fragment"

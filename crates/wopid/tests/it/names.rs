@@ -219,4 +219,21 @@ fn users_add_refuses_invisible_formatting_in_logins_and_display_names() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // OAuth clients are named to the user on the sign-in page.
+    let client = |name: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wopid"))
+            .args([
+                "oauth-clients",
+                "add",
+                name,
+                "--redirect-uri",
+                "ms-app://x/cb",
+            ])
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .expect("run wopid")
+    };
+    assert!(!client("Office\u{202E}evil").status.success());
+    assert!(client("Office").status.success());
 }
