@@ -57,7 +57,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(connection_cap(
+        limits.max_connections,
+        open_files_limit(),
+    )));
     let spare = Arc::new(Semaphore::new(SPARE_CONNECTIONS));
     let mut shutdown = pin!(shutdown);
     loop {
@@ -130,6 +133,44 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// File descriptors kept out of the connections' share: the stores, the listeners, the log and
+/// the spare connections that are answered 503.
+const RESERVED_DESCRIPTORS: u64 = 128 + SPARE_CONNECTIONS as u64;
+
+/// `max_connections`, lowered when the process may not open enough files for that many: a
+/// served connection can hold two descriptors (its socket and an upload's temp file), and if
+/// they ran out, `accept` would fail for everyone, health checks included.
+fn connection_cap(max_connections: usize, open_files: Option<u64>) -> usize {
+    let cap = max_connections.max(1);
+    let Some(limit) = open_files else {
+        return cap;
+    };
+    let room = usize::try_from(limit.saturating_sub(RESERVED_DESCRIPTORS) / 2)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    if room < cap {
+        tracing::warn!(
+            max_connections,
+            open_files = limit,
+            serving = room,
+            "max_connections lowered to what the open-files limit allows"
+        );
+        return room;
+    }
+    cap
+}
+
+/// The soft limit on open files of this process (Linux; None elsewhere or when unlimited).
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// A plain or TLS connection, after the handshake.
@@ -233,6 +274,17 @@ pub fn body_timed_out(e: &io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cap_fits_the_open_files_limit() {
+        assert_eq!(connection_cap(512, None), 512);
+        assert_eq!(connection_cap(0, None), 1);
+        assert_eq!(connection_cap(512, Some(20_000)), 512);
+        // 1024 descriptors: 192 reserved, two per connection.
+        assert_eq!(connection_cap(512, Some(1024)), 416);
+        assert_eq!(connection_cap(512, Some(100)), 1);
+        assert!(open_files_limit().is_none_or(|n| n > 0));
+    }
 
     #[test]
     fn timed_out_is_found_through_wrappers() {
