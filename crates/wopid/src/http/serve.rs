@@ -89,7 +89,8 @@ pub async fn serve(
                     });
                 }
                 Err(_) => {
-                    tracing::warn!("too many connections: closing one unanswered");
+                    // Debug, not warn: under a flood this would be a line per connection.
+                    tracing::debug!("too many connections: closing one unanswered");
                     drop(stream);
                 }
             }
