@@ -106,7 +106,7 @@ pub async fn check_file_info(
         file_sharing_url: Some(state.host_page(&file.id, "sharing")),
         post_message_origin: Some(state.origin()),
         user_extra_info: Some(
-            serde_json::json!({ "avatar": format!("{}/avatar/{}.svg", state.base, grant.user_id) }),
+            serde_json::json!({ "avatar": crate::web::avatar_url(state, &grant.user_id) }),
         ),
         is_admin_user: is_admin,
         enable_owner_termination: file.owner_id == grant.user_id,
