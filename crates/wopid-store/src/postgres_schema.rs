@@ -2,7 +2,8 @@
 //! with PostgreSQL types. Names are unique case-insensitively through indexes on `lower(name)`.
 
 /// Schema migrations, applied in order; the table `wopid_schema` records how many ran.
-pub(crate) const MIGRATIONS: &[&str] = &[r#"
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id TEXT PRIMARY KEY,
     login TEXT NOT NULL UNIQUE,
@@ -110,4 +111,17 @@ CREATE TABLE sessions (
     csrf TEXT NOT NULL,
     expires_ms BIGINT NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE oauth_families (
+    family BYTEA PRIMARY KEY,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE oauth_family_tokens (
+    hash BYTEA PRIMARY KEY,
+    family BYTEA NOT NULL
+);
+CREATE INDEX oauth_family_tokens_family ON oauth_family_tokens(family);
+ALTER TABLE oauth_clients ADD COLUMN require_pkce BOOLEAN NOT NULL DEFAULT TRUE;
+"#,
+];

@@ -116,4 +116,16 @@ ALTER TABLE versions ADD COLUMN session TEXT;
     r#"
 ALTER TABLE tokens ADD COLUMN client TEXT;
 "#,
+    r#"
+CREATE TABLE oauth_families (
+    family BLOB PRIMARY KEY,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE oauth_family_tokens (
+    hash BLOB PRIMARY KEY,
+    family BLOB NOT NULL
+);
+CREATE INDEX oauth_family_tokens_family ON oauth_family_tokens(family);
+ALTER TABLE oauth_clients ADD COLUMN require_pkce INTEGER NOT NULL DEFAULT 1;
+"#,
 ];

@@ -67,6 +67,12 @@ pub struct Config {
     /// Longest wait for the next piece of a request body; a stalled upload gets 408.
     #[serde(with = "humantime_serde_compat")]
     pub body_read_timeout: Duration,
+    /// Failed sign-ins from one client address (an IPv6 /64) within 15 minutes before sign-in
+    /// from that address is refused for a while, whatever the name tried.
+    pub sign_in_max_failures_per_address: u64,
+    /// Passwords hashed or checked at once (on the blocking pool); more wait their turn. 0: the
+    /// number of CPUs.
+    pub password_hash_concurrency: usize,
 }
 
 /// One editor: a name, where its discovery document is, and how its proof keys are checked.
@@ -155,6 +161,8 @@ impl Default for Config {
             ui: UiConfig::default(),
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(60),
+            sign_in_max_failures_per_address: 50,
+            password_hash_concurrency: 0,
         }
     }
 }
@@ -267,6 +275,15 @@ header_read_timeout = "30s"
 
 # Longest wait for the next piece of a request body; a stalled upload gets 408 and is discarded.
 body_read_timeout = "1m"
+
+# Failed sign-ins from one client address (an IPv6 /64) within 15 minutes before sign-in from
+# that address is refused for a while, whatever the name tried (each name also gets 5). The
+# address is the connection's peer, or the last X-Forwarded-For hop with trust_forwarded_headers.
+sign_in_max_failures_per_address = 50
+
+# Passwords hashed or checked at once, on the blocking pool; more wait their turn.
+# 0: the number of CPUs.
+password_hash_concurrency = 0
 
 # User-interface switches sent to editors in CheckFileInfo.
 [ui]

@@ -37,9 +37,9 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, say: back off instead of spinning on the error.
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -53,7 +53,10 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-            let req = req.map(|body| idle_timeout(body, timeouts.body_idle));
+            let mut req = req.map(|body| idle_timeout(body, timeouts.body_idle));
+            // The peer address, for throttling sign-in attempts per client.
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
             app.clone().call(req)
         });
         let mut builder = hyper::server::conn::http1::Builder::new();

@@ -19,5 +19,6 @@ mod ops;
 mod relative;
 mod resilience;
 mod services;
+mod signin;
 mod tls;
 mod web;
