@@ -968,12 +968,8 @@ meta_test!(
             1,
             "{outcomes:?}"
         );
-        assert!(
-            outcomes
-                .iter()
-                .all(|o| matches!(o, Rotation::Rotated | Rotation::Reused)),
-            "{outcomes:?}"
-        );
+        // The first loser revokes the family; later ones may find it revoked already.
+        assert!(outcomes.contains(&Rotation::Reused), "{outcomes:?}");
         // Reuse revoked the family: the winner's token too, and nothing more is issued in it.
         for i in 0..6u8 {
             if let Some(t) = meta.token(&[10 + i; 32]).await.expect("get") {
