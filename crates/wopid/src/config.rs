@@ -244,7 +244,8 @@ share_url_ttl = "30days"
 discovery_refresh = "12h"
 
 # Trust X-Forwarded-Proto / X-Forwarded-Host from a reverse proxy when rebuilding the URL an
-# editor signed. Leave off unless a proxy you control sets them; public_url is used otherwise.
+# editor signed, and the last X-Forwarded-For hop as the client address of the sign-in throttle.
+# Leave off unless a proxy you control sets them; public_url is used otherwise.
 trust_forwarded_headers = false
 
 # Opt-in: treat JSON lock ids with the same "S" member as one lock (older on-premises Office

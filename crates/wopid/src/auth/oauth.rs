@@ -284,6 +284,22 @@ pub async fn exchange_code(
     Ok(Ok(response))
 }
 
+/// The client a refresh token was issued to, for a public client that does not name itself.
+pub async fn refresh_client(
+    state: &AppState,
+    refresh_token: &str,
+) -> Result<Option<String>, ApiError> {
+    if refresh_token.is_empty() || refresh_token.len() > 512 {
+        return Ok(None);
+    }
+    Ok(state
+        .meta
+        .token(&sha(refresh_token))
+        .await?
+        .filter(|t| t.kind == ResourceKind::Refresh)
+        .map(|t| t.resource_id))
+}
+
 /// The refresh_token grant: the old refresh token is revoked and a new pair issued, atomically;
 /// a refresh token presented again revokes its whole family (RFC 6749 §10.4).
 pub async fn refresh(

@@ -409,7 +409,20 @@ pub(super) async fn token(
         }
         (Some(Ok((id, _))), _) => id,
         (None, Some(id)) => id.to_owned(),
-        (None, None) => return Ok(invalid_client("client_id is missing")),
+        // A public client refreshing may leave itself unnamed (requests-oauthlib does): the
+        // refresh token says whose it is.
+        (None, None) => match (f.grant_type.as_deref(), f.refresh_token.as_deref()) {
+            (Some("refresh_token"), Some(rt)) => match oauth::refresh_client(&state, rt).await? {
+                Some(id) => id,
+                None => {
+                    return Ok(bad(OAuthError::new(
+                        "invalid_grant",
+                        "unknown, revoked or expired refresh token",
+                    )));
+                }
+            },
+            _ => return Ok(invalid_client("client_id is missing")),
+        },
     };
     let Some(client) = state.meta.oauth_client(&client_id).await? else {
         return Ok(invalid_client("unknown client_id"));

@@ -715,6 +715,22 @@ async fn public_clients_may_authenticate_with_basic_and_an_empty_secret() {
             .await
             .expect("send");
     assert_eq!(r.status(), 200);
+    let tok: Value = r.json().await.expect("json");
+    // requests-oauthlib refreshes without naming the client: the refresh token names it.
+    let (status, v) = n
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tok["refresh_token"].as_str().expect("r")),
+        ])
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = n
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "unknown"),
+        ])
+        .await;
+    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
     // An unknown client: 401 with a Basic challenge.
     let r =
         n.s.http
