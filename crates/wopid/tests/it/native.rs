@@ -962,3 +962,56 @@ async fn requests_are_checked_as_the_rfc_says() {
     assert!(header(&r, "x-wopi-servererror").is_some());
     assert!(header(&r, "www-authenticate").is_some());
 }
+
+#[tokio::test]
+async fn a_client_registered_with_optional_pkce_may_leave_it_out() {
+    let n = Native::start().await;
+    let legacy = wopid_store::OAuthClient {
+        id: "legacy".into(),
+        name: "Old app".into(),
+        redirect_uri: REDIRECT.into(),
+        require_pkce: false,
+    };
+    n.s.state
+        .meta
+        .add_oauth_client(&legacy)
+        .await
+        .expect("client");
+    let location = n
+        .browser_sign_in(&[
+            ("response_type", "code"),
+            ("client_id", "legacy"),
+            ("redirect_uri", REDIRECT),
+            ("state", "s"),
+        ])
+        .await;
+    let code = query_param(&location, "code").expect("code");
+    let (status, tok) = n
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", "legacy"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{tok}");
+    // A challenge it does send is still checked.
+    let ch = challenge(VERIFIER);
+    let location = n
+        .browser_sign_in(&[
+            ("response_type", "code"),
+            ("client_id", "legacy"),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    let code = query_param(&location, "code").expect("code");
+    let (status, _) = n
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", "legacy"),
+        ])
+        .await;
+    assert_eq!(status, 400);
+}
