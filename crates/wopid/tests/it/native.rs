@@ -829,7 +829,7 @@ async fn redirect_uri_may_be_left_out_when_only_one_is_registered() {
 }
 
 #[tokio::test]
-async fn requests_are_checked_as_the_rfc_says() {
+async fn authorization_requests_are_checked_as_the_rfc_says() {
     let n = Native::start().await;
     let ch = challenge(VERIFIER);
     let base = |extra: &[(&'static str, &'static str)]| {
@@ -908,7 +908,11 @@ async fn requests_are_checked_as_the_rfc_says() {
         .await;
     assert!(query_param(&loc, "code").is_some());
     assert!(!loc.contains("state="), "{loc}");
+}
 
+#[tokio::test]
+async fn token_requests_are_checked_as_the_rfc_says() {
+    let n = Native::start().await;
     // Token endpoint: no grant_type is invalid_request.
     let (status, v) = n.token(&[("client_id", "office")]).await;
     assert_eq!(
@@ -938,7 +942,11 @@ async fn requests_are_checked_as_the_rfc_says() {
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.expect("json error");
     assert_eq!(v["error"], "invalid_request");
+}
 
+#[tokio::test]
+async fn a_code_used_twice_revokes_the_tokens_issued_from_it() {
+    let n = Native::start().await;
     // A code used twice: the tokens issued from it are revoked.
     let code = n.code().await;
     let (status, tok) = n.exchange(&code, VERIFIER).await;
@@ -955,7 +963,11 @@ async fn requests_are_checked_as_the_rfc_says() {
         ])
         .await;
     assert_eq!(status, 400);
+}
 
+#[tokio::test]
+async fn the_bootstrappers_401_is_a_wopi_error() {
+    let n = Native::start().await;
     // The bootstrapper's 401 is a WOPI error like the others.
     let r = n.bootstrap("Bearer nonsense", None, &[]).await;
     assert_eq!(r.status(), 401);
