@@ -829,7 +829,7 @@ async fn redirect_uri_may_be_left_out_when_only_one_is_registered() {
 }
 
 #[tokio::test]
-async fn authorization_requests_are_checked_as_the_rfc_says() {
+async fn an_authorization_request_without_response_type_is_invalid() {
     let n = Native::start().await;
     let ch = challenge(VERIFIER);
     let base = |extra: &[(&'static str, &'static str)]| {
@@ -857,6 +857,27 @@ async fn authorization_requests_are_checked_as_the_rfc_says() {
         Some("invalid_request")
     );
     assert_eq!(query_param(&loc, "state").as_deref(), Some("s2"));
+}
+
+#[tokio::test]
+async fn an_empty_state_is_not_echoed() {
+    let n = Native::start().await;
+    let ch = challenge(VERIFIER);
+    let base = |extra: &[(&'static str, &'static str)]| {
+        let mut q: Vec<(&str, String)> = vec![
+            ("client_id", "office".into()),
+            ("redirect_uri", REDIRECT.into()),
+        ];
+        q.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        q
+    };
+    let redirect = |q: Vec<(&'static str, String)>| {
+        let n = &n;
+        async move {
+            let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            n.authorize_redirect(&q).await
+        }
+    };
     // An empty state is not echoed.
     let mut q = base(&[("response_type", "token"), ("state", "")]);
     q.push(("code_challenge", ch.clone()));
@@ -866,6 +887,40 @@ async fn authorization_requests_are_checked_as_the_rfc_says() {
         Some("unsupported_response_type")
     );
     assert!(!loc.contains("state="), "{loc}");
+    // Nor after a successful sign-in with an empty state does not echo it.
+    let loc = n
+        .browser_sign_in(&[
+            ("response_type", "code"),
+            ("client_id", "office"),
+            ("redirect_uri", REDIRECT),
+            ("state", ""),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    assert!(query_param(&loc, "code").is_some());
+    assert!(!loc.contains("state="), "{loc}");
+}
+
+#[tokio::test]
+async fn authorization_requests_need_a_well_formed_pkce_challenge() {
+    let n = Native::start().await;
+    let ch = challenge(VERIFIER);
+    let base = |extra: &[(&'static str, &'static str)]| {
+        let mut q: Vec<(&str, String)> = vec![
+            ("client_id", "office".into()),
+            ("redirect_uri", REDIRECT.into()),
+        ];
+        q.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        q
+    };
+    let redirect = |q: Vec<(&'static str, String)>| {
+        let n = &n;
+        async move {
+            let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            n.authorize_redirect(&q).await
+        }
+    };
     // No PKCE from a public client, or a malformed challenge: refused at authorization.
     let loc = redirect(base(&[("response_type", "code")])).await;
     assert_eq!(
@@ -895,19 +950,6 @@ async fn authorization_requests_are_checked_as_the_rfc_says() {
         query_param(&loc, "error").as_deref(),
         Some("invalid_request")
     );
-    // A successful sign-in with an empty state does not echo it.
-    let loc = n
-        .browser_sign_in(&[
-            ("response_type", "code"),
-            ("client_id", "office"),
-            ("redirect_uri", REDIRECT),
-            ("state", ""),
-            ("code_challenge", &ch),
-            ("code_challenge_method", "S256"),
-        ])
-        .await;
-    assert!(query_param(&loc, "code").is_some());
-    assert!(!loc.contains("state="), "{loc}");
 }
 
 #[tokio::test]
