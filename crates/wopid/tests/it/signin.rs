@@ -199,7 +199,7 @@ async fn next_is_only_ever_a_path_of_this_site() {
 #[tokio::test]
 async fn password_checks_never_stall_the_server() {
     // The server runs on this test's runtime, which has one thread. A probe on it wakes every
-    // millisecond and adds up how late it wakes: Argon2 run on that thread (rather than on the
+    // millisecond and notes how late it wakes: Argon2 run on that thread (rather than on the
     // blocking pool) would hold it for a whole hash at every sign-in.
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -218,18 +218,24 @@ async fn password_checks_never_stall_the_server() {
         .expect("three");
     let form = LoginForm::open(&s).await;
     let stop = Arc::new(AtomicBool::new(false));
+    // A wake-up later than half a hash: the thread was held by something of a hash's size (the
+    // scheduler of a busy machine delays wake-ups by a few milliseconds, not by that much, and
+    // rarely).
+    let long = one_hash / 2;
     let probe = {
         let stop = stop.clone();
         tokio::spawn(async move {
-            let mut stalled = Duration::ZERO;
+            let mut stalls = Vec::new();
             let mut last = Instant::now();
             while !stop.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(1)).await;
                 let now = Instant::now();
-                stalled += (now - last).saturating_sub(Duration::from_millis(3));
+                if now - last > long {
+                    stalls.push(now - last);
+                }
                 last = now;
             }
-            stalled
+            stalls
         })
     };
     const SIGN_INS: u32 = 8;
@@ -244,10 +250,10 @@ async fn password_checks_never_stall_the_server() {
         assert_eq!(r.status(), 401);
     }
     stop.store(true, Ordering::Relaxed);
-    let stalled = probe.await.expect("probe");
-    eprintln!("one hash {one_hash:?}, server thread stalled {stalled:?}");
+    let stalls = probe.await.expect("probe");
+    eprintln!("one hash {one_hash:?}, stalls of the server's thread {stalls:?}");
     assert!(
-        stalled < one_hash * SIGN_INS / 2,
-        "the server's thread stalled {stalled:?} over {SIGN_INS} sign-ins of {one_hash:?} each"
+        stalls.len() < SIGN_INS as usize / 2,
+        "the server's thread was held {stalls:?} during {SIGN_INS} sign-ins ({one_hash:?} a hash)"
     );
 }
