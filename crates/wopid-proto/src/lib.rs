@@ -6,9 +6,11 @@
 
 pub mod action_url;
 pub mod body;
+pub mod chunking;
 pub mod containers;
 pub mod discovery;
 pub mod error;
+pub mod frame;
 pub mod headers;
 pub mod ids;
 pub mod instant;
@@ -17,6 +19,7 @@ pub mod names;
 pub mod op;
 pub mod proof;
 pub mod request;
+pub mod spooky;
 pub mod utf7;
 pub mod wopi_header;
 
