@@ -6,8 +6,11 @@
 
 pub mod action_url;
 pub mod body;
+pub mod chunked;
 pub mod chunking;
+pub mod coauth;
 pub mod containers;
+pub mod cspp;
 pub mod discovery;
 pub mod error;
 pub mod frame;
@@ -19,6 +22,8 @@ pub mod names;
 pub mod op;
 pub mod proof;
 pub mod request;
+#[cfg(test)]
+mod schema;
 pub mod spooky;
 pub mod utf7;
 pub mod wopi_header;
