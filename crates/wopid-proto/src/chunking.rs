@@ -136,11 +136,9 @@ impl Split {
 pub fn split_full_file(data: &[u8]) -> Split {
     Split {
         scheme: ChunkingScheme::FullFile,
-        ranges: if data.is_empty() {
-            Vec::new()
-        } else {
-            vec![0..data.len()]
-        },
+        ranges: std::iter::once(0..data.len())
+            .filter(|r| !r.is_empty())
+            .collect(),
     }
 }
 

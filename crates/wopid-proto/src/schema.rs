@@ -44,32 +44,32 @@ fn check(schema: &Value, v: &Value, path: &str, errors: &mut Vec<String>) {
         }
         _ => {}
     }
-    if let Some(Value::Array(e)) = schema.get("enum") {
-        if !e.contains(v) {
-            err("not in enum");
-        }
+    if let Some(Value::Array(e)) = schema.get("enum")
+        && !e.contains(v)
+    {
+        err("not in enum");
     }
-    if let (Some(min), Some(s)) = (schema.get("minLength").and_then(Value::as_u64), v.as_str()) {
-        if (s.chars().count() as u64) < min {
-            err("too short");
-        }
+    let len = v.as_str().map(|s| s.chars().count() as u64);
+    if let (Some(min), Some(n)) = (schema.get("minLength").and_then(Value::as_u64), len)
+        && n < min
+    {
+        err("too short");
     }
-    if let (Some(max), Some(s)) = (schema.get("maxLength").and_then(Value::as_u64), v.as_str()) {
-        if (s.chars().count() as u64) > max {
-            err("too long");
-        }
+    if let (Some(max), Some(n)) = (schema.get("maxLength").and_then(Value::as_u64), len)
+        && n > max
+    {
+        err("too long");
     }
-    if let (Some(min), Some(n)) = (schema.get("minimum").and_then(Value::as_f64), v.as_f64()) {
-        if n < min {
-            err("below minimum");
-        }
+    if let (Some(min), Some(n)) = (schema.get("minimum").and_then(Value::as_f64), v.as_f64())
+        && n < min
+    {
+        err("below minimum");
     }
-    if schema.get("format").and_then(Value::as_str) == Some("uri") {
-        if let Some(s) = v.as_str() {
-            if !(s.starts_with("https://") || s.starts_with("http://")) {
-                err("not an absolute URI");
-            }
-        }
+    if schema.get("format").and_then(Value::as_str) == Some("uri")
+        && let Some(s) = v.as_str()
+        && !(s.starts_with("https://") || s.starts_with("http://"))
+    {
+        err("not an absolute URI");
     }
     if let Some(not) = schema.get("not") {
         let mut e = Vec::new();
@@ -92,10 +92,10 @@ fn check(schema: &Value, v: &Value, path: &str, errors: &mut Vec<String>) {
         }
     }
     if let Some(a) = v.as_array() {
-        if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
-            if (a.len() as u64) < min {
-                err("too few items");
-            }
+        if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+            && (a.len() as u64) < min
+        {
+            err("too few items");
         }
         if let Some(items) = schema.get("items") {
             for (i, x) in a.iter().enumerate() {

@@ -241,7 +241,10 @@ fn get_request_refusals() {
 
 /// The body the validator's client builds for PutChunkedFile: the message, then the chunks of
 /// the new content that the last known host content does not have.
-fn put_body(streams: &[(&str, &str, &[u8], &[Chunk], &[u8])]) -> Vec<u8> {
+/// A stream of an upload: id, scheme, new content, its chunks, the last content the host had.
+type PutStream<'a> = (&'a str, &'a str, &'a [u8], &'a [Chunk], &'a [u8]);
+
+fn put_body(streams: &[PutStream<'_>]) -> Vec<u8> {
     let mut sigs = Vec::new();
     let mut frames = Vec::new();
     let mut sent = HashSet::new();
