@@ -167,6 +167,31 @@ pub fn end_frame() -> [u8; HEADER_LEN] {
     .encode()
 }
 
+/// The bytes of a MessageJSON frame (header and payload), for a response written piece by piece.
+pub fn message_frame(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + json.len());
+    Frame::MessageJson(Vec::new()).write(&mut out);
+    out[8..16].copy_from_slice(&(json.len() as u64).to_be_bytes());
+    out.extend_from_slice(json);
+    out
+}
+
+/// What precedes a chunk's bytes in its Chunk frame: the header and the id (32 bytes), so a
+/// response streams each chunk from storage after it.
+pub fn chunk_prefix(id: &ChunkId, len: u64) -> [u8; HEADER_LEN + 16] {
+    let mut out = [0u8; HEADER_LEN + 16];
+    out[..HEADER_LEN].copy_from_slice(
+        &FrameHeader {
+            kind: FrameType::Chunk,
+            extended_len: 16,
+            payload_len: len,
+        }
+        .encode(),
+    );
+    out[HEADER_LEN..].copy_from_slice(&id.0);
+    out
+}
+
 /// A body: the frames, then EndFrame.
 pub fn encode(frames: &[Frame]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -313,6 +338,18 @@ mod tests {
         .to_vec();
         huge.extend_from_slice(&end_frame());
         assert!(bad(&huge));
+    }
+
+    #[test]
+    fn written_piece_by_piece() {
+        let mut body = message_frame(b"{}");
+        body.extend_from_slice(&chunk_prefix(&ChunkId::of(b"ab"), 2));
+        body.extend_from_slice(b"ab");
+        body.extend_from_slice(&end_frame());
+        assert_eq!(
+            body,
+            encode(&[Frame::MessageJson(b"{}".to_vec()), chunk(b"ab")])
+        );
     }
 
     #[test]
