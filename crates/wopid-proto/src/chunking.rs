@@ -321,6 +321,23 @@ mod tests {
         assert_ne!(main.last(), alt.last());
     }
 
+    /// A streaming writer's archive: sizes in data descriptors after the data, a stored entry, an
+    /// empty entry and an archive comment. The cut follows the central directory.
+    #[test]
+    fn data_descriptors() {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/zip/data-descriptors.zip");
+        let d = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let s = split(&d);
+        assert_eq!(s.scheme, ChunkingScheme::Zip);
+        let starts: Vec<usize> = s.ranges.iter().map(|r| r.start).collect();
+        assert_eq!(starts, vec![0, 38, 93, 134, 184, 223, 241]);
+        assert_eq!(s.ranges.last().map(|r| r.end), Some(d.len()));
+        assert_eq!(&d[241..245], b"PK\x01\x02");
+        // Each data chunk carries its descriptor.
+        assert_eq!(&d[223..227], b"\x03\x00PK");
+    }
+
     #[test]
     fn not_a_zip_is_full_file() {
         assert_eq!(split(b""), split_full_file(b""));

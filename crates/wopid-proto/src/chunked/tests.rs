@@ -427,3 +427,79 @@ fn content_properties() {
         .collect();
     assert!(properties_after_put(&many, &[p("one more", "v", KeepOnContentChange)]).is_err());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn stream() -> impl Strategy<Value = StoredStream> {
+        (any::<bool>(), proptest::collection::vec(0u8..12, 0..10)).prop_map(|(zip, parts)| {
+            StoredStream {
+                scheme: if zip {
+                    ChunkingScheme::Zip
+                } else {
+                    ChunkingScheme::FullFile
+                },
+                chunks: parts.into_iter().map(|p| Chunk::of(&[p; 3])).collect(),
+            }
+        })
+    }
+
+    fn what() -> impl Strategy<Value = ChunksToReturn> {
+        prop_oneof![
+            Just(ChunksToReturn::None),
+            Just(ChunksToReturn::All),
+            Just(ChunksToReturn::LastZipChunk),
+        ]
+    }
+
+    proptest! {
+        /// Whatever is stored and asked: one complete signature per filter, and each chunk sent
+        /// once, belonging to an asked stream, and unknown to the client.
+        #[test]
+        fn plan_get_invariants(
+            a in stream(),
+            b in stream(),
+            wa in what(),
+            wb in what(),
+            known in proptest::collection::vec(0u8..12, 0..6),
+        ) {
+            let known: Vec<ChunkId> = known.iter().map(|k| ChunkId::of(&[*k; 3])).collect();
+            let s = streams(&[("A", &a), ("B", &b)]);
+            let req = GetChunkedFileRequest {
+                content_properties_to_return: vec![],
+                content_filters: vec![
+                    ContentFilter {
+                        stream_id: "A".into(),
+                        chunking_scheme: ChunkingScheme::Zip,
+                        chunks_to_return: wa,
+                        already_known_chunks: known.clone(),
+                    },
+                    ContentFilter {
+                        stream_id: "B".into(),
+                        chunking_scheme: ChunkingScheme::FullFile,
+                        chunks_to_return: wb,
+                        already_known_chunks: vec![],
+                    },
+                ],
+            };
+            let p = plan(&req, &s);
+            prop_assert_eq!(p.message.signatures.len(), 2);
+            for (sig, st) in p.message.signatures.iter().zip([&a, &b]) {
+                prop_assert_eq!(sig.chunk_signatures.len(), st.chunks.len());
+            }
+            let mut seen = HashSet::new();
+            for c in &p.send {
+                prop_assert!(seen.insert(c.id));
+                let in_a = a.chunks.contains(c) && !known.contains(&c.id) && wa != ChunksToReturn::None;
+                let in_b = b.chunks.contains(c) && wb != ChunksToReturn::None;
+                prop_assert!(in_a || in_b);
+            }
+            if wa == ChunksToReturn::All && wb == ChunksToReturn::None {
+                let want: HashSet<ChunkId> =
+                    a.chunks.iter().map(|c| c.id).filter(|id| !known.contains(id)).collect();
+                prop_assert_eq!(seen, want);
+            }
+        }
+    }
+}
