@@ -583,3 +583,45 @@ fn table_body_matches_the_schema_shape() {
         UNNAMED_USER
     );
 }
+
+mod without_coauth_locks {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The lock header and current lock as `X-WOPI-Lock` of a refusal.
+    fn outcome(r: Result<(), ProtoError>) -> Option<String> {
+        r.err()
+            .map(|e| header(&e, crate::wopi_header::LOCK).unwrap_or_default())
+    }
+
+    proptest! {
+        /// With no coauth lock, the write and rename rules are the WOPI lock rules of
+        /// `lock::check_put` and `lock::check_rename`: same verdict, same `X-WOPI-Lock`.
+        #[test]
+        fn same_as_the_wopi_rules(
+            stored in proptest::option::of(("[ab]", 0i64..3)),
+            presented in proptest::option::of("[ab]"),
+            size in 0u64..2,
+            now in 0i64..3,
+        ) {
+            let stored = stored.map(|(id, exp)| StoredLock { id, expires_at_ms: exp });
+            let header = presented.as_deref().map(wid);
+            let p = header.clone().map_or(Presented::None, Presented::Wopi);
+            let put = crate::lock::check_put(header.as_ref(), stored.as_ref(), size, now, LockMatch::Exact);
+            prop_assert_eq!(
+                outcome(check_write(&p, stored.as_ref(), &[], size, now, LockMatch::Exact)),
+                put.err().map(|c| c.current)
+            );
+            let rename = crate::lock::check_rename(header.as_ref(), stored.as_ref(), now, LockMatch::Exact);
+            prop_assert_eq!(
+                outcome(check_rename(&p, stored.as_ref(), &[], now, LockMatch::Exact)),
+                rename.err().map(|c| c.current)
+            );
+            let unlocked = crate::lock::check_unlocked(stored.as_ref(), now);
+            prop_assert_eq!(
+                outcome(check_unlocked(stored.as_ref(), &[], now)),
+                unlocked.err().map(|c| c.current)
+            );
+        }
+    }
+}
