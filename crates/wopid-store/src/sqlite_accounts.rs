@@ -113,26 +113,30 @@ impl AccountStore for SqliteMeta {
 
     async fn add_oauth_client(&self, c: &OAuthClient) -> Result<()> {
         sqlx::query(
-            "INSERT INTO oauth_clients (id, name, redirect_uri, created_ms) VALUES (?, ?, ?, 0)",
+            "INSERT INTO oauth_clients (id, name, redirect_uri, created_ms, require_pkce) VALUES (?, ?, ?, 0, ?)",
         )
         .bind(&c.id)
         .bind(&c.name)
         .bind(&c.redirect_uri)
+        .bind(c.require_pkce)
         .execute(&self.writer)
         .await?;
         Ok(())
     }
 
     async fn oauth_client(&self, id: &str) -> Result<Option<OAuthClient>> {
-        let row = sqlx::query("SELECT id, name, redirect_uri FROM oauth_clients WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, redirect_uri, require_pkce FROM oauth_clients WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(OAuthClient {
                 id: r.try_get("id")?,
                 name: r.try_get("name")?,
                 redirect_uri: r.try_get("redirect_uri")?,
+                require_pkce: r.try_get("require_pkce")?,
             })
         })
         .transpose()
@@ -155,12 +159,24 @@ impl AccountStore for SqliteMeta {
     }
 
     async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>> {
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "DELETE FROM oauth_codes WHERE hash = ? RETURNING hash, client_id, user_id, redirect_uri, code_challenge, expires_ms, epoch",
         )
         .bind(hash)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *tx)
         .await?;
+        if row.is_some() {
+            // The code's tokens will form a family named by the code: created with the code's
+            // redemption, so a replay of the code always finds it to revoke.
+            sqlx::query(
+                "INSERT INTO oauth_families (family, revoked) VALUES (?, 0) ON CONFLICT (family) DO NOTHING",
+            )
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         row.map(|r| {
             Ok(AuthCode {
                 hash: r.try_get("hash")?,

@@ -34,7 +34,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store,
             name,
             redirect_uri,
-        }) => crate::cli_admin::add_oauth_client(&open(&store).await?, &name, &redirect_uri).await,
+            pkce_optional,
+        }) => {
+            crate::cli_admin::add_oauth_client(
+                &open(&store).await?,
+                &name,
+                &redirect_uri,
+                !pkce_optional,
+            )
+            .await
+        }
     }
 }
 

@@ -2,7 +2,11 @@
 //! one helper that sends a page with its security headers, the message page, and what both
 //! sign-in forms share (the double-submit CSRF cookie and the answers to a failed sign-in).
 
+use std::net::{IpAddr, SocketAddr};
+
 use askama::Template;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -112,4 +116,38 @@ pub fn with_cookie(mut resp: Response, cookie: &str) -> Response {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp
+}
+
+/// The client's address, for throttling sign-ins: the connection's peer, or with
+/// `trust_forwarded_headers` the last hop of `X-Forwarded-For` (the one the proxy appended).
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_headers {
+            // Only the last entry: everything before it came from the client, unchecked.
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|a| a.trim().parse::<IpAddr>().ok());
+            if forwarded.is_some() {
+                return Ok(Self(forwarded));
+            }
+        }
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
 }

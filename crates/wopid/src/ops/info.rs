@@ -121,7 +121,7 @@ fn with_urls(
             &grant.token_ref,
         )
     );
-    let avatar = format!("{}/avatar/{}.svg", state.base, grant.user_id);
+    let avatar = crate::auth::signed::avatar_url(state, &grant.user_id);
     CheckFileInfo {
         breadcrumb_folder_name: folder.map(|c| c.name.clone()),
         breadcrumb_folder_url: folder.map(|c| format!("{}/browse/{}", state.base, c.id)),

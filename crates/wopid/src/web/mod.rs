@@ -72,12 +72,32 @@ async fn asset(Path(name): Path<String>) -> Response {
         .into_response()
 }
 
-/// A round avatar with the user's initial, for editors that show one (`UserExtraInfo`).
+#[derive(serde::Deserialize)]
+struct AvatarQuery {
+    #[serde(default)]
+    s: String,
+}
+
+/// A round avatar with the user's initial, for editors that show one (`UserExtraInfo`). It
+/// answers a signed URL (`auth::signed::avatar_url`) or a signed-in web session; anything else gets 401,
+/// whether the user exists or not, so user ids and display names cannot be probed.
 async fn avatar(
     axum::extract::State(state): axum::extract::State<AppState>,
     Path(user): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<AvatarQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let id = user.trim_end_matches(".svg");
+    let signed = crate::auth::signed::avatar_verify(&state.url_key, id, &q.s);
+    let allowed = signed || matches!(session::current(&state, &headers).await, Ok(Some(_)));
+    if !allowed {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::CACHE_CONTROL, "no-store")],
+            "sign in, or use the avatar URL from CheckFileInfo\n",
+        )
+            .into_response();
+    }
     let name = match crate::ops::browse::user(&state, id).await {
         Ok(Some(u)) => u.display_name,
         _ => return StatusCode::NOT_FOUND.into_response(),
@@ -102,7 +122,12 @@ async fn avatar(
     (
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            ),
         ],
         svg,
     )

@@ -12,7 +12,9 @@ use super::reach::{CsrfOnly, see_other};
 use super::session::{self, SignedIn};
 use crate::auth::oauth;
 use crate::error::ApiError;
-use crate::page::{FORM_EXPIRED, FormCookie, html, message, refused_sign_in, with_cookie};
+use crate::page::{
+    ClientAddr, FORM_EXPIRED, FormCookie, html, message, refused_sign_in, with_cookie,
+};
 use crate::state::AppState;
 
 /// The sign-in form's CSRF cookie.
@@ -36,8 +38,12 @@ pub(crate) struct Next {
 }
 
 /// Only a path of this site: never an absolute or protocol-relative URL (no open redirect).
+/// Browsers drop tabs and newlines from URLs and read `\\` as `/`, so `/<TAB>/evil.example` is
+/// `//evil.example` to them: a `next` must be printable ASCII without spaces or backslashes,
+/// start with one `/` and not a second one. Anything else means the home page.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let printable = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if printable && next.starts_with('/') && !next.starts_with("//") {
         next
     } else {
         "/"
@@ -72,13 +78,16 @@ pub(crate) struct LoginForm {
 
 pub(crate) async fn login(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
     if !LOGIN_CSRF.matches(&headers, &f.csrf) {
         return Ok(message(StatusCode::FORBIDDEN, FORM_EXPIRED));
     }
-    let user = match oauth::sign_in(&state, &f.username, &f.password).await? {
+    // Where to go is settled before anything is created: the redirect cannot fail afterwards.
+    let next = safe_next(&f.next);
+    let user = match oauth::sign_in(&state, &f.username, &f.password, addr).await? {
         Ok(u) => u,
         Err(e) => {
             let (status, text) = refused_sign_in(&e);
@@ -86,7 +95,7 @@ pub(crate) async fn login(
         }
     };
     let cookie = session::start(&state, &user).await?;
-    Ok(with_cookie(see_other(safe_next(&f.next)), &cookie))
+    Ok(with_cookie(see_other(next), &cookie))
 }
 
 pub(crate) async fn logout(

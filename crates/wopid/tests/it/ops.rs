@@ -1,11 +1,23 @@
-//! `/healthz`, `/readyz` and `/metrics`, on the main listener or on `metrics_listen`.
+//! `/healthz`, `/readyz` and `/metrics`, on the main listener (with its token) or on
+//! `metrics_listen`.
 
 use crate::harness::{RW, TestServer};
 
+const TOKEN: &str = "metrics-token-for-tests";
+
+fn with_token(c: &mut wopid::Config) {
+    c.metrics_token = Some(wopid::config::Secret::new(TOKEN));
+}
+
 #[tokio::test]
 async fn health_readiness_and_metrics() {
-    let s = TestServer::start().await;
-    let get = |path: &str| s.http.get(format!("{}{path}", s.base)).send();
+    let s = TestServer::start_with(with_token).await;
+    let get = |path: &str| {
+        s.http
+            .get(format!("{}{path}", s.base))
+            .bearer_auth(TOKEN)
+            .send()
+    };
     let r = get("/healthz").await.expect("send");
     assert_eq!(r.status(), 200);
     let r = get("/readyz").await.expect("send");
@@ -41,7 +53,7 @@ async fn health_readiness_and_metrics() {
 
 #[tokio::test]
 async fn requests_are_labelled_by_their_parsed_operation() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(with_token).await;
     let id = s.add_file("alice", "a.docx", b"").await;
     let post = |path: String| s.http.post(format!("{}{path}", s.base));
     // An unknown operation (501), a path that names no endpoint (404), and a Lock refused
@@ -70,6 +82,7 @@ async fn requests_are_labelled_by_their_parsed_operation() {
     let text = s
         .http
         .get(format!("{}/metrics", s.base))
+        .bearer_auth(TOKEN)
         .send()
         .await
         .expect("send")
@@ -97,6 +110,7 @@ async fn metrics_on_their_own_listener() {
     let r = s
         .http
         .get(format!("{}/metrics", s.base))
+        .bearer_auth(TOKEN)
         .send()
         .await
         .expect("send");
@@ -117,6 +131,7 @@ async fn metrics_on_their_own_listener() {
 #[tokio::test]
 async fn discovery_refresh_failures_show_in_the_metrics() {
     let s = TestServer::start_with(|c| {
+        with_token(c);
         c.editors = vec![
             wopid::config::EditorConfig::from_flag("gone=/nonexistent/discovery.xml")
                 .expect("flag"),
@@ -129,6 +144,7 @@ async fn discovery_refresh_failures_show_in_the_metrics() {
         let text = s
             .http
             .get(format!("{}/metrics", s.base))
+            .bearer_auth(TOKEN)
             .send()
             .await
             .expect("send")
