@@ -302,6 +302,49 @@ fn oauth_json(status: StatusCode, body: &impl serde::Serialize) -> Response {
     resp
 }
 
+/// The client a token request is from. Public clients have no secret: they name themselves in
+/// the body, or as HTTP Basic with an empty password (what requests-oauthlib and authlib send by
+/// default). `Ok(Err(_))` is the answer to send instead.
+async fn token_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    f: &TokenForm,
+) -> Result<Result<String, Response>, ApiError> {
+    let bad = |e: OAuthError| oauth_json(StatusCode::BAD_REQUEST, &e);
+    Ok(Ok(
+        match (basic_credentials(headers), f.client_id.as_deref()) {
+            (Some(Err(())), _) => return Ok(Err(invalid_client("malformed Basic credentials"))),
+            (Some(Ok((_, secret))), _) if !secret.is_empty() => {
+                return Ok(Err(invalid_client("this client has no secret")));
+            }
+            (Some(Ok((id, _))), Some(body_id)) if id != body_id => {
+                return Ok(Err(bad(OAuthError::new(
+                    "invalid_request",
+                    "two different client ids",
+                ))));
+            }
+            (Some(Ok((id, _))), _) => id,
+            (None, Some(id)) => id.to_owned(),
+            // A public client refreshing may leave itself unnamed (requests-oauthlib does): the
+            // refresh token says whose it is.
+            (None, None) => match (f.grant_type.as_deref(), f.refresh_token.as_deref()) {
+                (Some("refresh_token"), Some(rt)) => {
+                    match oauth::refresh_client(state, rt).await? {
+                        Some(id) => id,
+                        None => {
+                            return Ok(Err(bad(OAuthError::new(
+                                "invalid_grant",
+                                "unknown, revoked or expired refresh token",
+                            ))));
+                        }
+                    }
+                }
+                _ => return Ok(Err(invalid_client("client_id is missing"))),
+            },
+        },
+    ))
+}
+
 pub(super) async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -326,35 +369,9 @@ pub(super) async fn token(
         Ok(f) => f,
         Err(e) => return Ok(bad(e)),
     };
-    // Public clients have no secret: they name themselves in the body, or as HTTP Basic with an
-    // empty password (what requests-oauthlib and authlib send by default).
-    let client_id = match (basic_credentials(&headers), f.client_id.as_deref()) {
-        (Some(Err(())), _) => return Ok(invalid_client("malformed Basic credentials")),
-        (Some(Ok((_, secret))), _) if !secret.is_empty() => {
-            return Ok(invalid_client("this client has no secret"));
-        }
-        (Some(Ok((id, _))), Some(body_id)) if id != body_id => {
-            return Ok(bad(OAuthError::new(
-                "invalid_request",
-                "two different client ids",
-            )));
-        }
-        (Some(Ok((id, _))), _) => id,
-        (None, Some(id)) => id.to_owned(),
-        // A public client refreshing may leave itself unnamed (requests-oauthlib does): the
-        // refresh token says whose it is.
-        (None, None) => match (f.grant_type.as_deref(), f.refresh_token.as_deref()) {
-            (Some("refresh_token"), Some(rt)) => match oauth::refresh_client(&state, rt).await? {
-                Some(id) => id,
-                None => {
-                    return Ok(bad(OAuthError::new(
-                        "invalid_grant",
-                        "unknown, revoked or expired refresh token",
-                    )));
-                }
-            },
-            _ => return Ok(invalid_client("client_id is missing")),
-        },
+    let client_id = match token_client(&state, &headers, &f).await? {
+        Ok(id) => id,
+        Err(resp) => return Ok(resp),
     };
     let Some(client) = state.meta.oauth_client(&client_id).await? else {
         return Ok(invalid_client("unknown client_id"));
