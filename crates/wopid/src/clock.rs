@@ -17,8 +17,9 @@ impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
         #[allow(clippy::disallowed_methods)] // the one place that reads the wall clock
         let now = std::time::SystemTime::now();
-        now.duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| {
+            wopid_proto::Millis::from_duration_since_epoch(d).as_ms()
+        })
     }
 }
 

@@ -189,7 +189,6 @@ fn token_pair(
     user_id: &str,
     epoch: i64,
 ) -> (TokenResponse, [TokenRecord; 2]) {
-    let ttl = i64::try_from(state.config.access_token_ttl.as_millis()).unwrap_or(i64::MAX);
     let now = state.now_ms();
     let access = random_b64();
     let refresh = random_b64();
@@ -218,7 +217,7 @@ fn token_pair(
     let response = TokenResponse {
         access_token: access,
         token_type: "bearer",
-        expires_in: ttl / 1000,
+        expires_in: i64::try_from(state.config.access_token_ttl.as_secs()).unwrap_or(i64::MAX),
         refresh_token: refresh,
     };
     (response, records)
