@@ -19,6 +19,7 @@ mod multinode;
 mod names;
 mod native;
 mod ops;
+mod order;
 mod relative;
 mod resilience;
 mod services;
