@@ -20,6 +20,9 @@ const SMALL_READ: u64 = 1 << 20;
 /// An upload file in `tmp/` this old belongs to no live request.
 const STALE_UPLOAD: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
+/// Reads up to this size are done on the calling thread (see `get`).
+const INLINE_READ: u64 = 256 * 1024;
+
 /// A blob opened for reading: read whole when small, else streamed.
 enum Opened {
     Small(Vec<u8>),
@@ -28,6 +31,33 @@ enum Opened {
 
 pub(crate) struct DiskBlobs {
     root: PathBuf,
+}
+
+/// How many bytes of `file` a read of `range` covers.
+fn span(file: &std::fs::File, range: Option<(u64, u64)>) -> std::io::Result<u64> {
+    Ok(match range {
+        None => file.metadata()?.len(),
+        Some((start, end)) => end.saturating_sub(start) + 1,
+    })
+}
+
+/// Reads `range` of `file` whole when it is at most `limit` bytes; else hands the file back.
+fn open_range(
+    mut file: std::fs::File,
+    range: Option<(u64, u64)>,
+    limit: u64,
+) -> std::io::Result<Opened> {
+    use std::io::{Read as _, Seek as _};
+    let len = span(&file, range)?;
+    if len > limit {
+        return Ok(Opened::Large(file));
+    }
+    if let Some((start, _)) = range.filter(|(s, _)| *s > 0) {
+        file.seek(SeekFrom::Start(start))?;
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(len).read_to_end(&mut buf)?;
+    Ok(Opened::Small(buf))
 }
 
 fn valid_key(key: &str) -> bool {
@@ -141,25 +171,21 @@ impl BlobBackend for DiskBlobs {
 
     async fn get(&self, key: &str, range: Option<(u64, u64)>) -> Result<BlobStream> {
         let path = self.path(key)?;
-        let opened = tokio::task::spawn_blocking(move || -> std::io::Result<Opened> {
-            use std::io::{Read as _, Seek as _};
-            let mut file = std::fs::File::open(&path)?;
-            let (start, len) = match range {
-                None => (0, file.metadata()?.len()),
-                Some((start, end)) => (start, end.saturating_sub(start) + 1),
-            };
-            if len > SMALL_READ {
-                return Ok(Opened::Large(file));
+        // Opening a file and reading its size are quick system calls, and so is reading a small
+        // blob from the page cache: done here, they cost less than a hop to the blocking pool and
+        // back, which was most of the time of a small GetFile.
+        let inline = match std::fs::File::open(&path) {
+            Ok(file) => open_range(file, range, INLINE_READ),
+            Err(e) => Err(e),
+        };
+        let opened = match inline {
+            Ok(Opened::Large(file)) if span(&file, range)? <= SMALL_READ => {
+                tokio::task::spawn_blocking(move || open_range(file, range, SMALL_READ))
+                    .await
+                    .map_err(std::io::Error::other)?
             }
-            if start > 0 {
-                file.seek(SeekFrom::Start(start))?;
-            }
-            let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-            file.take(len).read_to_end(&mut buf)?;
-            Ok(Opened::Small(buf))
-        })
-        .await
-        .map_err(std::io::Error::other)?;
+            other => other,
+        };
         let mut file = match opened {
             Ok(Opened::Small(buf)) => {
                 return Ok(Box::pin(futures_util::stream::once(async move {

@@ -228,3 +228,14 @@ pub struct AuthCode {
     pub code_challenge: Option<String>,
     pub expires_ms: i64,
 }
+
+/// What a request on a file reads first, in one engine call: its access token, the file the
+/// request names (with its lock; `None` when there is no such file), the token's user and the
+/// file's container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFile {
+    pub token: TokenRecord,
+    pub file: Option<FileRecord>,
+    pub user: Option<User>,
+    pub folder: Option<Container>,
+}

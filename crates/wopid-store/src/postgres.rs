@@ -22,7 +22,6 @@ use crate::error::{Result, StoreError};
 use crate::meta::{Cas, MetaBackend, redact_url};
 use crate::model::*;
 use crate::postgres_schema::MIGRATIONS;
-use crate::sqlite::is_unique_violation;
 
 pub(crate) struct PgMeta {
     pub(crate) pool: PgPool,
@@ -83,6 +82,10 @@ pub(crate) fn version_row(r: &PgRow) -> Result<VersionRecord> {
             session: r.try_get("session")?,
         },
     })
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 fn is_fk_violation(e: &sqlx::Error) -> bool {

@@ -214,6 +214,17 @@ impl AccountStore for PgMeta {
         row.as_ref().map(token_row).transpose()
     }
 
+    async fn token_file(&self, hash: &[u8], file_id: &str) -> Result<Option<TokenFile>> {
+        static SQL: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| crate::rows::numbered(crate::rows::TOKEN_FILE));
+        let row = sqlx::query(SQL.as_str())
+            .bind(hash)
+            .bind(file_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(crate::rows::token_file).transpose()
+    }
+
     async fn revoke_token(&self, hash: &[u8]) -> Result<()> {
         sqlx::query("UPDATE tokens SET revoked = TRUE WHERE hash = $1")
             .bind(hash)

@@ -7,7 +7,7 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use wopid_proto::ProtoError;
-use wopid_store::{ResourceKind, TokenRecord};
+use wopid_store::{Container, FileRecord, ResourceKind, TokenRecord, User};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -152,10 +152,64 @@ pub async fn verify_kind(
         return Err(ProtoError::Unauthorized.into());
     }
     let h = hash(token);
-    let Some(rec) = state.meta.token(&h).await? else {
+    let rec = state.meta.token(&h).await?;
+    grant_of(state, rec, &h, kind)
+}
+
+/// What a request on a file starts from, read with its token in one store call.
+#[derive(Debug)]
+pub struct FileRequest {
+    pub grant: Grant,
+    /// The file, or `None` when it does not exist.
+    pub file: Option<FileRecord>,
+    /// The token's user.
+    pub user: Option<User>,
+    /// The file's container.
+    pub folder: Option<Container>,
+}
+
+/// Checks a token issued for the file `file_id` and reads, in the same store call, the file (with
+/// its lock), the user and the file's container. Any failure of the token is 401.
+pub async fn verify_file(
+    state: &AppState,
+    token: &str,
+    file_id: &str,
+) -> Result<FileRequest, ApiError> {
+    if token.is_empty() || token.len() > 512 {
+        return Err(ProtoError::Unauthorized.into());
+    }
+    let h = hash(token);
+    let Some(found) = state.meta.token_file(&h, file_id).await? else {
         return Err(ProtoError::Unauthorized.into());
     };
-    let same_hash: bool = rec.hash.ct_eq(&h).into();
+    let grant = grant_of(state, Some(found.token), &h, ResourceKind::File)?;
+    let same_resource: bool = grant
+        .resource_id
+        .as_bytes()
+        .ct_eq(file_id.as_bytes())
+        .into();
+    if !same_resource {
+        return Err(ProtoError::Unauthorized.into());
+    }
+    Ok(FileRequest {
+        grant,
+        file: found.file,
+        user: found.user,
+        folder: found.folder,
+    })
+}
+
+/// The grant of a stored token, if it is the token hashed to `h`, of `kind`, live and unrevoked.
+fn grant_of(
+    state: &AppState,
+    rec: Option<TokenRecord>,
+    h: &[u8],
+    kind: ResourceKind,
+) -> Result<Grant, ApiError> {
+    let Some(rec) = rec else {
+        return Err(ProtoError::Unauthorized.into());
+    };
+    let same_hash: bool = rec.hash.ct_eq(h).into();
     if !same_hash || rec.kind != kind || rec.revoked || rec.expires_ms <= state.now_ms() {
         return Err(ProtoError::Unauthorized.into());
     }
