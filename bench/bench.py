@@ -408,12 +408,13 @@ def main():
 
         only = [k for k in os.environ.get("BENCH_ROWS", "").split(",") if k]
 
-        def row(label, kind, c, wopid_run, nginx_run, unit="req/s", factor=1.0, by_bytes=False, pids=None):
+        def row(label, kind, c, wopid_run, nginx_run, unit="req/s", factor=1.0, by_bytes=False, pids=None,
+                rss_pids=None):
             if only and kind not in only:
                 return
             pids = pids or wpids
             cpu0 = cpu_seconds(pids())
-            with RssSampler(pids) as ws:
+            with RssSampler(rss_pids or pids) as ws:
                 w = wopid_run()
             wcpu = cpu_seconds(pids()) - cpu0
             cpu0 = cpu_seconds(npids())
@@ -502,7 +503,8 @@ def main():
 
 def pg_rows(binary, work, row, report, perconn, body100k, nbase, lists):
     """The scale-out rows: the same CheckFileInfo, Lock+Unlock and PutFile at c=8 with the metadata on
-    a throw-away PostgreSQL cluster (blobs on disk). CPU per request counts wopid and PostgreSQL."""
+    a throw-away PostgreSQL cluster (blobs on disk). CPU per request counts wopid and PostgreSQL; the
+    peak RSS is wopid's alone."""
     started = start_pg(work)
     if started is None:
         print("PostgreSQL rows skipped: PostgreSQL is not installed", flush=True)
@@ -520,6 +522,7 @@ def pg_rows(binary, work, row, report, perconn, body100k, nbase, lists):
                               "--user", "bench"))["access_token"]
         wp, wbase = start_wopid(binary, data, os.path.join(work, "wopid-pg.log"), meta)
         pids = (lambda: [wp.pid] + all_children(pg_pid)())
+        only_wopid = (lambda: [wp.pid])
         cfi = f"/wopi/files/{fid}?access_token={token}"
         per = per_conn_files(wbase, cfi, 8)
         lock_list = write_list(work, "pg-lock", per["lock"])
@@ -534,14 +537,14 @@ def pg_rows(binary, work, row, report, perconn, body100k, nbase, lists):
 
         row("PG CheckFileInfo c=8", "pg_checkfileinfo", 8,
             lambda: wrk(wbase + cfi, 8, SECONDS, report),
-            lambda: wrk(nbase + "/cfi.json", 8, SECONDS, report), pids=pids)
+            lambda: wrk(nbase + "/cfi.json", 8, SECONDS, report), pids=pids, rss_pids=only_wopid)
         row("PG Lock+Unlock c=8", "pg_lock_unlock", 8, lock_run,
             lambda: wrk(nbase, 8, SECONDS, perconn, [lists["nginx-lock"], "lock"], threads=8),
-            unit="cycles/s", factor=0.5, pids=pids)
+            unit="cycles/s", factor=0.5, pids=pids, rss_pids=only_wopid)
         row("PG PutFile 100 KiB c=8", "pg_putfile_100k", 8,
             lambda: wrk(wbase, 8, SECONDS, perconn, [put_list, "put", body100k], threads=8),
             lambda: wrk(nbase, 8, SECONDS, perconn, [lists["nginx-put"], "put", body100k], threads=8),
-            pids=pids)
+            pids=pids, rss_pids=only_wopid)
     finally:
         if wp is not None:
             wp.terminate()
