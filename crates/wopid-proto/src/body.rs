@@ -186,6 +186,15 @@ impl ShareUrlType {
         }
     }
 
+    /// Reads `X-WOPI-UrlType` of GetShareUrl: a missing or unknown type is 501.
+    pub fn require(raw: Option<&[u8]>) -> Result<Self, crate::ProtoError> {
+        Self::parse(raw).ok_or_else(|| {
+            crate::ProtoError::NotImplemented(
+                "X-WOPI-UrlType is missing or not ReadOnly/ReadWrite".into(),
+            )
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ReadOnly => "ReadOnly",

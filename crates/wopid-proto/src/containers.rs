@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::error::ProtoError;
-use crate::names::{invalid_reason, sanitize};
+use crate::names::{RelativeTarget, invalid_reason, parse_bool, sanitize};
 use crate::utf7;
 
 fn is_false(b: &bool) -> bool {
@@ -190,6 +190,65 @@ pub fn child_target(
     }
 }
 
+/// The name CreateChildContainer asked for: exact (`X-WOPI-RelativeTarget`) or adjustable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildName {
+    pub name: String,
+    /// A taken exact name is refused; an adjustable one becomes its first free variant.
+    pub exact: bool,
+}
+
+/// The target headers of CreateChildContainer (an extension-only suggestion stays as it is).
+pub fn child_container_target(
+    suggested: Option<&[u8]>,
+    relative: Option<&[u8]>,
+) -> Result<ChildName, ProtoError> {
+    child_target(suggested, relative, "Folder", true).map(|(name, exact)| ChildName { name, exact })
+}
+
+/// The target headers of CreateChildFile: an extension-only suggestion becomes `Untitled.ext`;
+/// `X-WOPI-OverwriteRelativeTarget` counts for an exact name only (and must then be a boolean).
+pub fn child_file_target(
+    suggested: Option<&[u8]>,
+    relative: Option<&[u8]>,
+    overwrite: Option<&[u8]>,
+) -> Result<RelativeTarget, ProtoError> {
+    let (name, exact) = child_target(suggested, relative, "Untitled", false)?;
+    if !exact {
+        return Ok(RelativeTarget::Suggested(name));
+    }
+    let overwrite = match overwrite {
+        Some(v) => parse_bool(v).ok_or(ProtoError::BadRequest(
+            "X-WOPI-OverwriteRelativeTarget is not a boolean",
+        ))?,
+        None => false,
+    };
+    Ok(RelativeTarget::Exact { name, overwrite })
+}
+
+/// `X-WOPI-RequestedName` of RenameContainer: present, UTF-7, and a valid name.
+pub fn requested_container_name(requested: Option<&[u8]>) -> Result<String, ProtoError> {
+    let raw = requested.ok_or(ProtoError::InvalidContainerName(
+        "X-WOPI-RequestedName is missing",
+    ))?;
+    let name = utf7::decode(raw)
+        .map_err(|_| ProtoError::InvalidContainerName("X-WOPI-RequestedName is not valid UTF-7"))?;
+    match invalid_reason(&name) {
+        Some(why) => Err(ProtoError::InvalidContainerName(why)),
+        None => Ok(name),
+    }
+}
+
+/// `X-WOPI-HostNativeFileName` of GetFileWopiSrc: present and UTF-8, else 400.
+pub fn host_native_file_name(raw: Option<&[u8]>) -> Result<String, ProtoError> {
+    let raw = raw.ok_or(ProtoError::BadRequest(
+        "X-WOPI-HostNativeFileName is missing",
+    ))?;
+    std::str::from_utf8(raw)
+        .map(str::to_owned)
+        .map_err(|_| ProtoError::BadRequest("X-WOPI-HostNativeFileName is not UTF-8"))
+}
+
 /// `X-WOPI-FileExtensionFilterList`: `.doc,.docx` → lower-case extensions with their dot.
 pub fn extension_filter(raw: Option<&[u8]>) -> Option<Vec<String>> {
     let s = std::str::from_utf8(raw?).ok()?;
@@ -245,6 +304,97 @@ mod tests {
             child_target(None, Some(b"a/b"), "x", false),
             Err(ProtoError::InvalidFileName(_))
         ));
+    }
+
+    #[test]
+    fn typed_child_targets() {
+        assert_eq!(
+            child_container_target(Some(b".docx"), None),
+            Ok(ChildName {
+                name: "docx".into(),
+                exact: false
+            })
+        );
+        assert_eq!(
+            child_container_target(None, Some(b"Reports")),
+            Ok(ChildName {
+                name: "Reports".into(),
+                exact: true
+            })
+        );
+        assert_eq!(
+            child_file_target(Some(b".docx"), None, Some(b"nonsense")),
+            Ok(RelativeTarget::Suggested("Untitled.docx".into()))
+        );
+        assert_eq!(
+            child_file_target(None, Some(b"a.docx"), Some(b"TRUE")),
+            Ok(RelativeTarget::Exact {
+                name: "a.docx".into(),
+                overwrite: true
+            })
+        );
+        assert_eq!(
+            child_file_target(None, Some(b"a.docx"), None),
+            Ok(RelativeTarget::Exact {
+                name: "a.docx".into(),
+                overwrite: false
+            })
+        );
+        assert_eq!(
+            child_file_target(None, Some(b"a.docx"), Some(b"yes")),
+            Err(ProtoError::BadRequest(
+                "X-WOPI-OverwriteRelativeTarget is not a boolean"
+            ))
+        );
+        // The name is judged before the flag.
+        assert_eq!(
+            child_file_target(None, Some(b"a/b"), Some(b"yes")),
+            Err(ProtoError::InvalidFileName(
+                "name contains one of \\ / : * ? \" < > | # { } ^ [ ] ` %"
+            ))
+        );
+        assert_eq!(
+            child_file_target(Some(b"a"), Some(b"b"), None),
+            Err(ProtoError::NotImplemented(
+                "both X-WOPI-SuggestedTarget and X-WOPI-RelativeTarget".into()
+            ))
+        );
+        assert_eq!(
+            requested_container_name(Some(b"New+AF8-name")),
+            Ok("New_name".into())
+        );
+        assert_eq!(
+            requested_container_name(None),
+            Err(ProtoError::InvalidContainerName(
+                "X-WOPI-RequestedName is missing"
+            ))
+        );
+        assert_eq!(
+            requested_container_name(Some(b"+AGEA-")),
+            Err(ProtoError::InvalidContainerName(
+                "X-WOPI-RequestedName is not valid UTF-7"
+            ))
+        );
+        assert_eq!(
+            requested_container_name(Some(b"")),
+            Err(ProtoError::InvalidContainerName("name is empty"))
+        );
+        assert_eq!(
+            host_native_file_name(Some(b"a b.docx")),
+            Ok("a b.docx".into())
+        );
+        assert_eq!(
+            host_native_file_name(None),
+            Err(ProtoError::BadRequest(
+                "X-WOPI-HostNativeFileName is missing"
+            ))
+        );
+        assert_eq!(
+            host_native_file_name(Some(b"\xff")),
+            Err(ProtoError::BadRequest(
+                "X-WOPI-HostNativeFileName is not UTF-8"
+            ))
+        );
     }
 
     #[test]

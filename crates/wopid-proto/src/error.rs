@@ -1,6 +1,7 @@
 //! `ProtoError`: every refusal the protocol defines, with its status code and `X-WOPI-*` headers.
 
 use crate::lock::Conflict;
+use crate::wopi_header;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtoError {
@@ -60,22 +61,24 @@ impl ProtoError {
         }
     }
 
-    /// The headers the response carries besides `X-WOPI-ServerError`.
+    /// The headers the response carries besides `X-WOPI-ServerError`, names in lower case.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
-            Self::InvalidFileName(why) => vec![("X-WOPI-InvalidFileNameError", (*why).to_owned())],
+            Self::InvalidFileName(why) => {
+                vec![(wopi_header::INVALID_FILE_NAME_ERROR, (*why).to_owned())]
+            }
             Self::InvalidContainerName(why) => {
-                vec![("X-WOPI-InvalidContainerNameError", (*why).to_owned())]
+                vec![(wopi_header::INVALID_CONTAINER_NAME_ERROR, (*why).to_owned())]
             }
             Self::LockConflict(c) => {
                 vec![
-                    ("X-WOPI-Lock", c.current.clone()),
-                    ("X-WOPI-LockFailureReason", c.reason.to_owned()),
+                    (wopi_header::LOCK, c.current.clone()),
+                    (wopi_header::LOCK_FAILURE_REASON, c.reason.to_owned()),
                 ]
             }
             Self::NameExists {
                 valid_target: Some(t),
-            } => vec![("X-WOPI-ValidRelativeTarget", t.clone())],
+            } => vec![(wopi_header::VALID_RELATIVE_TARGET, t.clone())],
             Self::RangeNotSatisfiable { size } => {
                 vec![("Content-Range", format!("bytes */{size}"))]
             }

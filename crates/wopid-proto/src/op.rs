@@ -3,6 +3,10 @@
 //! `Endpoint::parse` reads the path after `/wopi/`; `Operation::parse` adds the method and the
 //! selector headers. Anything not recognised becomes `Operation::Unknown`, answered 501.
 
+use crate::ids::valid_id;
+use crate::request::Headers;
+use crate::wopi_header;
+
 /// A WOPI endpoint and the id it addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -18,14 +22,6 @@ pub enum Endpoint {
     EcosystemRootContainer,
     Folder(String),
     FolderChildren(String),
-}
-
-fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl Endpoint {
@@ -167,6 +163,34 @@ impl Operation {
             (Post, _, None) => Self::Unknown("POST without X-WOPI-Override".to_owned()),
             (_, _, _) => Self::Unknown("method not supported on this endpoint".to_owned()),
         }
+    }
+
+    /// The operation of a request, for labels: a path that names no endpoint is `Unknown` too.
+    /// Never an error; [`crate::Route::parse`] is what refuses.
+    pub fn of_request(method: Method, rest: &str, headers: &(impl Headers + ?Sized)) -> Self {
+        match Endpoint::parse(rest) {
+            Some(ep) => Self::parse(
+                method,
+                &ep,
+                headers.get(wopi_header::OVERRIDE),
+                headers.get(wopi_header::OLD_LOCK).is_some(),
+            ),
+            None => Self::Unknown("no such endpoint".to_owned()),
+        }
+    }
+
+    /// Whether the operation is decided by the file's lock (counted apart in the metrics).
+    pub fn checks_lock(&self) -> bool {
+        matches!(
+            self,
+            Self::Lock
+                | Self::UnlockAndRelock
+                | Self::RefreshLock
+                | Self::Unlock
+                | Self::PutFile
+                | Self::RenameFile
+                | Self::DeleteFile
+        )
     }
 
     /// A short stable name for logs and metrics.

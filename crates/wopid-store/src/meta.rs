@@ -79,6 +79,8 @@ pub trait MetaBackend: AccountStore + crate::transfer::Transfer {
 pub trait AccountStore: Send + Sync {
     /// The stored password hash of a user, if any.
     async fn password_hash(&self, user_id: &str) -> Result<Option<String>>;
+    /// Sets a new password and, in the same step, voids every credential the user holds
+    /// (as `revoke_tokens(user_id, None)` does).
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()>;
     /// Records a failed sign-in and returns how many failed since `since_ms`.
     async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64>;
@@ -104,8 +106,17 @@ pub trait AccountStore: Send + Sync {
     /// Nothing is cached: a revocation or a lock change made anywhere is seen by the next call.
     async fn token_file(&self, hash: &[u8], file_id: &str) -> Result<Option<TokenFile>>;
     async fn revoke_token(&self, hash: &[u8]) -> Result<()>;
-    /// Revokes every token of a user on a resource; returns how many.
+    /// Revokes every token of a user on a resource; returns how many. In the same step it raises
+    /// the user's credential generation, so that credentials issued before (a token traded later
+    /// from an older one included) no longer count: with `resource_id`, for that resource only
+    /// (see `token_floor`); without, for everything, and the user's sessions and authorization
+    /// codes are deleted.
     async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64>;
+    /// The oldest credential generation still valid for `user_id` on `resource_id`.
+    async fn token_floor(&self, user_id: &str, resource_id: &str) -> Result<i64>;
+    /// Deletes the tokens, authorization codes and sessions that expired before `now_ms`;
+    /// returns how many rows went.
+    async fn purge_expired(&self, now_ms: i64) -> Result<u64>;
 
     /// A server-wide secret value, created with `init` on first use (the same on every node).
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;

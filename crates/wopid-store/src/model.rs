@@ -7,6 +7,12 @@ pub struct User {
     pub login: String,
     pub display_name: String,
     pub user_info: Option<String>,
+    /// The user's credential generation: every credential (session, token, code) records the
+    /// generation it was issued in, and revocation raises it.
+    pub epoch: i64,
+    /// Credentials of an older generation than this are void (`token revoke --user`, a new
+    /// password).
+    pub revoked_below: i64,
 }
 
 /// A container (folder). Every user has a root container (no parent).
@@ -70,6 +76,8 @@ pub struct SessionRecord {
     /// The CSRF token of the session's forms.
     pub csrf: String,
     pub expires_ms: i64,
+    /// The user's credential generation at sign-in.
+    pub epoch: i64,
 }
 
 /// New content for a file: a blob that is already durable, and who wrote it.
@@ -169,6 +177,10 @@ pub struct TokenRecord {
     pub revoked: bool,
     /// The editor (WOPI client) the token was minted for, whose proof-key policy applies.
     pub client: Option<String>,
+    /// The user's credential generation of the authentication the token descends from.
+    pub epoch: i64,
+    /// For a token redeemed from a share link: the hash of that link, which bounds it.
+    pub link: Option<Vec<u8>>,
 }
 
 /// A recorded AddActivities activity.
@@ -227,15 +239,20 @@ pub struct AuthCode {
     /// PKCE S256 challenge, when the client sent one.
     pub code_challenge: Option<String>,
     pub expires_ms: i64,
+    /// The user's credential generation at sign-in.
+    pub epoch: i64,
 }
 
 /// What a request on a file reads first, in one engine call: its access token, the file the
-/// request names (with its lock; `None` when there is no such file), the token's user and the
-/// file's container.
+/// request names (with its lock; `None` when there is no such file), the token's user, the
+/// file's container and the token's revocation floor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenFile {
     pub token: TokenRecord,
     pub file: Option<FileRecord>,
     pub user: Option<User>,
     pub folder: Option<Container>,
+    /// The oldest credential generation still valid for the token's user on its resource (what
+    /// `token_floor` answers): a token of an older `epoch` is void.
+    pub floor: i64,
 }

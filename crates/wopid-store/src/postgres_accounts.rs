@@ -1,15 +1,37 @@
 //! The PostgreSQL engine's `AccountStore`: tokens, shares, sign-in data, OAuth, sessions, settings.
 
 use async_trait::async_trait;
+use sqlx::Row as _;
+use sqlx::postgres::PgRow;
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::meta::AccountStore;
 use crate::model::*;
 use crate::postgres::PgMeta;
-use crate::rows::{
-    auth_code as auth_code_row, oauth_client as oauth_client_row, session as session_row,
-    share as share_row, token as token_row,
-};
+
+fn token_row(r: &PgRow) -> Result<TokenRecord> {
+    let kind: String = r.try_get("kind")?;
+    Ok(TokenRecord {
+        hash: r.try_get("hash")?,
+        user_id: r.try_get("user_id")?,
+        kind: ResourceKind::parse(&kind).ok_or(StoreError::Invalid("unknown token kind"))?,
+        resource_id: r.try_get("resource_id")?,
+        perms: r.try_get("perms")?,
+        expires_ms: r.try_get("expires_ms")?,
+        revoked: r.try_get("revoked")?,
+        client: r.try_get("client")?,
+        epoch: r.try_get("epoch")?,
+        link: r.try_get("link")?,
+    })
+}
+
+fn share_row(r: &PgRow) -> Result<Share> {
+    Ok(Share {
+        resource_id: r.try_get("resource_id")?,
+        user_id: r.try_get("user_id")?,
+        can_write: r.try_get("can_write")?,
+    })
+}
 
 #[async_trait]
 impl AccountStore for PgMeta {
@@ -23,11 +45,16 @@ impl AccountStore for PgMeta {
     }
 
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, epoch = epoch + 1, revoked_below = epoch + 1 WHERE id = $2",
+        )
+        .bind(hash)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        end_sessions(&mut tx, user_id).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -114,21 +141,24 @@ impl AccountStore for PgMeta {
     }
 
     async fn oauth_client(&self, id: &str) -> Result<Option<OAuthClient>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            crate::rows::oauth_client_cols!(),
-            " FROM oauth_clients WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(oauth_client_row).transpose()
+        let row = sqlx::query("SELECT id, name, redirect_uri FROM oauth_clients WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(OAuthClient {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                redirect_uri: r.try_get("redirect_uri")?,
+            })
+        })
+        .transpose()
     }
 
     async fn insert_auth_code(&self, c: &AuthCode) -> Result<()> {
         sqlx::query(
-            "INSERT INTO oauth_codes (hash, client_id, user_id, redirect_uri, code_challenge, expires_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO oauth_codes (hash, client_id, user_id, redirect_uri, code_challenge, expires_ms, epoch) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&c.hash)
         .bind(&c.client_id)
@@ -136,6 +166,7 @@ impl AccountStore for PgMeta {
         .bind(&c.redirect_uri)
         .bind(&c.code_challenge)
         .bind(c.expires_ms)
+        .bind(c.epoch)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -143,20 +174,31 @@ impl AccountStore for PgMeta {
 
     async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>> {
         // One statement: of two nodes redeeming the same code, only one gets the row.
-        let row = sqlx::query(concat!(
-            "DELETE FROM oauth_codes WHERE hash = $1 RETURNING ",
-            crate::rows::auth_code_cols!()
-        ))
+        let row = sqlx::query(
+            "DELETE FROM oauth_codes WHERE hash = $1 \
+             RETURNING hash, client_id, user_id, redirect_uri, code_challenge, expires_ms, epoch",
+        )
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(auth_code_row).transpose()
+        row.map(|r| {
+            Ok(AuthCode {
+                hash: r.try_get("hash")?,
+                client_id: r.try_get("client_id")?,
+                user_id: r.try_get("user_id")?,
+                redirect_uri: r.try_get("redirect_uri")?,
+                code_challenge: r.try_get("code_challenge")?,
+                expires_ms: r.try_get("expires_ms")?,
+                epoch: r.try_get("epoch")?,
+            })
+        })
+        .transpose()
     }
 
     async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&t.hash)
         .bind(&t.user_id)
@@ -166,17 +208,17 @@ impl AccountStore for PgMeta {
         .bind(t.expires_ms)
         .bind(t.revoked)
         .bind(&t.client)
+        .bind(t.epoch)
+        .bind(&t.link)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            crate::rows::token_cols!(),
-            " FROM tokens WHERE hash = $1"
-        ))
+        let row = sqlx::query(
+            "SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link FROM tokens WHERE hash = $1",
+        )
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?;
@@ -203,14 +245,68 @@ impl AccountStore for PgMeta {
     }
 
     async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        // The user's row first: concurrent revocations of one user queue on its lock.
+        match resource_id {
+            None => {
+                sqlx::query(
+                    "UPDATE users SET epoch = epoch + 1, revoked_below = epoch + 1 WHERE id = $1",
+                )
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                end_sessions(&mut tx, user_id).await?;
+            }
+            Some(r) => {
+                sqlx::query("UPDATE users SET epoch = epoch + 1 WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO token_revocations (user_id, resource_id, epoch) \
+                     SELECT id, $1, epoch FROM users WHERE id = $2 \
+                     ON CONFLICT (user_id, resource_id) DO UPDATE SET epoch = excluded.epoch",
+                )
+                .bind(r)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         let done = sqlx::query(
             "UPDATE tokens SET revoked = TRUE WHERE user_id = $1 AND ($2::text IS NULL OR resource_id = $2)",
         )
         .bind(user_id)
         .bind(resource_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
+    }
+
+    async fn token_floor(&self, user_id: &str, resource_id: &str) -> Result<i64> {
+        let floor: Option<i64> = sqlx::query_scalar(
+            "SELECT GREATEST(u.revoked_below, COALESCE((SELECT r.epoch FROM token_revocations r \
+             WHERE r.user_id = u.id AND r.resource_id = $1), 0)) FROM users u WHERE u.id = $2",
+        )
+        .bind(resource_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(floor.unwrap_or(0))
+    }
+
+    async fn purge_expired(&self, now_ms: i64) -> Result<u64> {
+        let mut n = 0;
+        // One statement per table: each is atomic, and none holds locks the others need.
+        for table in ["tokens", "oauth_codes", "sessions"] {
+            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_ms < $1"))
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(n)
     }
 
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
@@ -252,27 +348,35 @@ impl AccountStore for PgMeta {
 
     async fn insert_session(&self, s: &SessionRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (hash, user_id, csrf, expires_ms) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (hash, user_id, csrf, expires_ms, epoch) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&s.hash)
         .bind(&s.user_id)
         .bind(&s.csrf)
         .bind(s.expires_ms)
+        .bind(s.epoch)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            crate::rows::session_cols!(),
-            " FROM sessions WHERE hash = $1"
-        ))
+        let row = sqlx::query(
+            "SELECT hash, user_id, csrf, expires_ms, epoch FROM sessions WHERE hash = $1",
+        )
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(session_row).transpose()
+        row.map(|r| {
+            Ok(SessionRecord {
+                hash: r.try_get("hash")?,
+                user_id: r.try_get("user_id")?,
+                csrf: r.try_get("csrf")?,
+                expires_ms: r.try_get("expires_ms")?,
+                epoch: r.try_get("epoch")?,
+            })
+        })
+        .transpose()
     }
 
     async fn delete_session(&self, hash: &[u8]) -> Result<()> {
@@ -282,4 +386,16 @@ impl AccountStore for PgMeta {
             .await?;
         Ok(())
     }
+}
+
+/// Deletes a user's sessions and authorization codes (their generation is void already; this
+/// only frees the rows).
+async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, user_id: &str) -> Result<()> {
+    for table in ["sessions", "oauth_codes"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

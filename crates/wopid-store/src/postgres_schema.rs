@@ -2,7 +2,8 @@
 //! with PostgreSQL types. Names are unique case-insensitively through indexes on `lower(name)`.
 
 /// Schema migrations, applied in order; the table `wopid_schema` records how many ran.
-pub(crate) const MIGRATIONS: &[&str] = &[r#"
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id TEXT PRIMARY KEY,
     login TEXT NOT NULL UNIQUE,
@@ -110,4 +111,22 @@ CREATE TABLE sessions (
     csrf TEXT NOT NULL,
     expires_ms BIGINT NOT NULL
 );
-"#];
+"#,
+    r#"
+ALTER TABLE users ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN revoked_below BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN link BYTEA;
+ALTER TABLE sessions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE oauth_codes ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE token_revocations (
+    user_id TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    epoch BIGINT NOT NULL,
+    PRIMARY KEY (user_id, resource_id)
+);
+CREATE INDEX tokens_expires ON tokens(expires_ms);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expires ON sessions(expires_ms);
+"#,
+];

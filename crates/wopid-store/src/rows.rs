@@ -14,6 +14,8 @@ pub(crate) trait Get {
     fn opt_text(&self, i: usize) -> Result<Option<String>>;
     fn flag(&self, i: usize) -> Result<bool>;
     fn bytes(&self, i: usize) -> Result<Vec<u8>>;
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
 }
 
 impl Get for rusqlite::Row<'_> {
@@ -32,6 +34,12 @@ impl Get for rusqlite::Row<'_> {
     fn bytes(&self, i: usize) -> Result<Vec<u8>> {
         Ok(self.get(i)?)
     }
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        Ok(self.get(i)?)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        Ok(self.get(i)?)
+    }
 }
 
 impl Get for sqlx::postgres::PgRow {
@@ -48,6 +56,12 @@ impl Get for sqlx::postgres::PgRow {
         Ok(sqlx::Row::try_get(self, i)?)
     }
     fn bytes(&self, i: usize) -> Result<Vec<u8>> {
+        Ok(sqlx::Row::try_get(self, i)?)
+    }
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        Ok(sqlx::Row::try_get(self, i)?)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
         Ok(sqlx::Row::try_get(self, i)?)
     }
 }
@@ -99,16 +113,16 @@ pub(crate) fn file(r: &impl Get) -> Result<FileRecord> {
 
 macro_rules! user_cols {
     () => {
-        "id, login, display_name, user_info"
+        "id, login, display_name, user_info, epoch, revoked_below"
     };
 }
 pub(crate) use user_cols;
 macro_rules! user_cols_u {
     () => {
-        "u.id, u.login, u.display_name, u.user_info"
+        "u.id, u.login, u.display_name, u.user_info, u.epoch, u.revoked_below"
     };
 }
-const USER_WIDTH: usize = 4;
+const USER_WIDTH: usize = 6;
 
 pub(crate) fn user_at(r: &impl Get, at: usize) -> Result<User> {
     Ok(User {
@@ -116,6 +130,8 @@ pub(crate) fn user_at(r: &impl Get, at: usize) -> Result<User> {
         login: r.text(at + 1)?,
         display_name: r.text(at + 2)?,
         user_info: r.opt_text(at + 3)?,
+        epoch: r.int(at + 4)?,
+        revoked_below: r.int(at + 5)?,
     })
 }
 
@@ -167,16 +183,16 @@ pub(crate) fn version(r: &impl Get) -> Result<VersionRecord> {
 
 macro_rules! token_cols {
     () => {
-        "hash, user_id, kind, resource_id, perms, expires_ms, revoked, client"
+        "hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link"
     };
 }
 pub(crate) use token_cols;
 macro_rules! token_cols_t {
     () => {
-        "t.hash, t.user_id, t.kind, t.resource_id, t.perms, t.expires_ms, t.revoked, t.client"
+        "t.hash, t.user_id, t.kind, t.resource_id, t.perms, t.expires_ms, t.revoked, t.client, t.epoch, t.link"
     };
 }
-const TOKEN_WIDTH: usize = 8;
+const TOKEN_WIDTH: usize = 10;
 
 pub(crate) fn token_at(r: &impl Get, at: usize) -> Result<TokenRecord> {
     let kind = r.text(at + 2)?;
@@ -189,6 +205,8 @@ pub(crate) fn token_at(r: &impl Get, at: usize) -> Result<TokenRecord> {
         expires_ms: r.int(at + 5)?,
         revoked: r.flag(at + 6)?,
         client: r.opt_text(at + 7)?,
+        epoch: r.int(at + 8)?,
+        link: r.opt_bytes(at + 9)?,
     })
 }
 
@@ -246,7 +264,7 @@ pub(crate) fn oauth_client(r: &impl Get) -> Result<OAuthClient> {
 
 macro_rules! auth_code_cols {
     () => {
-        "hash, client_id, user_id, redirect_uri, code_challenge, expires_ms"
+        "hash, client_id, user_id, redirect_uri, code_challenge, expires_ms, epoch"
     };
 }
 pub(crate) use auth_code_cols;
@@ -259,12 +277,13 @@ pub(crate) fn auth_code(r: &impl Get) -> Result<AuthCode> {
         redirect_uri: r.text(3)?,
         code_challenge: r.opt_text(4)?,
         expires_ms: r.int(5)?,
+        epoch: r.int(6)?,
     })
 }
 
 macro_rules! session_cols {
     () => {
-        "hash, user_id, csrf, expires_ms"
+        "hash, user_id, csrf, expires_ms, epoch"
     };
 }
 pub(crate) use session_cols;
@@ -275,11 +294,12 @@ pub(crate) fn session(r: &impl Get) -> Result<SessionRecord> {
         user_id: r.text(1)?,
         csrf: r.text(2)?,
         expires_ms: r.int(3)?,
+        epoch: r.int(4)?,
     })
 }
 
-/// The token a request carries, with the file it names (its lock included), the token's user and
-/// the file's container, in one statement. `?1` is the token's hash, `?2` the file id; PostgreSQL
+/// The token a request carries, with the file it names (its lock included), the token's user, the
+/// file's container and the token's revocation floor on its resource, in one statement. `?1` is the token's hash, `?2` the file id; PostgreSQL
 /// numbers them `$1`, `$2` (see [`numbered`]).
 pub(crate) const TOKEN_FILE: &str = concat!(
     "SELECT ",
@@ -288,7 +308,8 @@ pub(crate) const TOKEN_FILE: &str = concat!(
     file_cols_f!(),
     ", ",
     user_cols_u!(),
-    ", c.id, c.parent_id, c.owner_id, c.name \
+    ", c.id, c.parent_id, c.owner_id, c.name, \
+     (SELECT r.epoch FROM token_revocations r WHERE r.user_id = t.user_id AND r.resource_id = t.resource_id) \
      FROM tokens t \
      LEFT JOIN files f ON f.id = ?2 \
      LEFT JOIN users u ON u.id = t.user_id \
@@ -318,11 +339,17 @@ pub(crate) fn token_file(r: &impl Get) -> Result<TokenFile> {
         }),
         None => None,
     };
+    // The oldest credential generation still valid: the user's, or the resource's if higher.
+    let floor = user
+        .as_ref()
+        .map_or(0, |u| u.revoked_below)
+        .max(r.opt_int(folder_at + 4)?.unwrap_or(0));
     Ok(TokenFile {
         token: token_at(r, 0)?,
         file,
         user,
         folder,
+        floor,
     })
 }
 

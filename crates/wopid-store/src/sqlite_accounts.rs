@@ -37,10 +37,11 @@ impl AccountStore for SqliteMeta {
             .write(move |c| {
                 exec(
                     c,
-                    "UPDATE users SET password_hash = ?1 WHERE id = ?2",
-                    [hash, user_id],
+                    "UPDATE users SET password_hash = ?1, epoch = epoch + 1, revoked_below = epoch + 1 \
+                     WHERE id = ?2",
+                    [&hash, &user_id],
                 )?;
-                Ok(())
+                end_sessions(c, &user_id)
             })
             .await
     }
@@ -174,7 +175,7 @@ impl AccountStore for SqliteMeta {
                     concat!(
                         "INSERT INTO oauth_codes (",
                         auth_code_cols!(),
-                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
                     ),
                     params![
                         a.hash,
@@ -182,7 +183,8 @@ impl AccountStore for SqliteMeta {
                         a.user_id,
                         a.redirect_uri,
                         a.code_challenge,
-                        a.expires_ms
+                        a.expires_ms,
+                        a.epoch
                     ],
                 )?;
                 Ok(())
@@ -216,7 +218,7 @@ impl AccountStore for SqliteMeta {
                     concat!(
                         "INSERT INTO tokens (",
                         token_cols!(),
-                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                     ),
                     params![
                         t.hash,
@@ -226,7 +228,9 @@ impl AccountStore for SqliteMeta {
                         t.perms,
                         t.expires_ms,
                         t.revoked,
-                        t.client
+                        t.client,
+                        t.epoch,
+                        t.link
                     ],
                 )?;
                 Ok(())
@@ -272,7 +276,56 @@ impl AccountStore for SqliteMeta {
                     "UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND (?2 IS NULL OR resource_id = ?2)",
                     params![user_id, resource_id],
                 )?;
+                match &resource_id {
+                    None => {
+                        exec(
+                            c,
+                            "UPDATE users SET epoch = epoch + 1, revoked_below = epoch + 1 WHERE id = ?1",
+                            [&user_id],
+                        )?;
+                        end_sessions(c, &user_id)?;
+                    }
+                    Some(r) => {
+                        exec(c, "UPDATE users SET epoch = epoch + 1 WHERE id = ?1", [&user_id])?;
+                        exec(
+                            c,
+                            "INSERT INTO token_revocations (user_id, resource_id, epoch) \
+                             SELECT id, ?1, epoch FROM users WHERE id = ?2 \
+                             ON CONFLICT(user_id, resource_id) DO UPDATE SET epoch = excluded.epoch",
+                            [r, &user_id],
+                        )?;
+                    }
+                }
                 Ok(n as u64)
+            })
+            .await
+    }
+
+    async fn token_floor(&self, user_id: &str, resource_id: &str) -> Result<i64> {
+        let floor = self.read(|c| {
+            one(
+                c,
+                "SELECT MAX(u.revoked_below, COALESCE((SELECT r.epoch FROM token_revocations r \
+                 WHERE r.user_id = u.id AND r.resource_id = ?1), 0)) FROM users u WHERE u.id = ?2",
+                [resource_id, user_id],
+                |r| Ok(r.get::<_, i64>(0)?),
+            )
+        })?;
+        Ok(floor.unwrap_or(0))
+    }
+
+    async fn purge_expired(&self, now_ms: i64) -> Result<u64> {
+        self.writer
+            .write(move |c| {
+                let mut n = 0;
+                for sql in [
+                    "DELETE FROM tokens WHERE expires_ms < ?1",
+                    "DELETE FROM oauth_codes WHERE expires_ms < ?1",
+                    "DELETE FROM sessions WHERE expires_ms < ?1",
+                ] {
+                    n += exec(c, sql, [now_ms])? as u64;
+                }
+                Ok(n)
             })
             .await
     }
@@ -319,9 +372,9 @@ impl AccountStore for SqliteMeta {
                     concat!(
                         "INSERT INTO sessions (",
                         session_cols!(),
-                        ") VALUES (?1, ?2, ?3, ?4)"
+                        ") VALUES (?1, ?2, ?3, ?4, ?5)"
                     ),
-                    params![s.hash, s.user_id, s.csrf, s.expires_ms],
+                    params![s.hash, s.user_id, s.csrf, s.expires_ms, s.epoch],
                 )?;
                 Ok(())
             })
@@ -348,4 +401,12 @@ impl AccountStore for SqliteMeta {
             })
             .await
     }
+}
+
+/// Deletes a user's sessions and authorization codes (their generation is void already; this
+/// only frees the rows).
+fn end_sessions(c: &rusqlite::Connection, user_id: &str) -> Result<()> {
+    exec(c, "DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+    exec(c, "DELETE FROM oauth_codes WHERE user_id = ?1", [user_id])?;
+    Ok(())
 }

@@ -116,4 +116,21 @@ ALTER TABLE versions ADD COLUMN session TEXT;
     r#"
 ALTER TABLE tokens ADD COLUMN client TEXT;
 "#,
+    r#"
+ALTER TABLE users ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN revoked_below INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN link BLOB;
+ALTER TABLE sessions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE oauth_codes ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE token_revocations (
+    user_id TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    PRIMARY KEY (user_id, resource_id)
+);
+CREATE INDEX tokens_expires ON tokens(expires_ms);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expires ON sessions(expires_ms);
+"#,
 ];

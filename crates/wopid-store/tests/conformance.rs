@@ -727,6 +727,8 @@ meta_test!(
             expires_ms: 10,
             revoked: false,
             client: Some("editor".into()),
+            epoch: 2,
+            link: Some(vec![9; 32]),
         };
         meta.insert_token(&t).await.expect("insert");
         let t2 = TokenRecord {
@@ -734,6 +736,7 @@ meta_test!(
             kind: ResourceKind::Refresh,
             resource_id: "client".into(),
             client: None,
+            link: None,
             ..t.clone()
         };
         meta.insert_token(&t2).await.expect("insert");
@@ -810,6 +813,7 @@ meta_test!(
             user_id: "u".into(),
             csrf: "c".into(),
             expires_ms: 99,
+            epoch: 3,
         };
         meta.insert_session(&s).await.expect("session");
         assert_eq!(meta.session(&s.hash).await.expect("get"), Some(s.clone()));
@@ -845,6 +849,7 @@ meta_test!(oauth_codes_are_taken_once, |m: MetaUnderTest| async move {
         redirect_uri: "https://c/cb".into(),
         code_challenge: Some("ch".into()),
         expires_ms: 5,
+        epoch: 4,
     };
     meta.insert_auth_code(&code).await.expect("code");
     // Many redeem at once: one gets it.
@@ -921,9 +926,12 @@ meta_test!(
             expires_ms: 9,
             revoked: false,
             client: None,
+            epoch: 0,
+            link: Some(vec![7; 32]),
         })
         .await
         .expect("token");
+        meta.revoke_tokens(&u.id, Some("f")).await.expect("revoke");
         meta.put_share(&Share {
             resource_id: "c1".into(),
             user_id: u.id.clone(),
@@ -949,6 +957,7 @@ meta_test!(
             user_id: u.id.clone(),
             csrf: "x".into(),
             expires_ms: 5,
+            epoch: 1,
         })
         .await
         .expect("session");
@@ -998,5 +1007,131 @@ meta_test!(
                 .collect::<Vec<_>>(),
             vec!["z", "a"]
         );
+    }
+);
+
+meta_test!(
+    revocation_raises_the_credential_floor,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        let nu = NewUser {
+            id: "u".into(),
+            login: "u".into(),
+            display_name: "U".into(),
+            email: None,
+            password_hash: None,
+        };
+        assert!(meta.create_user(&nu, 1).await.expect("user"));
+        let u = meta.user("u").await.expect("get").expect("user");
+        assert_eq!((u.epoch, u.revoked_below), (0, 0));
+        assert_eq!(meta.token_floor("u", "f").await.expect("floor"), 0);
+        assert_eq!(meta.token_floor("nobody", "f").await.expect("floor"), 0);
+
+        // One resource: its floor rises past every credential issued so far; others stay.
+        meta.revoke_tokens("u", Some("f")).await.expect("revoke");
+        let u = meta.user("u").await.expect("get").expect("user");
+        assert_eq!((u.epoch, u.revoked_below), (1, 0));
+        assert_eq!(meta.token_floor("u", "f").await.expect("floor"), 1);
+        assert_eq!(meta.token_floor("u", "g").await.expect("floor"), 0);
+
+        // Everything: sessions and codes of the user go too.
+        let session = SessionRecord {
+            hash: vec![1; 32],
+            user_id: "u".into(),
+            csrf: "c".into(),
+            expires_ms: i64::MAX,
+            epoch: 1,
+        };
+        meta.insert_session(&session).await.expect("session");
+        let code = AuthCode {
+            hash: vec![2; 32],
+            client_id: "cl".into(),
+            user_id: "u".into(),
+            redirect_uri: "https://c/cb".into(),
+            code_challenge: None,
+            expires_ms: i64::MAX,
+            epoch: 1,
+        };
+        meta.insert_auth_code(&code).await.expect("code");
+        meta.revoke_tokens("u", None).await.expect("revoke");
+        let u = meta.user("u").await.expect("get").expect("user");
+        assert_eq!((u.epoch, u.revoked_below), (2, 2));
+        assert_eq!(meta.token_floor("u", "f").await.expect("floor"), 2);
+        assert_eq!(meta.token_floor("u", "g").await.expect("floor"), 2);
+        assert_eq!(meta.session(&session.hash).await.expect("get"), None);
+        assert_eq!(meta.take_auth_code(&code.hash).await.expect("take"), None);
+
+        // A new password does the same, in the same step.
+        meta.insert_session(&SessionRecord {
+            epoch: 2,
+            ..session.clone()
+        })
+        .await
+        .expect("session");
+        meta.set_password_hash("u", "$argon2id$new")
+            .await
+            .expect("passwd");
+        let u = meta.user("u").await.expect("get").expect("user");
+        assert_eq!((u.epoch, u.revoked_below), (3, 3));
+        assert_eq!(
+            meta.password_hash("u").await.expect("hash").as_deref(),
+            Some("$argon2id$new")
+        );
+        assert_eq!(meta.session(&session.hash).await.expect("get"), None);
+        assert_eq!(meta.token_floor("u", "f").await.expect("floor"), 3);
+    }
+);
+
+meta_test!(
+    expired_credentials_are_purged,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        for (h, expires_ms) in [(1u8, 100), (2, 200), (3, 300)] {
+            meta.insert_token(&TokenRecord {
+                hash: vec![h; 32],
+                user_id: "u".into(),
+                kind: ResourceKind::File,
+                resource_id: "f".into(),
+                perms: 1,
+                expires_ms,
+                revoked: false,
+                client: None,
+                epoch: 0,
+                link: None,
+            })
+            .await
+            .expect("token");
+            meta.insert_session(&SessionRecord {
+                hash: vec![h; 32],
+                user_id: "u".into(),
+                csrf: "c".into(),
+                expires_ms,
+                epoch: 0,
+            })
+            .await
+            .expect("session");
+            meta.insert_auth_code(&AuthCode {
+                hash: vec![h; 32],
+                client_id: "cl".into(),
+                user_id: "u".into(),
+                redirect_uri: "https://c/cb".into(),
+                code_challenge: None,
+                expires_ms,
+                epoch: 0,
+            })
+            .await
+            .expect("code");
+        }
+        // Expired before 250: the first two of each kind; nothing else, and again nothing.
+        assert_eq!(meta.purge_expired(250).await.expect("purge"), 6);
+        assert_eq!(meta.purge_expired(250).await.expect("purge"), 0);
+        for h in [1u8, 2] {
+            assert_eq!(meta.token(&[h; 32]).await.expect("get"), None);
+            assert_eq!(meta.session(&[h; 32]).await.expect("get"), None);
+        }
+        assert!(meta.token(&[3; 32]).await.expect("get").is_some());
+        assert!(meta.session(&[3; 32]).await.expect("get").is_some());
+        assert!(meta.take_auth_code(&[3; 32]).await.expect("take").is_some());
+        assert_eq!(meta.take_auth_code(&[1; 32]).await.expect("take"), None);
     }
 );

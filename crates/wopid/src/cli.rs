@@ -153,6 +153,17 @@ pub struct StoreArgs {
     /// Separate listen address for /metrics.
     #[arg(long, env = "WOPID_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<SocketAddr>,
+    /// Bearer token /metrics requires (it is not served on --listen without one).
+    #[arg(
+        long,
+        env = "WOPID_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    /// File holding the /metrics bearer token.
+    #[arg(long, env = "WOPID_METRICS_TOKEN_FILE", global = true)]
+    pub metrics_token_file: Option<PathBuf>,
     /// Public base URL of the server, used in the URLs handed out.
     #[arg(long, env = "WOPID_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
@@ -189,6 +200,12 @@ pub struct StoreArgs {
     /// Longest wait for the next piece of a request body (e.g. 1m).
     #[arg(long, env = "WOPID_BODY_READ_TIMEOUT", value_parser = humantime::parse_duration, global = true)]
     pub body_read_timeout: Option<Duration>,
+    /// Deadline for a whole request body, however steadily it arrives (e.g. 1h).
+    #[arg(long, env = "WOPID_REQUEST_TIMEOUT", value_parser = humantime::parse_duration, global = true)]
+    pub request_timeout: Option<Duration>,
+    /// Most connections served at once; beyond them a request gets 503.
+    #[arg(long, env = "WOPID_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
     /// Trust X-Forwarded-Proto/Host when rebuilding the URL an editor signed.
     #[arg(long, env = "WOPID_TRUST_FORWARDED_HEADERS", global = true)]
     pub trust_forwarded_headers: bool,
@@ -307,6 +324,12 @@ pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
     if let Some(m) = store.metrics_listen {
         c.metrics_listen = Some(m);
     }
+    if let Some(t) = &store.metrics_token {
+        c.metrics_token = Some(crate::config::Secret::new(t.as_str()));
+    }
+    if let Some(p) = &store.metrics_token_file {
+        c.metrics_token_file = Some(p.clone());
+    }
     if let Some(u) = &store.public_url {
         c.public_url = Some(u.clone());
     }
@@ -340,6 +363,12 @@ pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
     }
     if let Some(t) = store.body_read_timeout {
         c.body_read_timeout = t;
+    }
+    if let Some(t) = store.request_timeout {
+        c.request_timeout = t;
+    }
+    if let Some(n) = store.max_connections {
+        c.max_connections = n;
     }
     c.legacy_json_locks |= store.legacy_json_locks;
     c.trust_forwarded_headers |= store.trust_forwarded_headers;

@@ -33,10 +33,15 @@ pub(crate) async fn users(cmd: UsersCommand) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let state = open(&store).await?;
-            anyhow::ensure!(
-                !name.is_empty() && name.len() <= 256 && !name.chars().any(char::is_control),
-                "invalid user name"
-            );
+            if let Some(why) = wopid_proto::names::invalid_user_name_reason(&name) {
+                anyhow::bail!("invalid user name: {why}");
+            }
+            if let Some(why) = display_name
+                .as_deref()
+                .and_then(wopid_proto::names::invalid_user_name_reason)
+            {
+                anyhow::bail!("invalid display name: {why}");
+            }
             let password_hash = if password_stdin {
                 Some(password::hash(&read_password()?)?)
             } else {
@@ -127,6 +132,10 @@ pub(crate) async fn add_oauth_client(
     name: &str,
     redirect_uri: &str,
 ) -> anyhow::Result<()> {
+    // The name is shown on the sign-in page that asks the user to allow the client.
+    if let Some(why) = wopid_proto::names::invalid_user_name_reason(name) {
+        anyhow::bail!("invalid client name: {why}");
+    }
     anyhow::ensure!(
         redirect_uri.contains("://") && !redirect_uri.contains('#'),
         "the redirect URI must be absolute, without a fragment"

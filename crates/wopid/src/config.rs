@@ -24,6 +24,11 @@ pub struct Config {
     /// Address of a separate listener for `/metrics` (and `/healthz`, `/readyz`); when set,
     /// `/metrics` is not served on `listen`.
     pub metrics_listen: Option<SocketAddr>,
+    /// Bearer token that `/metrics` requires. Without it (and without `metrics_listen`),
+    /// `/metrics` is not served on `listen` at all.
+    pub metrics_token: Option<Secret>,
+    /// File holding `metrics_token` (its first line), for secrets mounted as files.
+    pub metrics_token_file: Option<PathBuf>,
     /// PEM certificate chain for serving HTTPS directly (with `tls_key`); reloaded when the file
     /// changes. Leave unset behind a TLS-terminating proxy.
     pub tls_cert: Option<PathBuf>,
@@ -67,6 +72,34 @@ pub struct Config {
     /// Longest wait for the next piece of a request body; a stalled upload gets 408.
     #[serde(with = "humantime_serde_compat")]
     pub body_read_timeout: Duration,
+    /// Deadline for a request's body, from the end of its headers, however steadily it arrives;
+    /// a slower upload gets 408 and its connection is closed.
+    #[serde(with = "humantime_serde_compat")]
+    pub request_timeout: Duration,
+    /// Most connections served at once; a connection beyond them is answered 503 (its
+    /// `/healthz` still 200) and closed.
+    pub max_connections: usize,
+}
+
+/// A secret from the configuration: compared, never printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// One editor: a name, where its discovery document is, and how its proof keys are checked.
@@ -139,6 +172,8 @@ impl Default for Config {
             meta: None,
             blobs: None,
             metrics_listen: None,
+            metrics_token: None,
+            metrics_token_file: None,
             tls_cert: None,
             tls_key: None,
             max_upload_bytes: 1 << 30,
@@ -155,6 +190,8 @@ impl Default for Config {
             ui: UiConfig::default(),
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(3600),
+            max_connections: 512,
         }
     }
 }
@@ -176,6 +213,30 @@ impl Config {
         self.blobs
             .clone()
             .unwrap_or_else(|| format!("file://{}", self.data.join("blobs").display()))
+    }
+
+    /// Reads the secrets given as files (`metrics_token_file`) into their options.
+    pub fn resolve_secrets(&mut self) -> anyhow::Result<()> {
+        if let Some(path) = &self.metrics_token_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("reading metrics_token_file {}: {e}", path.display())
+            })?;
+            let token = text.lines().next().unwrap_or("").trim();
+            anyhow::ensure!(
+                !token.is_empty(),
+                "metrics_token_file {} is empty",
+                path.display()
+            );
+            self.metrics_token = Some(Secret::new(token));
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.0.trim().is_empty())
+        {
+            anyhow::bail!("metrics_token is empty");
+        }
+        Ok(())
     }
 
     /// The public base URL without a trailing slash, for a server bound to `bound`.
@@ -211,8 +272,13 @@ data = "./wopid-data"
 # blobs = "file://./wopid-data/blobs"
 
 # A separate address for the Prometheus /metrics (with /healthz and /readyz).
-# When set, /metrics is served only there. Default: none, /metrics on listen.
+# When set, /metrics is served only there. Default: none.
 # metrics_listen = "127.0.0.1:9090"
+
+# Bearer token /metrics requires (Authorization: Bearer TOKEN), or a file holding it. Without
+# one and without metrics_listen, /metrics is not served at all. Default: none.
+# metrics_token = "a long random string"
+# metrics_token_file = "/etc/wopid/metrics-token"
 
 # Serve HTTPS directly: a PEM certificate chain and its key. A renewed certificate is picked
 # up without a restart. Leave unset behind a TLS-terminating proxy (and set public_url).
@@ -267,6 +333,14 @@ header_read_timeout = "30s"
 
 # Longest wait for the next piece of a request body; a stalled upload gets 408 and is discarded.
 body_read_timeout = "1m"
+
+# Deadline for a whole request body, from the end of its headers, however steadily it arrives;
+# a slower upload gets 408, is discarded and its connection closed. Generous for large uploads.
+request_timeout = "1h"
+
+# Most connections served at once; one more is answered 503 (with Retry-After; /healthz still
+# answers 200) and closed. Keep it below the process's file descriptor limit.
+max_connections = 512
 
 # User-interface switches sent to editors in CheckFileInfo.
 [ui]

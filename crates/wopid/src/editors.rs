@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use wopid_proto::discovery::Discovery;
 use wopid_proto::proof::ProofKeys;
 
@@ -182,11 +183,20 @@ fn setting_key(name: &str) -> String {
     format!("discovery:{name}")
 }
 
-/// Reads a discovery document from its URL or local path.
+/// Largest discovery document wopid reads. The real ones are tens to a few hundred kB; a larger
+/// answer is an error, not a reason to fill memory (and the metadata store's cached copy).
+pub const MAX_DISCOVERY_BYTES: u64 = 4 << 20;
+
+/// Redirects followed when fetching a discovery document.
+pub const MAX_DISCOVERY_REDIRECTS: usize = 3;
+
+/// Reads a discovery document from its URL or local path, at most [`MAX_DISCOVERY_BYTES`].
 async fn fetch(source: &str) -> Result<Vec<u8>, String> {
+    let too_big = || format!("the document is larger than {MAX_DISCOVERY_BYTES} bytes");
     if source.starts_with("http://") || source.starts_with("https://") {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::limited(MAX_DISCOVERY_REDIRECTS))
             .build()
             .map_err(|e| e.to_string())?;
         let resp = client
@@ -197,13 +207,37 @@ async fn fetch(source: &str) -> Result<Vec<u8>, String> {
         if !resp.status().is_success() {
             return Err(format!("fetching: HTTP {}", resp.status()));
         }
-        let body = resp.bytes().await.map_err(|e| format!("reading: {e}"))?;
-        Ok(body.to_vec())
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_DISCOVERY_BYTES)
+        {
+            return Err(too_big());
+        }
+        let mut body = Vec::new();
+        let mut chunks = resp.bytes_stream();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|e| format!("reading: {e}"))?;
+            if (body.len() + chunk.len()) as u64 > MAX_DISCOVERY_BYTES {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     } else {
+        use tokio::io::AsyncReadExt as _;
         let path = source.strip_prefix("file://").unwrap_or(source);
-        tokio::fs::read(path)
+        let file = tokio::fs::File::open(path)
             .await
-            .map_err(|e| format!("reading {path}: {e}"))
+            .map_err(|e| format!("reading {path}: {e}"))?;
+        let mut body = Vec::new();
+        file.take(MAX_DISCOVERY_BYTES + 1)
+            .read_to_end(&mut body)
+            .await
+            .map_err(|e| format!("reading {path}: {e}"))?;
+        if body.len() as u64 > MAX_DISCOVERY_BYTES {
+            return Err(too_big());
+        }
+        Ok(body)
     }
 }
 

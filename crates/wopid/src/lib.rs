@@ -26,10 +26,11 @@ pub use state::AppState;
 
 /// Opens the engines for a server that is bound to `listener`'s address.
 pub async fn prepare(
-    config: Config,
+    mut config: Config,
     clock: Arc<dyn Clock>,
     listener: &TcpListener,
 ) -> anyhow::Result<AppState> {
+    config.resolve_secrets()?;
     let base = config.public_base(listener.local_addr()?);
     let state = AppState::open(config, clock, base).await?;
     // Start from the last good discovery documents, then fetch fresh ones in the background.
@@ -56,20 +57,24 @@ pub async fn run(
         }
         None => None,
     };
-    let timeouts = http::serve::Timeouts {
+    let limits = http::serve::Limits {
         header: state.config.header_read_timeout,
         body_idle: state.config.body_read_timeout,
+        request: state.config.request_timeout,
+        max_connections: state.config.max_connections,
     };
     let tls = match (&state.config.tls_cert, &state.config.tls_key) {
         (Some(cert), Some(key)) => Some(http::tls::Tls::start(cert.clone(), key.clone())?),
         (None, None) => None,
         _ => anyhow::bail!("TLS needs both tls_cert and tls_key"),
     };
-    let served = http::serve::serve(listener, http::app(state), timeouts, tls, shutdown).await;
+    let purger = auth::purge::spawn(state.clone());
+    let served = http::serve::serve(listener, http::app(state), limits, tls, shutdown).await;
 
     if let Some(m) = metrics {
         m.abort();
     }
+    purger.abort();
     served?;
     Ok(())
 }

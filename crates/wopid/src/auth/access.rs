@@ -98,3 +98,43 @@ pub async fn container_access(
     }
     shared(state, user_id, chain.into_iter().map(|c| c.id).collect()).await
 }
+
+/// What a verified token may do on `file` now: the user's access, or, for a token redeemed from
+/// a share link, the least of the link's permissions and its creator's access now (and nothing
+/// on any other file).
+pub async fn grant_file_access(
+    state: &AppState,
+    grant: &super::Grant,
+    file: &FileRecord,
+) -> Result<Option<Perms>, ApiError> {
+    match &grant.link {
+        None => Ok(file_access(state, &grant.user_id, file)
+            .await?
+            .limit(grant.perms)),
+        Some(_) if grant.resource_id != file.id => Ok(None),
+        Some(link) => {
+            let creator = file_access(state, &link.creator, file).await?;
+            let by_link = if link.perms.can_write() {
+                creator
+            } else {
+                creator.min(Access::Read)
+            };
+            Ok(by_link.limit(grant.perms))
+        }
+    }
+}
+
+/// What a verified token may do on a container now; a token redeemed from a share link of a
+/// file reaches no container.
+pub async fn grant_container_access(
+    state: &AppState,
+    grant: &super::Grant,
+    container_id: &str,
+) -> Result<Option<Perms>, ApiError> {
+    if grant.link.is_some() {
+        return Ok(None);
+    }
+    Ok(container_access(state, &grant.user_id, container_id)
+        .await?
+        .limit(grant.perms))
+}

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod oauth;
 pub mod password;
+pub mod purge;
 pub mod signed;
 pub mod tokens;
 

@@ -138,36 +138,34 @@ pub async fn issue_code(
             redirect_uri: client.redirect_uri.clone(),
             code_challenge: challenge,
             expires_ms: state.now_ms() + CODE_TTL_MS,
+            epoch: user.epoch,
         })
         .await?;
     Ok(code)
 }
 
+/// An access and a refresh token in the credential generation `epoch` of the sign-in they
+/// descend from.
 async fn token_pair(
     state: &AppState,
     client_id: &str,
     user_id: &str,
+    epoch: i64,
 ) -> Result<TokenResponse, ApiError> {
     let ttl = i64::try_from(state.config.access_token_ttl.as_millis()).unwrap_or(i64::MAX);
     let now = state.now_ms();
-    let access = tokens::issue(
-        state,
+    let mint = |kind, expires_ms| tokens::Mint {
         user_id,
-        ResourceKind::OAuth,
-        client_id,
-        Perms::READ_WRITE,
-        now.saturating_add(ttl),
-    )
-    .await?;
-    let refresh = tokens::issue(
-        state,
-        user_id,
-        ResourceKind::Refresh,
-        client_id,
-        Perms::READ_WRITE,
-        now + REFRESH_TTL_MS,
-    )
-    .await?;
+        kind,
+        resource_id: client_id,
+        perms: Perms::READ_WRITE,
+        expires_ms,
+        client: None,
+        epoch,
+        link: None,
+    };
+    let access = tokens::mint(state, mint(ResourceKind::OAuth, now.saturating_add(ttl))).await?;
+    let refresh = tokens::mint(state, mint(ResourceKind::Refresh, now + REFRESH_TTL_MS)).await?;
     Ok(TokenResponse {
         access_token: access.expose().to_owned(),
         token_type: "bearer",
@@ -224,7 +222,7 @@ pub async fn exchange_code(
         }
         (None, None) => {}
     }
-    Ok(Ok(token_pair(state, client_id, &c.user_id).await?))
+    Ok(Ok(token_pair(state, client_id, &c.user_id, c.epoch).await?))
 }
 
 /// The refresh_token grant: the old refresh token is revoked, a new pair issued.
@@ -243,7 +241,13 @@ pub async fn refresh(
         }
     };
     tokens::revoke(state, refresh_token).await?;
-    Ok(Ok(token_pair(state, client_id, &grant.user_id).await?))
+    Ok(Ok(token_pair(
+        state,
+        client_id,
+        &grant.user_id,
+        grant.epoch,
+    )
+    .await?))
 }
 
 #[cfg(test)]

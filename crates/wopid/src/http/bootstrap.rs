@@ -66,7 +66,20 @@ pub(super) async fn handle(
     let op = h(&headers, "x-wopi-ecosystemoperation")
         .map(|v| String::from_utf8_lossy(v).trim().to_ascii_uppercase());
     tracing::Span::current().record("op", op.as_deref().unwrap_or("Bootstrap"));
-    let (bootstrap, expires) = ops::ecosystem::bootstrap(&state, &user).await?;
+    // What the OAuth token stands for: the user's ecosystem, with a fresh lifetime (primary
+    // authentication), in the token's credential generation.
+    let primary = crate::auth::Grant {
+        user_id: user.id.clone(),
+        kind: ResourceKind::Ecosystem,
+        resource_id: user.id.clone(),
+        perms: crate::auth::Perms::READ_WRITE,
+        expires_ms: ops::ecosystem::fresh_expiry(&state),
+        client: None,
+        epoch: grant.epoch,
+        link: None,
+        token_ref: String::new(),
+    };
+    let bootstrap = ops::ecosystem::bootstrap(&state, &user, &primary).await?;
     let mut body = BootstrapResponse {
         bootstrap,
         access_token_info: None,
@@ -78,22 +91,15 @@ pub(super) async fn handle(
             let src = h(&headers, "x-wopi-wopisrc").and_then(|v| std::str::from_utf8(v).ok());
             let src = src.ok_or(ProtoError::BadRequest("X-WOPI-WopiSrc is missing"))?;
             let (access_token, access_token_expiry) =
-                ops::ecosystem::new_access_token(&state, &user.id, src).await?;
+                ops::ecosystem::new_access_token(&state, &primary, src).await?;
             body.access_token_info = Some(AccessTokenInfo {
                 access_token,
                 access_token_expiry,
             });
         }
         Some("GET_ROOT_CONTAINER") => {
-            let grant = crate::auth::Grant {
-                user_id: user.id.clone(),
-                kind: ResourceKind::Ecosystem,
-                resource_id: user.id.clone(),
-                perms: crate::auth::Perms::READ_WRITE,
-                expires_ms: expires,
-                client: None,
-            };
-            body.root_container_info = Some(ops::ecosystem::root_container(&state, &grant).await?);
+            body.root_container_info =
+                Some(ops::ecosystem::root_container(&state, &primary).await?);
         }
         Some("GET_WOPI_SRC_WITH_ACCESS_TOKEN") => {
             let raw = h(&headers, "x-wopi-hostnativefilename").ok_or(ProtoError::BadRequest(
@@ -101,14 +107,7 @@ pub(super) async fn handle(
             ))?;
             let ident = std::str::from_utf8(raw)
                 .map_err(|_| ProtoError::BadRequest("X-WOPI-HostNativeFileName is not UTF-8"))?;
-            let url = ops::ecosystem::file_wopi_src(
-                &state,
-                &user.id,
-                ident,
-                crate::auth::Perms::READ_WRITE,
-                expires,
-            )
-            .await?;
+            let url = ops::ecosystem::file_wopi_src(&state, &primary, ident).await?;
             body.wopi_src_info = Some(UrlBody { url });
         }
         // Bootstrap itself, and any operation wopid does not know: the Bootstrap response.

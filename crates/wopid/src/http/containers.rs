@@ -131,14 +131,7 @@ pub(super) async fn ecosystem_op(
             ))?;
             let ident = std::str::from_utf8(raw)
                 .map_err(|_| ProtoError::BadRequest("X-WOPI-HostNativeFileName is not UTF-8"))?;
-            let url = ops::ecosystem::file_wopi_src(
-                state,
-                &grant.user_id,
-                ident,
-                grant.perms,
-                grant.expires_ms,
-            )
-            .await?;
+            let url = ops::ecosystem::file_wopi_src(state, grant, ident).await?;
             json(ok, &[], &UrlBody { url })
         }
         other => {

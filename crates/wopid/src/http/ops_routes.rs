@@ -1,6 +1,8 @@
 //! Operations: `/healthz` (the process answers), `/readyz` (the metadata and blob stores answer
-//! and the schema is current) and a Prometheus `/metrics`, served on the main listener or, when
-//! `metrics_listen` is set, only on that address.
+//! and the schema is current) and a Prometheus `/metrics`. `/metrics` is served on
+//! `metrics_listen` when that is set, else on the main listener only when `metrics_token` is set;
+//! with a token it needs `Authorization: Bearer TOKEN` wherever it is served. The metrics name
+//! the editors, the operations in use and the request volume: nothing for the public.
 //!
 //! The registry is small and hand-rolled (counters and one histogram behind a mutex that is never
 //! held across an await); it lives in `AppState`, so there are no globals.
@@ -265,7 +267,25 @@ async fn readyz(State(state): State<AppState>) -> Response {
     (status, format!("metadata: {m}\nblobs: {b}\n")).into_response()
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim);
+        if !presented.is_some_and(|p| crate::auth::tokens::same(p, token.expose())) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"wopid metrics\"")],
+                "/metrics needs its bearer token\n",
+            )
+                .into_response();
+        }
+    }
     let mut text = state.metrics.render();
     // The editors' discovery documents: failed refreshes, and the age of the copy in use.
     text.push_str("# HELP wopid_discovery_refresh_failures_total Discovery fetches that failed (the last good copy stayed in use).\n");
@@ -302,15 +322,15 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `/healthz` and `/readyz`, and `/metrics` unless it has a listener of its own.
+/// `/healthz` and `/readyz`, and `/metrics` when it has a token and no listener of its own.
 pub(super) fn routes(state: &AppState) -> Router<AppState> {
     let r = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
-    if state.config.metrics_listen.is_some() {
-        r
-    } else {
+    if state.config.metrics_listen.is_none() && state.config.metrics_token.is_some() {
         r.route("/metrics", get(metrics))
+    } else {
+        r
     }
 }
 

@@ -147,8 +147,9 @@ pub(super) async fn handle(
             super::proof::check(&state, &grant, &token, &headers, path_and_query).await?;
             // Permissions are checked again on every request: a revoked share takes effect at once.
             let file = req.file.ok_or(ProtoError::NotFound)?;
-            let now = access::file_access(&state, &grant.user_id, &file).await?;
-            let perms = now.limit(grant.perms).ok_or(ProtoError::Unauthorized)?;
+            let perms = access::grant_file_access(&state, &grant, &file)
+                .await?
+                .ok_or(ProtoError::Unauthorized)?;
             let seen = Seen {
                 file,
                 user: req.user,
@@ -165,9 +166,9 @@ pub(super) async fn handle(
             let grant = tokens::verify(&state, &token, ResourceKind::Container, id).await?;
             super::proof::check(&state, &grant, &token, &headers, path_and_query).await?;
             ops::containers::load(&state, id).await?;
-            let now = access::container_access(&state, &grant.user_id, id).await?;
-
-            let perms = now.limit(grant.perms).ok_or(ProtoError::Unauthorized)?;
+            let perms = access::grant_container_access(&state, &grant, id)
+                .await?
+                .ok_or(ProtoError::Unauthorized)?;
             super::containers::container_op(&state, &Grant { perms, ..grant }, id, op, &headers)
                 .await
         }

@@ -30,17 +30,7 @@ pub async fn traded(
     id: &str,
     perms: Perms,
 ) -> Result<String, ApiError> {
-    let client = grant.client.as_deref();
-    let t = tokens::issue_for(
-        state,
-        client,
-        &grant.user_id,
-        kind,
-        id,
-        perms,
-        grant.expires_ms,
-    )
-    .await?;
+    let t = tokens::trade(state, grant, kind, id, perms, grant.expires_ms).await?;
     Ok(t.expose().to_owned())
 }
 
@@ -298,9 +288,9 @@ pub async fn share_url(
     };
     let ttl = i64::try_from(state.config.share_url_ttl.as_millis()).unwrap_or(i64::MAX);
     let expires = state.now_ms().saturating_add(ttl);
-    let token = tokens::issue(
+    let token = tokens::trade(
         state,
-        &grant.user_id,
+        grant,
         ResourceKind::ContainerShareLink,
         id,
         perms,

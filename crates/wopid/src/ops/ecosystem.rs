@@ -20,13 +20,19 @@ pub async fn root_container(
     super::containers::pointer(state, grant, &root).await
 }
 
+/// A share link named by GetFileWopiSrc: the link in clear and what it grants now.
+struct Redeemed<'a> {
+    token: &'a str,
+    grant: Grant,
+}
+
 /// The file a host-specific identifier names: a file id, a WopiSrc or any URL under
 /// `/wopi/files/ID`, a host page `/files/ID/...`, or a share link `/share/TOKEN`. Returns the
-/// file and, for a share link, the permissions the link itself grants.
-async fn resolve(
+/// file and, for a share link, the link.
+async fn resolve<'a>(
     state: &AppState,
-    ident: &str,
-) -> Result<Option<(FileRecord, Option<Perms>)>, ApiError> {
+    ident: &'a str,
+) -> Result<Option<(FileRecord, Option<Redeemed<'a>>)>, ApiError> {
     let ident = ident.trim();
     let path = match ident.find("://") {
         // Only URLs of this host are accepted.
@@ -41,7 +47,7 @@ async fn resolve(
         ["wopi", "files", id, ..] | ["files", id, ..] => ((*id).to_owned(), None),
         ["share", token] => {
             match tokens::verify_kind(state, token, ResourceKind::ShareLink).await {
-                Ok(g) => (g.resource_id, Some(g.perms)),
+                Ok(grant) => (grant.resource_id.clone(), Some(Redeemed { token, grant })),
                 Err(_) => return Ok(None),
             }
         }
@@ -53,46 +59,59 @@ async fn resolve(
     Ok(state.meta.file(&file_id).await?.map(|f| (f, link)))
 }
 
-/// GetFileWopiSrc: a WopiSrc with a fresh file token for a file the user may open; 404 for
-/// anything else, so nobody learns whether a file exists. The token expires at `expires_ms`.
+/// GetFileWopiSrc: a WopiSrc with a token for a file the user may open; 404 for anything else,
+/// so nobody learns whether a file exists. The token is traded from `caller` (its permissions,
+/// generation and expiry at most). Redeeming a share link of a file the user cannot open as well
+/// by their own access gives a token bound to the link: never more than the link says or its
+/// creator has at each request, never past the link's expiry or revocation; no share is written.
 pub async fn file_wopi_src(
     state: &AppState,
-    user_id: &str,
+    caller: &Grant,
     ident: &str,
-    perms: Perms,
-    expires_ms: i64,
 ) -> Result<String, ApiError> {
     let Some((file, link)) = resolve(state, ident).await? else {
         return Err(ProtoError::NotFound.into());
     };
-    let by_link = match link {
-        Some(p) if p.can_write() => Access::Write,
-        Some(_) => Access::Read,
-        None => Access::None,
-    };
-    let own = access::file_access(state, user_id, &file).await?;
-    let effective = own.max(by_link);
-    let perms = effective.limit(perms).ok_or(ProtoError::NotFound)?;
-    if by_link > own {
-        // Redeeming a share link shares the file with the user, so the access re-checked on
-        // every later request holds.
-        let share = wopid_store::Share {
-            resource_id: file.id.clone(),
-            user_id: user_id.to_owned(),
-            can_write: by_link == Access::Write,
-        };
-        state.meta.put_share(&share).await?;
+    // A caller whose credential is older than a revocation of this file mints nothing for it.
+    if caller.epoch < state.meta.token_floor(&caller.user_id, &file.id).await? {
+        return Err(ProtoError::NotFound.into());
     }
-
-    let token = tokens::issue(
-        state,
-        user_id,
-        ResourceKind::File,
-        &file.id,
-        perms,
-        expires_ms,
-    )
-    .await?;
+    let own = access::file_access(state, &caller.user_id, &file).await?;
+    let (token, expires_ms) = match link {
+        Some(link) => {
+            let creator = access::file_access(state, &link.grant.user_id, &file).await?;
+            let by_link = if link.grant.perms.can_write() {
+                creator
+            } else {
+                creator.min(Access::Read)
+            };
+            if by_link > own {
+                // Bound to the link, which never lets anyone create files beside this one.
+                let perms = by_link
+                    .limit(Perms::new(caller.perms.can_write(), false))
+                    .ok_or(ProtoError::NotFound)?;
+                let expires_ms = caller.expires_ms.min(link.grant.expires_ms);
+                let t = tokens::mint(
+                    state,
+                    tokens::Mint {
+                        user_id: &caller.user_id,
+                        kind: ResourceKind::File,
+                        resource_id: &file.id,
+                        perms,
+                        expires_ms,
+                        client: caller.client.as_deref(),
+                        epoch: caller.epoch,
+                        link: Some(link.token),
+                    },
+                )
+                .await?;
+                (t, expires_ms)
+            } else {
+                own_token(state, caller, &file, own).await?
+            }
+        }
+        None => own_token(state, caller, &file, own).await?,
+    };
     Ok(format!(
         "{}?access_token={}&access_token_ttl={expires_ms}",
         state.wopi_src(&file.id),
@@ -100,31 +119,52 @@ pub async fn file_wopi_src(
     ))
 }
 
-/// The `Bootstrap` object: an ecosystem URL with a fresh token (OAuth is primary authentication).
-pub async fn bootstrap(state: &AppState, user: &User) -> Result<(Bootstrap, i64), ApiError> {
-    let expires = fresh_expiry(state);
-    let token = tokens::issue(
+async fn own_token(
+    state: &AppState,
+    caller: &Grant,
+    file: &FileRecord,
+    own: Access,
+) -> Result<(tokens::Secret, i64), ApiError> {
+    let perms = own.limit(caller.perms).ok_or(ProtoError::NotFound)?;
+    let t = tokens::trade(
         state,
-        &user.id,
+        caller,
+        ResourceKind::File,
+        &file.id,
+        perms,
+        caller.expires_ms,
+    )
+    .await?;
+    Ok((t, caller.expires_ms))
+}
+
+/// The `Bootstrap` object: an ecosystem URL with a token of `primary`, the ecosystem grant an
+/// OAuth access token stands for (primary authentication: a fresh lifetime, its generation).
+pub async fn bootstrap(
+    state: &AppState,
+    user: &User,
+    primary: &Grant,
+) -> Result<Bootstrap, ApiError> {
+    let expires = primary.expires_ms;
+    let token = tokens::trade(
+        state,
+        primary,
         ResourceKind::Ecosystem,
         &user.id,
         Perms::READ_WRITE,
         expires,
     )
     .await?;
-    Ok((
-        Bootstrap {
-            ecosystem_url: format!(
-                "{}/wopi/ecosystem?access_token={}",
-                state.base,
-                token.expose()
-            ),
-            user_id: user.id.clone(),
-            sign_in_name: user.login.clone(),
-            user_friendly_name: user.display_name.clone(),
-        },
-        expires,
-    ))
+    Ok(Bootstrap {
+        ecosystem_url: format!(
+            "{}/wopi/ecosystem?access_token={}",
+            state.base,
+            token.expose()
+        ),
+        user_id: user.id.clone(),
+        sign_in_name: user.login.clone(),
+        user_friendly_name: user.display_name.clone(),
+    })
 }
 
 /// The expiry of a token minted by primary authentication.
@@ -134,12 +174,14 @@ pub fn fresh_expiry(state: &AppState) -> i64 {
     )
 }
 
-/// GetNewAccessToken: a fresh token for the file or container a WopiSrc names.
+/// GetNewAccessToken: a fresh token for the file or container a WopiSrc names, in the
+/// credential generation of `primary` (the bootstrapper's OAuth grant).
 pub async fn new_access_token(
     state: &AppState,
-    user_id: &str,
+    primary: &Grant,
     wopi_src: &str,
 ) -> Result<(String, i64), ApiError> {
+    let user_id = primary.user_id.as_str();
     let rest = wopi_src
         .strip_prefix(&format!("{}/wopi/", state.base))
         .ok_or(ProtoError::NotFound)?;
@@ -162,6 +204,6 @@ pub async fn new_access_token(
         _ => return Err(ProtoError::NotFound.into()),
     };
     let perms = a.perms().ok_or(ProtoError::NotFound)?;
-    let token = tokens::issue(state, user_id, kind, &id, perms, expires).await?;
+    let token = tokens::trade(state, primary, kind, &id, perms, expires).await?;
     Ok((token.expose().to_owned(), expires))
 }

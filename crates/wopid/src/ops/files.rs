@@ -10,8 +10,8 @@ use crate::state::AppState;
 
 /// The user with this sign-in name, created on first use with the name as display name.
 pub async fn ensure_user(state: &AppState, login: &str) -> Result<User, ApiError> {
-    if login.is_empty() || login.len() > 256 || login.chars().any(char::is_control) {
-        return Err(ProtoError::BadRequest("invalid user name").into());
+    if let Some(why) = wopid_proto::names::invalid_user_name_reason(login) {
+        return Err(ProtoError::BadRequest(why).into());
     }
     Ok(state.meta.ensure_user(login, login, state.now_ms()).await?)
 }

@@ -38,6 +38,8 @@ pub fn check_file_info(
     let (display_name, user_info) = user
         .map(|u| (Some(u.display_name.clone()), u.user_info.clone()))
         .unwrap_or_default();
+    // A token redeemed from a share link is told nothing about the folders around the file.
+    let folder = folder.filter(|_| grant.link.is_none());
     let ui = &state.config.ui;
     let ext = split_ext(&file.name).1;
     let write = grant.perms.can_write();
@@ -45,7 +47,13 @@ pub fn check_file_info(
         "{}/download/{}?{}",
         state.base,
         file.id,
-        crate::auth::signed::sign(&state.url_key, &file.id, &grant.user_id, grant.expires_ms)
+        crate::auth::signed::sign(
+            &state.url_key,
+            &file.id,
+            &grant.user_id,
+            grant.expires_ms,
+            &grant.token_ref,
+        )
     );
 
     CheckFileInfo {
@@ -83,7 +91,7 @@ pub fn check_file_info(
         breadcrumb_brand_name: Some("wopid".to_owned()),
         breadcrumb_brand_url: Some(format!("{}/", state.base)),
         breadcrumb_folder_name: folder.map(|c| c.name.clone()),
-        breadcrumb_folder_url: Some(format!("{}/browse/{}", state.base, file.container_id)),
+        breadcrumb_folder_url: folder.map(|c| format!("{}/browse/{}", state.base, c.id)),
         file_url: Some(download.clone()),
         download_url: Some(download),
         host_view_url: Some(state.host_page(&file.id, "view")),
@@ -93,7 +101,7 @@ pub fn check_file_info(
         file_sharing_url: Some(state.host_page(&file.id, "sharing")),
         post_message_origin: Some(state.origin()),
         user_extra_info: Some(
-            serde_json::json!({ "avatar": format!("{}/avatar/{}.svg", state.base, grant.user_id) }),
+            serde_json::json!({ "avatar": crate::web::avatar_url(state, &grant.user_id) }),
         ),
         is_admin_user: is_admin,
         enable_owner_termination: file.owner_id == grant.user_id,

@@ -34,9 +34,9 @@ pub async fn share_url(
     };
     let ttl = i64::try_from(state.config.share_url_ttl.as_millis()).unwrap_or(i64::MAX);
     let expires = state.now_ms().saturating_add(ttl);
-    let token = tokens::issue(
+    let token = tokens::trade(
         state,
-        &grant.user_id,
+        grant,
         ResourceKind::ShareLink,
         file_id,
         perms,
@@ -92,14 +92,18 @@ pub async fn add_activities(
 }
 
 /// EnumerateAncestors of a file: its containers, root first, each with a container token that
-/// expires with the caller's.
+/// expires with the caller's. A token redeemed from a share link reaches the file only: none.
 pub async fn ancestors(
     state: &AppState,
     grant: &Grant,
     file_id: &str,
 ) -> Result<Ancestors, ApiError> {
     let file = super::load(state, file_id).await?;
-    let chain = crate::auth::access::chain(state, &file.container_id).await?;
+    let chain = if grant.link.is_some() {
+        Vec::new()
+    } else {
+        crate::auth::access::chain(state, &file.container_id).await?
+    };
     let list = super::containers::pointers_root_first(state, grant, chain).await?;
     Ok(Ancestors {
         ancestors_with_root_first: list

@@ -120,14 +120,18 @@ async fn page(
         grant.perms
     };
     let expires = crate::ops::ecosystem::fresh_expiry(&state);
-    let token = tokens::issue_for(
+    let token = tokens::mint(
         &state,
-        Some(&editor_name),
-        &me.user.id,
-        ResourceKind::File,
-        &file.id,
-        perms,
-        expires,
+        tokens::Mint {
+            user_id: &me.user.id,
+            kind: ResourceKind::File,
+            resource_id: &file.id,
+            perms,
+            expires_ms: expires,
+            client: Some(&editor_name),
+            epoch: me.epoch,
+            link: None,
+        },
     )
     .await?;
     let close_url = format!("{}/browse/{}", state.base, file.container_id);

@@ -64,12 +64,58 @@ async fn asset(Path(name): Path<String>) -> Response {
         .into_response()
 }
 
-/// A round avatar with the user's initial, for editors that show one (`UserExtraInfo`).
+/// The signature of a user's avatar URL: HMAC-SHA256 of the user id under the URL signing key,
+/// in a domain of its own so it can never pass for a download signature.
+fn avatar_mac(state: &AppState, user_id: &str) -> Option<hmac::Hmac<sha2::Sha256>> {
+    use hmac::Mac as _;
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(&state.url_key).ok()?;
+    m.update(format!("avatar\n{user_id}").as_bytes());
+    Some(m)
+}
+
+/// The avatar URL handed to editors in `UserExtraInfo`: signed, since the editor's page fetches
+/// it from another site, without wopid's session cookie.
+pub fn avatar_url(state: &AppState, user_id: &str) -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let sig = avatar_mac(state, user_id)
+        .map(|m| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
+        .unwrap_or_default();
+    format!("{}/avatar/{user_id}.svg?s={sig}", state.base)
+}
+
+#[derive(serde::Deserialize)]
+struct AvatarQuery {
+    #[serde(default)]
+    s: String,
+}
+
+/// A round avatar with the user's initial, for editors that show one (`UserExtraInfo`). It
+/// answers a signed URL from [`avatar_url`] or a signed-in web session; anything else gets 401,
+/// whether the user exists or not, so user ids and display names cannot be probed.
 async fn avatar(
     axum::extract::State(state): axum::extract::State<AppState>,
     Path(user): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<AvatarQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
+    use base64::Engine as _;
+    use hmac::Mac as _;
     let id = user.trim_end_matches(".svg");
+    let signed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(q.s.as_bytes())
+        .ok()
+        .zip(avatar_mac(&state, id))
+        .is_some_and(|(sig, m)| m.verify_slice(&sig).is_ok());
+    let allowed = signed || matches!(session::current(&state, &headers).await, Ok(Some(_)));
+    if !allowed {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::CACHE_CONTROL, "no-store")],
+            "sign in, or use the avatar URL from CheckFileInfo\n",
+        )
+            .into_response();
+    }
     let name = match state.meta.user(id).await {
         Ok(Some(u)) => u.display_name,
         _ => return StatusCode::NOT_FOUND.into_response(),
@@ -94,7 +140,12 @@ async fn avatar(
     (
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            ),
         ],
         svg,
     )

@@ -368,6 +368,9 @@ async fn file_grant(
         perms,
         expires_ms: crate::ops::ecosystem::fresh_expiry(state),
         client: None,
+        epoch: me.epoch,
+        link: None,
+        token_ref: String::new(),
     };
     Ok((file, grant))
 }
@@ -470,6 +473,15 @@ pub(crate) async fn move_file(
         Ok(g) => g,
         Err(r) => return Ok(r),
     };
+    // Taking a file out of a folder changes that folder: a share of the file alone is not enough.
+    if file.owner_id != me.user.id
+        && access::container_access(&state, &me.user.id, &file.container_id).await? != Access::Write
+    {
+        return Ok(message(
+            StatusCode::FORBIDDEN,
+            "You may not move files out of this folder.",
+        ));
+    }
     if access::container_access(&state, &me.user.id, &f.container).await? != Access::Write {
         return Ok(message(StatusCode::NOT_FOUND, "No such folder."));
     }

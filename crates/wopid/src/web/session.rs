@@ -1,6 +1,7 @@
 //! Web sign-in sessions: a random cookie (`HttpOnly`, `SameSite=Lax`, `Secure` behind HTTPS)
 //! whose hash is stored with the user and the session's CSRF token. Every form of the web UI
-//! carries that token and every POST checks it.
+//! carries that token and every POST checks it. A session records the user's credential
+//! generation at sign-in: a new password or `token revoke --user` ends it, on every node.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -51,6 +52,9 @@ pub async fn start(state: &AppState, user: &User) -> Result<String, ApiError> {
             user_id: user.id.clone(),
             csrf: crate::auth::tokens::random_token(),
             expires_ms,
+            // As read with the user before the password was checked: a password changed since
+            // voids this session too.
+            epoch: user.epoch,
         })
         .await?;
     Ok(format!(
@@ -76,6 +80,8 @@ pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, ApiErr
 pub struct SignedIn {
     pub user: User,
     pub csrf: String,
+    /// The session's credential generation, which the tokens it mints inherit.
+    pub epoch: i64,
 }
 
 impl SignedIn {
@@ -105,11 +111,18 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Sig
         state.meta.delete_session(&s.hash).await?;
         return Ok(None);
     }
-    Ok(state
-        .meta
-        .user(&s.user_id)
-        .await?
-        .map(|user| SignedIn { user, csrf: s.csrf }))
+    let Some(user) = state.meta.user(&s.user_id).await? else {
+        return Ok(None);
+    };
+    if s.epoch < user.revoked_below {
+        state.meta.delete_session(&s.hash).await?;
+        return Ok(None);
+    }
+    Ok(Some(SignedIn {
+        user,
+        csrf: s.csrf,
+        epoch: s.epoch,
+    }))
 }
 
 impl FromRequestParts<AppState> for SignedIn {

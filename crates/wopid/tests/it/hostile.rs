@@ -747,3 +747,157 @@ async fn no_token_ever_reaches_the_log() {
         );
     }
 }
+
+/// Opens a connection, sends the head of a 100 kB PutFile and then one byte of its body every
+/// `gap`, until the server answers or hangs up; returns what it answered and when.
+async fn trickle_upload(addr: String, head: String, gap: Duration) -> (Duration, String) {
+    let start = Instant::now();
+    let mut sock = TcpStream::connect(&addr).await.expect("connect");
+    let mut out = Vec::new();
+    if sock.write_all(head.as_bytes()).await.is_ok() {
+        while start.elapsed() < Duration::from_secs(30) {
+            if sock.write_all(b"a").await.is_err() {
+                break;
+            }
+            let mut buf = [0u8; 4096];
+            match tokio::time::timeout(gap, sock.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+        }
+    }
+    (start.elapsed(), String::from_utf8_lossy(&out).into_owned())
+}
+
+/// One request on a fresh connection: its status line's code, or None without an answer.
+async fn fresh_request(addr: &str, request: &str) -> Option<u16> {
+    let mut sock = TcpStream::connect(addr).await.ok()?;
+    sock.write_all(request.as_bytes()).await.ok()?;
+    let mut out = Vec::new();
+    let _ = sock.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out);
+    text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+/// A request whose body keeps arriving, a byte at a time but never stalling, is still cut off
+/// at the total request deadline with 408, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickled_bodies_meet_the_total_request_deadline() {
+    let s = TestServer::start_with(|c| {
+        c.body_read_timeout = Duration::from_secs(20);
+        c.request_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let id = s.add_file("alice", "a.docx", b"before").await;
+    let t = s.token("alice", &id, RW).await;
+    assert_eq!(s.lock(&id, &t, "L").await.status(), 200);
+    let before = snapshot(&s).await;
+    let head = format!(
+        "POST /wopi/files/{id}/contents?access_token={t} HTTP/1.1\r\nHost: x\r\nX-WOPI-Override: PUT\r\nX-WOPI-Lock: L\r\nContent-Length: 100000\r\n\r\n"
+    );
+    let (took, answer) = trickle_upload(addr(&s), head, Duration::from_millis(100)).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "got {answer:?} after {took:?}"
+    );
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "the connection is closed: {answer:?}"
+    );
+    assert!(took < Duration::from_secs(8), "held on for {took:?}");
+    assert_eq!(snapshot(&s).await, before, "nothing was stored");
+}
+
+/// Connections beyond `max_connections` get a 503 at once instead of waiting (or failing to be
+/// accepted), `/healthz` still answers on a fresh connection, and a slot that frees serves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_get_503_and_healthz_still_answers() {
+    let s = TestServer::start_with(|c| {
+        c.max_connections = 4;
+        c.body_read_timeout = Duration::from_secs(20);
+        c.request_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let id = s.add_file("alice", "a.docx", b"before").await;
+    let t = s.token("alice", &id, RW).await;
+    let a = addr(&s);
+    // On a connection of its own, so that no idle pooled connection takes a slot.
+    let lock = format!(
+        "POST /wopi/files/{id}?access_token={t} HTTP/1.1\r\nHost: x\r\nX-WOPI-Override: LOCK\r\nX-WOPI-Lock: L\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(fresh_request(&a, &lock).await, Some(200));
+    let head = format!(
+        "POST /wopi/files/{id}/contents?access_token={t} HTTP/1.1\r\nHost: x\r\nX-WOPI-Override: PUT\r\nX-WOPI-Lock: L\r\nContent-Length: 100000\r\n\r\n"
+    );
+    // Fill every slot with an upload that trickles in, a byte every 200 ms.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(tokio::spawn(trickle_upload(
+            a.clone(),
+            head.clone(),
+            Duration::from_millis(200),
+        )));
+    }
+    // Wait (bounded) until the server holds all four. A holder that raced a probe for the last
+    // slot was refused: start it again.
+    let info = format!(
+        "GET /wopi/files/{id}?access_token={t} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    );
+    let mut refused = None;
+    for _ in 0..100 {
+        for h in &mut held {
+            if h.is_finished() {
+                *h = tokio::spawn(trickle_upload(
+                    a.clone(),
+                    head.clone(),
+                    Duration::from_millis(200),
+                ));
+            }
+        }
+        let start = Instant::now();
+        let status = tokio::time::timeout(Duration::from_secs(5), fresh_request(&a, &info))
+            .await
+            .expect("a request beyond the cap is answered at once");
+        if status == Some(503) {
+            refused = Some(start.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took = refused.expect("a request beyond the cap gets 503");
+    assert!(took < Duration::from_secs(2), "the 503 took {took:?}");
+    // Liveness probes still get through, on fresh connections, quickly.
+    for _ in 0..5 {
+        let start = Instant::now();
+        let status = tokio::time::timeout(
+            Duration::from_secs(5),
+            fresh_request(
+                &a,
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            ),
+        )
+        .await
+        .expect("healthz answers within 5 s");
+        assert_eq!(status, Some(200));
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "healthz took {:?}",
+            start.elapsed()
+        );
+    }
+    // Once a holder goes, its slot serves a new request.
+    held.pop().expect("a holder").abort();
+    let mut served = false;
+    for _ in 0..100 {
+        if fresh_request(&a, &info).await == Some(200) {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(served, "a freed slot serves again");
+    for h in held {
+        h.abort();
+    }
+}

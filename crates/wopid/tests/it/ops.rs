@@ -1,11 +1,23 @@
-//! `/healthz`, `/readyz` and `/metrics`, on the main listener or on `metrics_listen`.
+//! `/healthz`, `/readyz` and `/metrics`, on the main listener (with its token) or on
+//! `metrics_listen`.
 
 use crate::harness::{RW, TestServer};
 
+const TOKEN: &str = "metrics-token-for-tests";
+
+fn with_token(c: &mut wopid::Config) {
+    c.metrics_token = Some(wopid::config::Secret::new(TOKEN));
+}
+
 #[tokio::test]
 async fn health_readiness_and_metrics() {
-    let s = TestServer::start().await;
-    let get = |path: &str| s.http.get(format!("{}{path}", s.base)).send();
+    let s = TestServer::start_with(with_token).await;
+    let get = |path: &str| {
+        s.http
+            .get(format!("{}{path}", s.base))
+            .bearer_auth(TOKEN)
+            .send()
+    };
     let r = get("/healthz").await.expect("send");
     assert_eq!(r.status(), 200);
     let r = get("/readyz").await.expect("send");
@@ -50,6 +62,7 @@ async fn metrics_on_their_own_listener() {
     let r = s
         .http
         .get(format!("{}/metrics", s.base))
+        .bearer_auth(TOKEN)
         .send()
         .await
         .expect("send");
@@ -70,6 +83,7 @@ async fn metrics_on_their_own_listener() {
 #[tokio::test]
 async fn discovery_refresh_failures_show_in_the_metrics() {
     let s = TestServer::start_with(|c| {
+        with_token(c);
         c.editors = vec![
             wopid::config::EditorConfig::from_flag("gone=/nonexistent/discovery.xml")
                 .expect("flag"),
@@ -82,6 +96,7 @@ async fn discovery_refresh_failures_show_in_the_metrics() {
         let text = s
             .http
             .get(format!("{}/metrics", s.base))
+            .bearer_auth(TOKEN)
             .send()
             .await
             .expect("send")
