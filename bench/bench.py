@@ -6,7 +6,7 @@ BENCH_SECONDS (default 3) against wopid and then against nginx, sampling the res
 server every 50 ms. Writes bench/out/results.json and bench/out/chart.svg and prints the table.
 
 What each row measures:
-- CheckFileInfo: GET /wopi/files/ID?access_token=... (token check, one metadata read, JSON); nginx
+- CheckFileInfo: GET /wopi/files/ID?access_token=... (one metadata read: token, file, user; JSON); nginx
   serves the same JSON body as a static file.
 - GetFile 100 KiB / 10 MiB: GET .../contents; nginx serves the same blob file (a symlink to it).
 - Lock+Unlock: each connection alternates LOCK and UNLOCK on a file of its own (a cycle is two
