@@ -508,10 +508,10 @@ async fn locks_shares_and_revocations_apply_to_the_next_request_on_every_node() 
             r.json::<serde_json::Value>().await.expect("json")["UserCanWrite"] == true
         }
     };
-    assert_eq!(bob_info(0).await, true);
+    assert!(bob_info(0).await);
     c.state.meta.put_share(&share(false)).await.expect("narrow");
-    assert_eq!(bob_info(1).await, false, "the narrowed share on node 2");
-    assert_eq!(bob_info(0).await, false, "the narrowed share on node 1");
+    assert!(!bob_info(1).await, "the narrowed share on node 2");
+    assert!(!bob_info(0).await, "the narrowed share on node 1");
 
     let alice = c.state.meta.user_by_login("alice").await.expect("db");
     let alice = alice.expect("alice");
