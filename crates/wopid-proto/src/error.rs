@@ -1,5 +1,6 @@
 //! `ProtoError`: every refusal the protocol defines, with its status code and `X-WOPI-*` headers.
 
+use crate::coauth::CoauthConflict;
 use crate::lock::Conflict;
 use crate::wopi_header;
 
@@ -26,6 +27,14 @@ pub enum ProtoError {
     /// A lock mismatch: `X-WOPI-Lock` carries the current lock, empty when unlocked.
     #[error("lock conflict: {}", .0.reason)]
     LockConflict(Conflict),
+    /// A refusal involving coauth locks: `X-WOPI-Lock` carries the WOPI lock (empty when there is
+    /// none), with `X-WOPI-ConflictingMechanism` and `X-WOPI-ConflictingLockUsername` when known.
+    #[error("lock conflict: {}", .0.reason)]
+    CoauthConflict(CoauthConflict),
+    /// PutChunkedFile's `X-WOPI-SequenceNumber` is not the file's; the response carries the
+    /// current one.
+    #[error("sequence number is not the file's ({current})")]
+    SequenceNumberMismatch { current: u32 },
     /// The target name exists; `X-WOPI-ValidRelativeTarget` suggests a free one (UTF-7).
     #[error("target name exists")]
     NameExists { valid_target: Option<String> },
@@ -53,8 +62,11 @@ impl ProtoError {
             Self::Unauthorized => 401,
             Self::Forbidden(_) => 401,
             Self::NotFound => 404,
-            Self::LockConflict(_) | Self::NameExists { .. } | Self::Conflict(_) => 409,
-            Self::PreconditionFailed => 412,
+            Self::LockConflict(_)
+            | Self::CoauthConflict(_)
+            | Self::NameExists { .. }
+            | Self::Conflict(_) => 409,
+            Self::PreconditionFailed | Self::SequenceNumberMismatch { .. } => 412,
             Self::TooLarge { .. } => 413,
             Self::RangeNotSatisfiable { .. } => 416,
             Self::NotImplemented(_) => 501,
@@ -75,6 +87,22 @@ impl ProtoError {
                     (wopi_header::LOCK, c.current.clone()),
                     (wopi_header::LOCK_FAILURE_REASON, c.reason.to_owned()),
                 ]
+            }
+            Self::CoauthConflict(c) => {
+                let mut h = vec![
+                    (wopi_header::LOCK, c.lock.clone()),
+                    (wopi_header::LOCK_FAILURE_REASON, c.reason.to_owned()),
+                ];
+                if let Some(m) = c.mechanism {
+                    h.push((wopi_header::CONFLICTING_MECHANISM, m.as_str().to_owned()));
+                }
+                if let Some(u) = &c.lock_user {
+                    h.push((wopi_header::CONFLICTING_LOCK_USERNAME, u.clone()));
+                }
+                h
+            }
+            Self::SequenceNumberMismatch { current } => {
+                vec![(wopi_header::SEQUENCE_NUMBER, current.to_string())]
             }
             Self::NameExists {
                 valid_target: Some(t),

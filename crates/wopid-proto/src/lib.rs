@@ -6,9 +6,14 @@
 
 pub mod action_url;
 pub mod body;
+pub mod chunked;
+pub mod chunking;
+pub mod coauth;
 pub mod containers;
+pub mod cspp;
 pub mod discovery;
 pub mod error;
+pub mod frame;
 pub mod headers;
 pub mod ids;
 pub mod instant;
@@ -17,6 +22,9 @@ pub mod names;
 pub mod op;
 pub mod proof;
 pub mod request;
+#[cfg(test)]
+mod schema;
+pub mod spooky;
 pub mod utf7;
 pub mod wopi_header;
 

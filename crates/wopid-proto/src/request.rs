@@ -19,9 +19,12 @@
 //!
 //! [`WopiRequest::parse`] does both steps, for callers that do not care about that order.
 
+mod coauth;
 mod container;
 mod file;
 
+pub use crate::coauth::Presented;
+pub use coauth::{CoauthOp, CoauthOperation};
 pub use container::{BootstrapOp, ContainerOp, EcosystemOp};
 pub use file::{FileOp, PutFile, SaveFlags, SeenModified};
 

@@ -19,6 +19,29 @@ pub const OLD_LOCK: &str = "x-wopi-oldlock";
 /// `X-WOPI-LockFailureReason`: why a lock operation was refused.
 pub const LOCK_FAILURE_REASON: &str = "x-wopi-lockfailurereason";
 
+/// `X-WOPI-LockUserVisible`: Lock asks that the holder's name be shown to others who conflict.
+pub const LOCK_USER_VISIBLE: &str = "x-wopi-lockuservisible";
+/// `X-WOPI-ConflictingLockUsername`: the name of a user-visible lock's holder, with a 409.
+pub const CONFLICTING_LOCK_USERNAME: &str = "x-wopi-conflictinglockusername";
+/// `X-WOPI-ConflictingMechanism`: which kind of lock refused a request (`WOPI-Lock`,
+/// `WOPI-CoauthLock`, `WOPI-CoauthExclusiveLock`).
+pub const CONFLICTING_MECHANISM: &str = "x-wopi-conflictingmechanism";
+
+// ---- coauth locks and incremental file transfer ----
+
+/// `X-WOPI-CoauthLockId`: the coauth lock a request holds or presents.
+pub const COAUTH_LOCK_ID: &str = "x-wopi-coauthlockid";
+/// `X-WOPI-CoauthLockType`: `Coauth` or `CoauthExclusive`.
+pub const COAUTH_LOCK_TYPE: &str = "x-wopi-coauthlocktype";
+/// `X-WOPI-CoauthLockExpirationTimeout`: seconds (60 to 3600) a coauth lock lives.
+pub const COAUTH_LOCK_EXPIRATION_TIMEOUT: &str = "x-wopi-coauthlockexpirationtimeout";
+/// `X-WOPI-CoauthLockMetadata`: the client's text stored with its coauth lock.
+pub const COAUTH_LOCK_METADATA: &str = "x-wopi-coauthlockmetadata";
+/// `X-WOPI-CoauthTableVersion`: the version of the coauth table (sent, and known by a client).
+pub const COAUTH_TABLE_VERSION: &str = "x-wopi-coauthtableversion";
+/// `X-WOPI-SequenceNumber`: the file's content sequence number.
+pub const SEQUENCE_NUMBER: &str = "x-wopi-sequencenumber";
+
 // ---- content ----
 
 /// `X-WOPI-ItemVersion`: the file's version after the operation.
@@ -104,6 +127,15 @@ pub const ALL: &[&str] = &[
     LOCK,
     OLD_LOCK,
     LOCK_FAILURE_REASON,
+    LOCK_USER_VISIBLE,
+    CONFLICTING_LOCK_USERNAME,
+    CONFLICTING_MECHANISM,
+    COAUTH_LOCK_ID,
+    COAUTH_LOCK_TYPE,
+    COAUTH_LOCK_EXPIRATION_TIMEOUT,
+    COAUTH_LOCK_METADATA,
+    COAUTH_TABLE_VERSION,
+    SEQUENCE_NUMBER,
     ITEM_VERSION,
     MAX_EXPECTED_SIZE,
     SIZE,

@@ -8,21 +8,25 @@
 mod blob;
 mod disk;
 mod error;
+mod grants;
 mod meta;
 mod model;
 mod postgres;
 mod postgres_accounts;
+mod postgres_grants;
 mod postgres_schema;
 mod rows;
 mod s3;
 mod sqlite;
 mod sqlite_accounts;
+mod sqlite_grants;
 mod sqlite_schema;
 mod transfer;
 mod writer;
 
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
 pub use error::StoreError;
+pub use grants::Grants;
 pub use meta::{AccountStore, Cas, Meta, MetaBackend, redact_url};
 pub use model::*;
 pub use transfer::{Col, TABLES, Table, Transfer, Value};

@@ -227,6 +227,9 @@ pub struct OAuthClient {
     pub id: String,
     pub name: String,
     pub redirect_uri: String,
+    /// Authorization requests must carry a PKCE S256 challenge (the default: every client is
+    /// public, without a secret).
+    pub require_pkce: bool,
 }
 
 /// An authorization code, stored by the hash of its value.
@@ -255,4 +258,15 @@ pub struct TokenFile {
     /// The oldest credential generation still valid for the token's user on its resource (what
     /// `token_floor` answers): a token of an older `epoch` is void.
     pub floor: i64,
+}
+
+/// What rotating a refresh token did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The old token is revoked and the new ones are issued in its family.
+    Rotated,
+    /// The token had already been used (or revoked): its whole family is now revoked.
+    Reused,
+    /// Unknown, expired, not a refresh token, or its family was revoked: nothing changed.
+    Invalid,
 }

@@ -112,11 +112,12 @@ impl AccountStore for PgMeta {
 
     async fn add_oauth_client(&self, c: &OAuthClient) -> Result<()> {
         sqlx::query(
-            "INSERT INTO oauth_clients (id, name, redirect_uri, created_ms) VALUES ($1, $2, $3, 0)",
+            "INSERT INTO oauth_clients (id, name, redirect_uri, created_ms, require_pkce) VALUES ($1, $2, $3, 0, $4)",
         )
         .bind(&c.id)
         .bind(&c.name)
         .bind(&c.redirect_uri)
+        .bind(c.require_pkce)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -152,14 +153,26 @@ impl AccountStore for PgMeta {
     }
 
     async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>> {
+        let mut tx = self.pool.begin().await?;
         // One statement: of two nodes redeeming the same code, only one gets the row.
         let row = sqlx::query(concat!(
             "DELETE FROM oauth_codes WHERE hash = $1 RETURNING ",
             crate::rows::auth_code_cols!()
         ))
         .bind(hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        if row.is_some() {
+            // The code's tokens will form a family named by the code: created with the code's
+            // redemption, so a replay of the code always finds it to revoke.
+            sqlx::query(
+                "INSERT INTO oauth_families (family, revoked) VALUES ($1, FALSE) ON CONFLICT (family) DO NOTHING",
+            )
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         row.as_ref().map(auth_code_row).transpose()
     }
 

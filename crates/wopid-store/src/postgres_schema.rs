@@ -129,4 +129,16 @@ CREATE INDEX tokens_expires ON tokens(expires_ms);
 CREATE INDEX sessions_user ON sessions(user_id);
 CREATE INDEX sessions_expires ON sessions(expires_ms);
 "#,
+    r#"
+CREATE TABLE oauth_families (
+    family BYTEA PRIMARY KEY,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE oauth_family_tokens (
+    hash BYTEA PRIMARY KEY,
+    family BYTEA NOT NULL
+);
+CREATE INDEX oauth_family_tokens_family ON oauth_family_tokens(family);
+ALTER TABLE oauth_clients ADD COLUMN require_pkce BOOLEAN NOT NULL DEFAULT TRUE;
+"#,
 ];

@@ -249,7 +249,7 @@ pub(crate) fn activity(r: &impl Get) -> Result<ActivityRecord> {
 
 macro_rules! oauth_client_cols {
     () => {
-        "id, name, redirect_uri"
+        "id, name, redirect_uri, require_pkce"
     };
 }
 pub(crate) use oauth_client_cols;
@@ -259,6 +259,7 @@ pub(crate) fn oauth_client(r: &impl Get) -> Result<OAuthClient> {
         id: r.text(0)?,
         name: r.text(1)?,
         redirect_uri: r.text(2)?,
+        require_pkce: r.flag(3)?,
     })
 }
 

@@ -142,9 +142,9 @@ impl AccountStore for SqliteMeta {
                     concat!(
                         "INSERT INTO oauth_clients (",
                         rows::oauth_client_cols!(),
-                        ", created_ms) VALUES (?1, ?2, ?3, 0)"
+                        ", created_ms) VALUES (?1, ?2, ?3, ?4, 0)"
                     ),
-                    [cl.id, cl.name, cl.redirect_uri],
+                    params![cl.id, cl.name, cl.redirect_uri, cl.require_pkce],
                 )?;
                 Ok(())
             })
@@ -196,15 +196,25 @@ impl AccountStore for SqliteMeta {
         let hash = hash.to_vec();
         self.writer
             .write(move |c| {
-                one(
+                let code = one(
                     c,
                     concat!(
                         "DELETE FROM oauth_codes WHERE hash = ?1 RETURNING ",
                         auth_code_cols!()
                     ),
-                    [hash],
+                    [&hash],
                     |r| rows::auth_code(r),
-                )
+                )?;
+                if code.is_some() {
+                    // The code's tokens will form a family named by the code: created with the
+                    // code's redemption, so a replay of the code always finds it to revoke.
+                    exec(
+                        c,
+                        "INSERT INTO oauth_families (family, revoked) VALUES (?1, 0) ON CONFLICT (family) DO NOTHING",
+                        [&hash],
+                    )?;
+                }
+                Ok(code)
             })
             .await
     }

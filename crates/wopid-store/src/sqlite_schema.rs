@@ -133,4 +133,16 @@ CREATE INDEX tokens_expires ON tokens(expires_ms);
 CREATE INDEX sessions_user ON sessions(user_id);
 CREATE INDEX sessions_expires ON sessions(expires_ms);
 "#,
+    r#"
+CREATE TABLE oauth_families (
+    family BLOB PRIMARY KEY,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE oauth_family_tokens (
+    hash BLOB PRIMARY KEY,
+    family BLOB NOT NULL
+);
+CREATE INDEX oauth_family_tokens_family ON oauth_family_tokens(family);
+ALTER TABLE oauth_clients ADD COLUMN require_pkce INTEGER NOT NULL DEFAULT 1;
+"#,
 ];

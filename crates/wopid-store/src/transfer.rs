@@ -181,6 +181,7 @@ pub const TABLES: &[Table] = &[
             ("name", Text),
             ("redirect_uri", Text),
             ("created_ms", Int),
+            ("require_pkce", Bool),
         ],
         keyed: true,
         from_sqlite: "FROM oauth_clients ORDER BY id",
@@ -200,6 +201,20 @@ pub const TABLES: &[Table] = &[
         keyed: true,
         from_sqlite: "FROM oauth_codes ORDER BY hash",
         from_pg: "FROM oauth_codes ORDER BY hash",
+    },
+    Table {
+        name: "oauth_families",
+        cols: &[("family", Bytes), ("revoked", Bool)],
+        keyed: true,
+        from_sqlite: "FROM oauth_families ORDER BY family",
+        from_pg: "FROM oauth_families ORDER BY family",
+    },
+    Table {
+        name: "oauth_family_tokens",
+        cols: &[("hash", Bytes), ("family", Bytes)],
+        keyed: true,
+        from_sqlite: "FROM oauth_family_tokens ORDER BY hash",
+        from_pg: "FROM oauth_family_tokens ORDER BY hash",
     },
     Table {
         name: "sign_in_failures",

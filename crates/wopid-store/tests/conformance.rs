@@ -838,6 +838,7 @@ meta_test!(oauth_codes_are_taken_once, |m: MetaUnderTest| async move {
         id: "cl".into(),
         name: "Client".into(),
         redirect_uri: "https://c/cb".into(),
+        require_pkce: false,
     };
     meta.add_oauth_client(&c).await.expect("client");
     assert_eq!(meta.oauth_client("cl").await.expect("get"), Some(c));
@@ -867,6 +868,228 @@ meta_test!(oauth_codes_are_taken_once, |m: MetaUnderTest| async move {
     }
     assert_eq!(got, vec![code]);
 });
+
+meta_test!(
+    sign_in_reservations_hold_under_parallel_attempts,
+    |m: MetaUnderTest| async move {
+        let meta = Arc::new(m.meta);
+        // 40 attempts at once on one name (limit 5) from one address (limit 100): five get through.
+        let mut handles = Vec::new();
+        for _ in 0..40 {
+            let meta = meta.clone();
+            handles.push(tokio::spawn(async move {
+                meta.reserve_sign_in(&[("name:a", 5), ("addr:x", 100)], 100, 0)
+                    .await
+                    .expect("reserve")
+            }));
+        }
+        let mut through = 0;
+        for h in handles {
+            through += usize::from(h.await.expect("task"));
+        }
+        assert_eq!(through, 5);
+        // A refused attempt recorded nothing under the other key either.
+        assert!(
+            meta.reserve_sign_in(&[("addr:x", 6)], 100, 0)
+                .await
+                .expect("reserve")
+        );
+        assert!(
+            !meta
+                .reserve_sign_in(&[("addr:x", 6)], 100, 0)
+                .await
+                .expect("reserve")
+        );
+        // A released reservation (the sign-in succeeded) no longer counts.
+        meta.release_sign_in(&["name:a"], 100)
+            .await
+            .expect("release");
+        assert!(
+            meta.reserve_sign_in(&[("name:a", 5)], 101, 0)
+                .await
+                .expect("reserve")
+        );
+        assert!(
+            !meta
+                .reserve_sign_in(&[("name:a", 5)], 102, 0)
+                .await
+                .expect("reserve")
+        );
+        // Once the window has moved past them, the old failures are gone.
+        assert!(
+            meta.reserve_sign_in(&[("name:a", 1)], 500, 200)
+                .await
+                .expect("reserve")
+        );
+        assert!(
+            !meta
+                .reserve_sign_in(&[("name:a", 1)], 501, 200)
+                .await
+                .expect("reserve")
+        );
+    }
+);
+
+fn refresh_token(hash: u8, expires_ms: i64) -> TokenRecord {
+    TokenRecord {
+        hash: vec![hash; 32],
+        user_id: "u".into(),
+        kind: ResourceKind::Refresh,
+        resource_id: "cl".into(),
+        perms: 1,
+        expires_ms,
+        revoked: false,
+        client: None,
+        epoch: 0,
+        link: None,
+    }
+}
+
+meta_test!(
+    refresh_rotation_is_atomic_and_reuse_revokes_the_family,
+    |m: MetaUnderTest| async move {
+        let meta = Arc::new(m.meta);
+        let family = vec![42u8; 32];
+        let first = refresh_token(1, 1_000);
+        assert!(
+            meta.insert_family_tokens(&family, std::slice::from_ref(&first))
+                .await
+                .expect("issue")
+        );
+        // Six rotations of one token at once: one wins, the others are reuse.
+        let mut handles = Vec::new();
+        for i in 0..6u8 {
+            let meta = meta.clone();
+            handles.push(tokio::spawn(async move {
+                meta.rotate_refresh_token(&[1; 32], 10, &[refresh_token(10 + i, 1_000)])
+                    .await
+                    .expect("rotate")
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for h in handles {
+            outcomes.push(h.await.expect("task"));
+        }
+        assert_eq!(
+            outcomes.iter().filter(|o| **o == Rotation::Rotated).count(),
+            1,
+            "{outcomes:?}"
+        );
+        // The first loser revokes the family; later ones may find it revoked already.
+        assert!(outcomes.contains(&Rotation::Reused), "{outcomes:?}");
+        // Reuse revoked the family: the winner's token too, and nothing more is issued in it.
+        for i in 0..6u8 {
+            if let Some(t) = meta.token(&[10 + i; 32]).await.expect("get") {
+                assert!(t.revoked, "token {i} of a revoked family");
+            }
+        }
+        assert!(
+            !meta
+                .insert_family_tokens(&family, &[refresh_token(30, 1_000)])
+                .await
+                .expect("issue")
+        );
+        assert_eq!(meta.token(&[30; 32]).await.expect("get"), None);
+
+        // One rotation alone; then expired and unknown tokens change nothing.
+        let other = vec![43u8; 32];
+        assert!(
+            meta.insert_family_tokens(&other, &[refresh_token(2, 1_000)])
+                .await
+                .expect("issue")
+        );
+        assert_eq!(
+            meta.rotate_refresh_token(&[2; 32], 10, &[refresh_token(3, 1_000)])
+                .await
+                .expect("rotate"),
+            Rotation::Rotated
+        );
+        assert_eq!(
+            meta.rotate_refresh_token(&[3; 32], 1_000, &[refresh_token(4, 2_000)])
+                .await
+                .expect("rotate"),
+            Rotation::Invalid,
+            "expired"
+        );
+        assert_eq!(
+            meta.rotate_refresh_token(&[99; 32], 10, &[refresh_token(5, 2_000)])
+                .await
+                .expect("rotate"),
+            Rotation::Invalid
+        );
+        assert!(!meta.token(&[3; 32]).await.expect("get").expect("t").revoked);
+        assert_eq!(meta.token(&[4; 32]).await.expect("get"), None);
+        // A refresh token from before families existed is a family of its own.
+        meta.insert_token(&refresh_token(6, 1_000))
+            .await
+            .expect("insert");
+        assert_eq!(
+            meta.rotate_refresh_token(&[6; 32], 10, &[refresh_token(7, 1_000)])
+                .await
+                .expect("rotate"),
+            Rotation::Rotated
+        );
+        assert_eq!(
+            meta.rotate_refresh_token(&[6; 32], 10, &[refresh_token(8, 1_000)])
+                .await
+                .expect("rotate"),
+            Rotation::Reused
+        );
+        assert!(meta.token(&[7; 32]).await.expect("get").expect("t").revoked);
+        assert!(!meta.token(&[3; 32]).await.expect("get").expect("t").revoked);
+    }
+);
+
+meta_test!(
+    a_redeemed_code_names_a_family_that_can_be_revoked,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        let code = AuthCode {
+            hash: vec![9; 32],
+            client_id: "cl".into(),
+            user_id: "u".into(),
+            redirect_uri: String::new(),
+            code_challenge: None,
+            expires_ms: 5,
+            epoch: 0,
+        };
+        meta.insert_auth_code(&code).await.expect("code");
+        assert_eq!(
+            meta.revoke_token_family(&code.hash).await.expect("revoke"),
+            0
+        );
+        assert!(
+            meta.take_auth_code(&code.hash)
+                .await
+                .expect("take")
+                .is_some()
+        );
+        assert!(
+            meta.insert_family_tokens(&code.hash, &[refresh_token(1, 9), refresh_token(2, 9)])
+                .await
+                .expect("issue")
+        );
+        assert_eq!(
+            meta.revoke_token_family(&code.hash).await.expect("revoke"),
+            2
+        );
+        assert!(meta.token(&[1; 32]).await.expect("get").expect("t").revoked);
+        assert!(meta.token(&[2; 32]).await.expect("get").expect("t").revoked);
+        assert!(
+            !meta
+                .insert_family_tokens(&code.hash, &[refresh_token(3, 9)])
+                .await
+                .expect("issue")
+        );
+        // A code never redeemed names no family: nothing is created by revoking it.
+        assert_eq!(meta.revoke_token_family(&[7; 32]).await.expect("revoke"), 0);
+        assert!(
+            meta.insert_family_tokens(&[7; 32], &[refresh_token(4, 9)])
+                .await
+                .expect("issue")
+        );
+    }
+);
 
 meta_test!(activities_keep_their_order, |m: MetaUnderTest| async move {
     let meta = m.meta;

@@ -132,6 +132,10 @@ pub enum OAuthClientsCommand {
         /// The one redirect URI the client may use, matched exactly.
         #[arg(long)]
         redirect_uri: String,
+        /// Let the client sign in without PKCE (for an old client that cannot send a
+        /// `code_challenge`). By default every client must use PKCE S256: none has a secret.
+        #[arg(long)]
+        pkce_optional: bool,
     },
 }
 
@@ -406,7 +410,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store,
             name,
             redirect_uri,
-        }) => crate::cli_admin::add_oauth_client(&open(&store).await?, &name, &redirect_uri).await,
+            pkce_optional,
+        }) => {
+            crate::cli_admin::add_oauth_client(
+                &open(&store).await?,
+                &name,
+                &redirect_uri,
+                !pkce_optional,
+            )
+            .await
+        }
     }
 }
 

@@ -131,6 +131,7 @@ pub(crate) async fn add_oauth_client(
     state: &AppState,
     name: &str,
     redirect_uri: &str,
+    require_pkce: bool,
 ) -> anyhow::Result<()> {
     // The name is shown on the sign-in page that asks the user to allow the client.
     if let Some(why) = wopid_proto::names::invalid_user_name_reason(name) {
@@ -144,11 +145,12 @@ pub(crate) async fn add_oauth_client(
         id: wopid_store::new_id(),
         name: name.to_owned(),
         redirect_uri: redirect_uri.to_owned(),
+        require_pkce,
     };
     state.meta.add_oauth_client(&client).await?;
     println!(
         "{}",
-        serde_json::json!({"client_id": client.id, "name": client.name, "redirect_uri": client.redirect_uri})
+        serde_json::json!({"client_id": client.id, "name": client.name, "redirect_uri": client.redirect_uri, "require_pkce": client.require_pkce})
     );
     Ok(())
 }

@@ -72,6 +72,12 @@ pub struct Config {
     /// Longest wait for the next piece of a request body; a stalled upload gets 408.
     #[serde(with = "humantime_serde_compat")]
     pub body_read_timeout: Duration,
+    /// Failed sign-ins from one client address (an IPv6 /64) within 15 minutes before sign-in
+    /// from that address is refused for a while, whatever the name tried.
+    pub sign_in_max_failures_per_address: u64,
+    /// Passwords hashed or checked at once (on the blocking pool); more wait their turn. 0: the
+    /// number of CPUs.
+    pub password_hash_concurrency: usize,
     /// Deadline for a request's body, from the end of its headers, however steadily it arrives;
     /// a slower upload gets 408 and its connection is closed.
     #[serde(with = "humantime_serde_compat")]
@@ -192,6 +198,8 @@ impl Default for Config {
             body_read_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(3600),
             max_connections: 512,
+            sign_in_max_failures_per_address: 50,
+            password_hash_concurrency: 0,
         }
     }
 }
@@ -302,7 +310,8 @@ share_url_ttl = "30days"
 discovery_refresh = "12h"
 
 # Trust X-Forwarded-Proto / X-Forwarded-Host from a reverse proxy when rebuilding the URL an
-# editor signed. Leave off unless a proxy you control sets them; public_url is used otherwise.
+# editor signed, and the last X-Forwarded-For hop as the client address of the sign-in throttle.
+# Leave off unless a proxy you control sets them; public_url is used otherwise.
 trust_forwarded_headers = false
 
 # Opt-in: treat JSON lock ids with the same "S" member as one lock (older on-premises Office
@@ -341,6 +350,15 @@ request_timeout = "1h"
 # Most connections served at once; one more is answered 503 (with Retry-After; /healthz still
 # answers 200) and closed. Keep it below the process's file descriptor limit.
 max_connections = 512
+
+# Failed sign-ins from one client address (an IPv6 /64) within 15 minutes before sign-in from
+# that address is refused for a while, whatever the name tried (each name also gets 5). The
+# address is the connection's peer, or the last X-Forwarded-For hop with trust_forwarded_headers.
+sign_in_max_failures_per_address = 50
+
+# Passwords hashed or checked at once, on the blocking pool; more wait their turn.
+# 0: the number of CPUs.
+password_hash_concurrency = 0
 
 # User-interface switches sent to editors in CheckFileInfo.
 [ui]

@@ -23,6 +23,8 @@ pub struct Inner {
     pub metrics: Arc<crate::http::Metrics>,
     /// The configured editors and their discovery documents.
     pub editors: crate::editors::Editors,
+    /// Permits to hash or check a password on the blocking pool (`password_hash_concurrency`).
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -31,6 +33,9 @@ impl AppState {
         let meta = Meta::open(&config.meta_url()).await?;
         let blobs = Blobs::open(&config.blobs_url()).await?;
         let editors = crate::editors::Editors::new(&config.editors);
+        let hashing = Arc::new(tokio::sync::Semaphore::new(
+            crate::auth::password::concurrency(config.password_hash_concurrency),
+        ));
         let url_key = meta
             .setting_or_init("url_signing_key", &wopid_store::new_id())
             .await?
@@ -44,6 +49,7 @@ impl AppState {
             url_key,
             metrics: Arc::default(),
             editors,
+            hashing,
         })))
     }
 

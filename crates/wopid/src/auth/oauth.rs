@@ -6,10 +6,12 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
+use std::net::IpAddr;
 use subtle::ConstantTimeEq as _;
-use wopid_store::{AuthCode, OAuthClient, ResourceKind, User};
 
-use super::{Perms, password, tokens};
+use wopid_store::{AuthCode, OAuthClient, ResourceKind, Rotation, TokenRecord, User};
+
+use super::{Perms, password};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -17,7 +19,8 @@ use crate::state::AppState;
 pub const CODE_TTL_MS: i64 = 60_000;
 /// Refresh tokens live this long.
 pub const REFRESH_TTL_MS: i64 = 30 * 24 * 3_600_000;
-/// Failed sign-ins of one name within the window before sign-in is refused for a while.
+/// Failed sign-ins of one name within the window before sign-in is refused for a while (for one
+/// client address, `sign_in_max_failures_per_address`).
 pub const MAX_FAILURES: u64 = 5;
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60_000;
 
@@ -89,15 +92,41 @@ pub enum SignInError {
     RateLimited,
 }
 
-/// Checks a user name and password, refusing for a while after repeated failures.
+/// The throttling key of a client address: the address, or its /64 for IPv6 (one host usually
+/// holds a whole /64).
+fn address_key(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(a) => format!("addr:{a}"),
+        IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => format!("addr:{v4}"),
+            None => {
+                let s = a.segments();
+                format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// Checks a user name and password, refusing for a while after repeated failures of the name or
+/// from the client's address. The attempt is counted as failed before the password is checked,
+/// in one atomic step of the store, and taken back if it succeeds: parallel guesses cannot get
+/// more than the limit checked, whichever node they reach.
 pub async fn sign_in(
     state: &AppState,
     login: &str,
     pw: &str,
+    addr: Option<IpAddr>,
 ) -> Result<Result<User, SignInError>, ApiError> {
     let now = state.now_ms();
     let since = now - FAILURE_WINDOW_MS;
-    if state.meta.sign_in_failures(login, since).await? >= MAX_FAILURES {
+    // Names are keyed by their hash: any length or content makes a short key.
+    let name_key = format!("name:{}", hex(&sha(login)));
+    let addr_key = addr.map(address_key);
+    let mut keys = vec![(name_key.as_str(), MAX_FAILURES)];
+    if let Some(a) = &addr_key {
+        keys.push((a.as_str(), state.config.sign_in_max_failures_per_address));
+    }
+    if !state.meta.reserve_sign_in(&keys, now, since).await? {
         return Ok(Err(SignInError::RateLimited));
     }
     let user = state.meta.user_by_login(login).await?;
@@ -105,27 +134,36 @@ pub async fn sign_in(
         Some(u) => state.meta.password_hash(&u.id).await?,
         None => None,
     };
-    let ok = match &hash {
-        Some(h) => password::verify(pw, h),
-        None => {
-            password::dummy_verify(pw);
-            false
-        }
-    };
+    let ok = password::verify_off_workers(&state.hashing, pw, hash).await;
     match user {
-        Some(u) if ok => Ok(Ok(u)),
-        _ => {
-            state.meta.record_sign_in_failure(login, now, since).await?;
-            Ok(Err(SignInError::Invalid))
+        Some(u) if ok => {
+            let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+            state.meta.release_sign_in(&names, now).await?;
+            Ok(Ok(u))
         }
+        _ => Ok(Err(SignInError::Invalid)),
     }
 }
 
-/// A single-use authorization code for a signed-in user.
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Whether a `code_challenge` can be an S256 challenge: BASE64URL of 32 bytes, 43 characters.
+pub fn valid_challenge(challenge: &str) -> bool {
+    challenge.len() == 43
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A single-use authorization code for a signed-in user. `redirect_uri` is the one the
+/// authorization request named, if it named one (then the token request must name it too).
 pub async fn issue_code(
     state: &AppState,
     client: &OAuthClient,
     user: &User,
+    redirect_uri: Option<&str>,
     challenge: Option<String>,
 ) -> Result<String, ApiError> {
     let code = random_b64();
@@ -135,7 +173,7 @@ pub async fn issue_code(
             hash: sha(&code),
             client_id: client.id.clone(),
             user_id: user.id.clone(),
-            redirect_uri: client.redirect_uri.clone(),
+            redirect_uri: redirect_uri.unwrap_or_default().to_owned(),
             code_challenge: challenge,
             expires_ms: state.now_ms() + CODE_TTL_MS,
             epoch: user.epoch,
@@ -144,63 +182,84 @@ pub async fn issue_code(
     Ok(code)
 }
 
-/// An access and a refresh token in the credential generation `epoch` of the sign-in they
-/// descend from.
-async fn token_pair(
+/// A fresh access and refresh token pair for `user_id`, not yet stored, in the credential
+/// generation `epoch` of the sign-in they descend from.
+fn token_pair(
     state: &AppState,
     client_id: &str,
     user_id: &str,
     epoch: i64,
-) -> Result<TokenResponse, ApiError> {
+) -> (TokenResponse, [TokenRecord; 2]) {
     let ttl = i64::try_from(state.config.access_token_ttl.as_millis()).unwrap_or(i64::MAX);
     let now = state.now_ms();
-    let mint = |kind, expires_ms| tokens::Mint {
-        user_id,
+    let access = random_b64();
+    let refresh = random_b64();
+    let record = |secret: &str, kind, expires_ms| TokenRecord {
+        hash: sha(secret),
+        user_id: user_id.to_owned(),
         kind,
-        resource_id: client_id,
-        perms: Perms::READ_WRITE,
+        resource_id: client_id.to_owned(),
+        perms: Perms::READ_WRITE.bits(),
         expires_ms,
+        revoked: false,
         client: None,
         epoch,
         link: None,
     };
-    let access = tokens::mint(state, mint(ResourceKind::OAuth, now.saturating_add(ttl))).await?;
-    let refresh = tokens::mint(state, mint(ResourceKind::Refresh, now + REFRESH_TTL_MS)).await?;
-    Ok(TokenResponse {
-        access_token: access.expose().to_owned(),
+    let records = [
+        record(&access, ResourceKind::OAuth, now.saturating_add(ttl)),
+        record(&refresh, ResourceKind::Refresh, now + REFRESH_TTL_MS),
+    ];
+    let response = TokenResponse {
+        access_token: access,
         token_type: "bearer",
         expires_in: ttl / 1000,
-        refresh_token: refresh.expose().to_owned(),
-    })
+        refresh_token: refresh,
+    };
+    (response, records)
 }
 
-/// The authorization_code grant.
+fn bad_code() -> OAuthError {
+    OAuthError::new("invalid_grant", "unknown, used or expired code")
+}
+
+/// The authorization_code grant. A code presented again revokes every token issued from it
+/// (RFC 6749 §4.1.2).
 pub async fn exchange_code(
     state: &AppState,
     code: &str,
-    client_id: &str,
+    client: &OAuthClient,
     redirect_uri: Option<&str>,
     verifier: Option<&str>,
 ) -> Result<Result<TokenResponse, OAuthError>, ApiError> {
-    let Some(c) = state.meta.take_auth_code(&sha(code)).await? else {
-        return Ok(Err(OAuthError::new(
-            "invalid_grant",
-            "unknown, used or expired code",
-        )));
+    let family = sha(code);
+    let Some(c) = state.meta.take_auth_code(&family).await? else {
+        let revoked = state.meta.revoke_token_family(&family).await?;
+        if revoked > 0 {
+            tracing::warn!(
+                client = %client.id,
+                revoked,
+                "an authorization code was used twice; its tokens are revoked"
+            );
+        }
+        return Ok(Err(bad_code()));
     };
     if c.expires_ms <= state.now_ms() {
-        return Ok(Err(OAuthError::new(
-            "invalid_grant",
-            "unknown, used or expired code",
-        )));
+        return Ok(Err(bad_code()));
     }
-    if c.client_id != client_id {
+    if c.client_id != client.id {
         return Ok(Err(OAuthError::new(
             "invalid_grant",
             "code was issued to another client",
         )));
     }
-    if redirect_uri != Some(c.redirect_uri.as_str()) {
+    // RFC 6749 §4.1.3: required if the authorization request included it, and then identical.
+    let redirect_ok = if c.redirect_uri.is_empty() {
+        redirect_uri.is_none_or(|r| r == client.redirect_uri)
+    } else {
+        redirect_uri == Some(c.redirect_uri.as_str())
+    };
+    if !redirect_ok {
         return Ok(Err(OAuthError::new(
             "invalid_grant",
             "redirect_uri does not match the authorization request",
@@ -222,32 +281,78 @@ pub async fn exchange_code(
         }
         (None, None) => {}
     }
-    Ok(Ok(token_pair(state, client_id, &c.user_id, c.epoch).await?))
+    let (response, records) = token_pair(state, &client.id, &c.user_id, c.epoch);
+    if !state.meta.insert_family_tokens(&family, &records).await? {
+        // The code was presented again meanwhile: nothing is issued.
+        return Ok(Err(bad_code()));
+    }
+    Ok(Ok(response))
 }
 
-/// The refresh_token grant: the old refresh token is revoked, a new pair issued.
+/// The client a refresh token was issued to, for a public client that does not name itself.
+pub async fn refresh_client(
+    state: &AppState,
+    refresh_token: &str,
+) -> Result<Option<String>, ApiError> {
+    if refresh_token.is_empty() || refresh_token.len() > 512 {
+        return Ok(None);
+    }
+    Ok(state
+        .meta
+        .token(&sha(refresh_token))
+        .await?
+        .filter(|t| t.kind == ResourceKind::Refresh)
+        .map(|t| t.resource_id))
+}
+
+/// The refresh_token grant: the old refresh token is revoked and a new pair issued, atomically;
+/// a refresh token presented again revokes its whole family (RFC 6749 §10.4).
 pub async fn refresh(
     state: &AppState,
     refresh_token: &str,
     client_id: &str,
 ) -> Result<Result<TokenResponse, OAuthError>, ApiError> {
-    let grant = match tokens::verify(state, refresh_token, ResourceKind::Refresh, client_id).await {
-        Ok(g) => g,
-        Err(_) => {
-            return Ok(Err(OAuthError::new(
-                "invalid_grant",
-                "unknown, revoked or expired refresh token",
-            )));
-        }
+    let invalid = OAuthError::new("invalid_grant", "unknown, revoked or expired refresh token");
+    if refresh_token.is_empty() || refresh_token.len() > 512 {
+        return Ok(Err(invalid));
+    }
+    let old = sha(refresh_token);
+    let Some(rec) = state.meta.token(&old).await? else {
+        return Ok(Err(invalid));
     };
-    tokens::revoke(state, refresh_token).await?;
-    Ok(Ok(token_pair(
-        state,
-        client_id,
-        &grant.user_id,
-        grant.epoch,
-    )
-    .await?))
+    let same_client: bool = rec
+        .resource_id
+        .as_bytes()
+        .ct_eq(client_id.as_bytes())
+        .into();
+    if rec.kind != ResourceKind::Refresh || !same_client {
+        return Ok(Err(invalid));
+    }
+    // A refresh token of a generation that a revocation or a new password voided is dead.
+    if rec.epoch
+        < state
+            .meta
+            .token_floor(&rec.user_id, &rec.resource_id)
+            .await?
+    {
+        return Ok(Err(invalid));
+    }
+    let (response, records) = token_pair(state, client_id, &rec.user_id, rec.epoch);
+    match state
+        .meta
+        .rotate_refresh_token(&old, state.now_ms(), &records)
+        .await?
+    {
+        Rotation::Rotated => Ok(Ok(response)),
+        Rotation::Reused => {
+            tracing::warn!(
+                client = %client_id,
+                "a refresh token was used twice; its family is revoked"
+            );
+            Ok(Err(invalid))
+        }
+        Rotation::Invalid => Ok(Err(invalid)),
+    }
 }
 
 #[cfg(test)]

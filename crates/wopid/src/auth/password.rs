@@ -24,6 +24,38 @@ pub fn verify(password: &str, phc: &str) -> bool {
     })
 }
 
+/// How many passwords are hashed at once: `configured`, or the number of CPUs for 0.
+pub fn concurrency(configured: usize) -> usize {
+    if configured > 0 {
+        configured
+    } else {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    }
+}
+
+/// Checks a password against a stored PHC string (or, for `None`, against a dummy hash so that an
+/// unknown name takes as long) on the blocking pool, never on the workers serving requests, and
+/// at most as many at once as `hashing` has permits: a flood of sign-ins queues here.
+pub async fn verify_off_workers(
+    hashing: &tokio::sync::Semaphore,
+    password: &str,
+    phc: Option<String>,
+) -> bool {
+    let Ok(_permit) = hashing.acquire().await else {
+        return false;
+    };
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || match phc {
+        Some(h) => verify(&password, &h),
+        None => {
+            dummy_verify(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// A hash of nothing in particular, verified against when the user does not exist, so a wrong
 /// user name takes as long as a wrong password.
 pub fn dummy_verify(password: &str) {
@@ -33,6 +65,17 @@ pub fn dummy_verify(password: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn off_worker_checks_answer_like_verify() {
+        let h = super::hash("pw").expect("hash");
+        let permits = tokio::sync::Semaphore::new(1);
+        assert!(super::verify_off_workers(&permits, "pw", Some(h.clone())).await);
+        assert!(!super::verify_off_workers(&permits, "no", Some(h)).await);
+        assert!(!super::verify_off_workers(&permits, "pw", None).await);
+        permits.close();
+        assert!(!super::verify_off_workers(&permits, "pw", None).await);
+    }
+
     #[test]
     fn round_trip() {
         let h = super::hash("correct horse").expect("hash");

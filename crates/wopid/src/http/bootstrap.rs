@@ -47,6 +47,11 @@ fn challenge(state: &AppState) -> Response {
     if let Ok(v) = HeaderValue::from_str(&value) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
+    // Like every other WOPI error.
+    resp.headers_mut().insert(
+        "x-wopi-servererror",
+        HeaderValue::from_static("a valid OAuth 2.0 access token is required"),
+    );
     resp
 }
 

@@ -9,6 +9,7 @@ pub mod serve;
 mod share;
 pub mod tls;
 
+pub(crate) use oauth::ClientAddr;
 pub(crate) use share::send_file;
 mod trace;
 mod wopi;

@@ -2,11 +2,15 @@
 //! and `/oauth2/token`. CSRF protection is a double-submit cookie: a random value in a
 //! `SameSite=Strict` cookie and in the form, compared in constant time.
 
+use std::net::{IpAddr, SocketAddr};
+
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
@@ -16,10 +20,43 @@ use crate::state::AppState;
 
 const CSRF_COOKIE: &str = "wopid_csrf";
 
+/// The client's address, for throttling sign-ins: the connection's peer, or with
+/// `trust_forwarded_headers` the last hop of `X-Forwarded-For` (the one the proxy appended).
+pub(crate) struct ClientAddr(pub(crate) Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_headers {
+            // Only the last entry: everything before it came from the client, unchecked.
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|a| a.trim().parse::<IpAddr>().ok());
+            if forwarded.is_some() {
+                return Ok(Self(forwarded));
+            }
+        }
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct AuthorizeParams {
-    #[serde(default)]
-    response_type: String,
+    response_type: Option<String>,
     #[serde(default)]
     client_id: String,
     redirect_uri: Option<String>,
@@ -89,14 +126,25 @@ fn error_page(status: StatusCode, message: &str) -> Response {
     page(status, text, None)
 }
 
+/// A redirect to the client with these parameters, and `state` if the request had one (an empty
+/// one is not echoed).
+fn redirect_to_client(redirect_uri: &str, params: &[(&str, &str)], state: &str) -> Response {
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.extend_pairs(params);
+    if !state.is_empty() {
+        q.append_pair("state", state);
+    }
+    let to = format!("{redirect_uri}{sep}{}", q.finish());
+    match HeaderValue::from_str(&to) {
+        Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
+        Err(_) => error_page(StatusCode::BAD_REQUEST, "The redirect URI is not usable."),
+    }
+}
+
 /// A redirect to the client with an RFC 6749 §4.1.2.1 error.
 fn redirect_error(redirect_uri: &str, error: &str, state: &str) -> Response {
-    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    let q: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("error", error)
-        .append_pair("state", state)
-        .finish();
-    Redirect::to(&format!("{redirect_uri}{sep}{q}")).into_response()
+    redirect_to_client(redirect_uri, &[("error", error)], state)
 }
 
 fn csrf_cookie(state: &AppState, value: &str) -> String {
@@ -108,32 +156,38 @@ fn csrf_cookie(state: &AppState, value: &str) -> String {
     format!("{CSRF_COOKIE}={value}; Path=/oauth2; HttpOnly; SameSite=Strict{secure}")
 }
 
+/// The redirect URI the request named, if any (an empty one is none).
+fn redirect_uri(p: &AuthorizeParams) -> Option<&str> {
+    p.redirect_uri.as_deref().filter(|r| !r.is_empty())
+}
+
 /// Checks what must hold before anything is sent to the redirect URI: a known client and its
 /// exact redirect URI. Then the request itself, whose errors go back to the client.
 async fn check(
     state: &AppState,
     p: &AuthorizeParams,
 ) -> Result<Result<wopid_store::OAuthClient, Response>, ApiError> {
-    let Some(client) = oauth::client_for(state, &p.client_id, p.redirect_uri.as_deref()).await?
-    else {
+    let Some(client) = oauth::client_for(state, &p.client_id, redirect_uri(p)).await? else {
         return Ok(Err(error_page(
             StatusCode::BAD_REQUEST,
             "Unknown client or redirect URI.",
         )));
     };
-    if p.response_type != "code" {
-        return Ok(Err(redirect_error(
-            &client.redirect_uri,
-            "unsupported_response_type",
-            &p.state,
-        )));
-    }
-    if !p.code_challenge.is_empty() && p.code_challenge_method != "S256" {
-        return Ok(Err(redirect_error(
-            &client.redirect_uri,
-            "invalid_request",
-            &p.state,
-        )));
+    let error = match p.response_type.as_deref() {
+        None | Some("") => Some("invalid_request"),
+        Some("code") => None,
+        Some(_) => Some("unsupported_response_type"),
+    };
+    // PKCE: only S256 (a missing method means `plain`, RFC 7636 §4.3), a challenge that can be
+    // one, and one at all from a client that must use it.
+    let pkce_ok = if p.code_challenge.is_empty() {
+        p.code_challenge_method.is_empty() && !client.require_pkce
+    } else {
+        p.code_challenge_method == "S256" && oauth::valid_challenge(&p.code_challenge)
+    };
+    let error = error.or((!pkce_ok).then_some("invalid_request"));
+    if let Some(e) = error {
+        return Ok(Err(redirect_error(&client.redirect_uri, e, &p.state)));
     }
     Ok(Ok(client))
 }
@@ -153,7 +207,7 @@ fn render_sign_in(
         error,
         csrf: &csrf,
         client_id: &client.id,
-        redirect_uri: &client.redirect_uri,
+        redirect_uri: redirect_uri(p).unwrap_or_default(),
         state: &p.state,
         code_challenge: &p.code_challenge,
         code_challenge_method: &p.code_challenge_method,
@@ -180,6 +234,7 @@ pub(super) async fn authorize_page(
 
 pub(super) async fn authorize_submit(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<SignInForm>,
 ) -> Result<Response, ApiError> {
@@ -194,7 +249,7 @@ pub(super) async fn authorize_submit(
             "The form expired or did not come from this site. Go back and try again.",
         ));
     }
-    let user = match oauth::sign_in(&state, &f.username, &f.password).await? {
+    let user = match oauth::sign_in(&state, &f.username, &f.password, addr).await? {
         Ok(u) => u,
         Err(SignInError::Invalid) => {
             return Ok(render_sign_in(
@@ -216,29 +271,89 @@ pub(super) async fn authorize_submit(
         }
     };
     let challenge = (!f.params.code_challenge.is_empty()).then(|| f.params.code_challenge.clone());
-    let code = oauth::issue_code(&state, &client, &user, challenge).await?;
-    let sep = if client.redirect_uri.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    let q: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("code", &code)
-        .append_pair("state", &f.params.state)
-        .finish();
-    Ok(Redirect::to(&format!("{}{sep}{q}", client.redirect_uri)).into_response())
+    let code =
+        oauth::issue_code(&state, &client, &user, redirect_uri(&f.params), challenge).await?;
+    Ok(redirect_to_client(
+        &client.redirect_uri,
+        &[("code", &code)],
+        &f.params.state,
+    ))
 }
 
-#[derive(Deserialize)]
-pub(super) struct TokenForm {
-    #[serde(default)]
-    grant_type: String,
+/// The parameters of a token request (RFC 6749 §4.1.3, §6).
+#[derive(Default)]
+struct TokenForm {
+    grant_type: Option<String>,
     code: Option<String>,
     redirect_uri: Option<String>,
-    #[serde(default)]
-    client_id: String,
+    client_id: Option<String>,
     code_verifier: Option<String>,
     refresh_token: Option<String>,
+}
+
+impl TokenForm {
+    /// Parses an `application/x-www-form-urlencoded` body; a parameter given twice is an error
+    /// (RFC 6749 §3.2), unknown ones are ignored.
+    fn parse(body: &[u8]) -> Result<Self, OAuthError> {
+        let mut f = Self::default();
+        for (k, v) in form_urlencoded::parse(body) {
+            let slot = match k.as_ref() {
+                "grant_type" => &mut f.grant_type,
+                "code" => &mut f.code,
+                "redirect_uri" => &mut f.redirect_uri,
+                "client_id" => &mut f.client_id,
+                "code_verifier" => &mut f.code_verifier,
+                "refresh_token" => &mut f.refresh_token,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(OAuthError::new(
+                    "invalid_request",
+                    "a parameter is given more than once",
+                ));
+            }
+            // Empty values count as omitted (RFC 6749 §3.1).
+            *slot = Some(v.into_owned()).filter(|v| !v.is_empty());
+        }
+        Ok(f)
+    }
+}
+
+/// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-urlencoded first).
+fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = v.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decode = || {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .map_err(|_| ())?;
+        let text = String::from_utf8(raw).map_err(|_| ())?;
+        let (id, secret) = text.split_once(':').ok_or(())?;
+        let unescape = |s: &str| {
+            form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        Ok((unescape(id), unescape(secret)))
+    };
+    Some(decode())
+}
+
+/// 401 `invalid_client` with the Basic challenge RFC 6749 §5.2 asks for.
+fn invalid_client(description: &'static str) -> Response {
+    let mut resp = oauth_json(
+        StatusCode::UNAUTHORIZED,
+        &OAuthError::new("invalid_client", description),
+    );
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"wopid\", charset=\"UTF-8\""),
+    );
+    resp
 }
 
 fn oauth_json(status: StatusCode, body: &impl serde::Serialize) -> Response {
@@ -257,27 +372,75 @@ fn oauth_json(status: StatusCode, body: &impl serde::Serialize) -> Response {
 
 pub(super) async fn token(
     State(state): State<AppState>,
-    Form(f): Form<TokenForm>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    if state.meta.oauth_client(&f.client_id).await?.is_none() {
-        return Ok(oauth_json(
-            StatusCode::UNAUTHORIZED,
-            &OAuthError::new("invalid_client", "unknown client_id"),
-        ));
+    let bad = |e: OAuthError| oauth_json(StatusCode::BAD_REQUEST, &e);
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Ok(bad(OAuthError::new(
+            "invalid_request",
+            "the body must be application/x-www-form-urlencoded",
+        )));
     }
-    let result = match (f.grant_type.as_str(), &f.code, &f.refresh_token) {
-        ("authorization_code", Some(code), _) => {
+    let f = match TokenForm::parse(&body) {
+        Ok(f) => f,
+        Err(e) => return Ok(bad(e)),
+    };
+    // Public clients have no secret: they name themselves in the body, or as HTTP Basic with an
+    // empty password (what requests-oauthlib and authlib send by default).
+    let client_id = match (basic_credentials(&headers), f.client_id.as_deref()) {
+        (Some(Err(())), _) => return Ok(invalid_client("malformed Basic credentials")),
+        (Some(Ok((_, secret))), _) if !secret.is_empty() => {
+            return Ok(invalid_client("this client has no secret"));
+        }
+        (Some(Ok((id, _))), Some(body_id)) if id != body_id => {
+            return Ok(bad(OAuthError::new(
+                "invalid_request",
+                "two different client ids",
+            )));
+        }
+        (Some(Ok((id, _))), _) => id,
+        (None, Some(id)) => id.to_owned(),
+        // A public client refreshing may leave itself unnamed (requests-oauthlib does): the
+        // refresh token says whose it is.
+        (None, None) => match (f.grant_type.as_deref(), f.refresh_token.as_deref()) {
+            (Some("refresh_token"), Some(rt)) => match oauth::refresh_client(&state, rt).await? {
+                Some(id) => id,
+                None => {
+                    return Ok(bad(OAuthError::new(
+                        "invalid_grant",
+                        "unknown, revoked or expired refresh token",
+                    )));
+                }
+            },
+            _ => return Ok(invalid_client("client_id is missing")),
+        },
+    };
+    let Some(client) = state.meta.oauth_client(&client_id).await? else {
+        return Ok(invalid_client("unknown client_id"));
+    };
+    let result = match (f.grant_type.as_deref(), &f.code, &f.refresh_token) {
+        (None, _, _) => Err(OAuthError::new("invalid_request", "grant_type is missing")),
+        (Some("authorization_code"), Some(code), _) => {
             oauth::exchange_code(
                 &state,
                 code,
-                &f.client_id,
+                &client,
                 f.redirect_uri.as_deref(),
                 f.code_verifier.as_deref(),
             )
             .await?
         }
-        ("refresh_token", _, Some(rt)) => oauth::refresh(&state, rt, &f.client_id).await?,
-        ("authorization_code" | "refresh_token", _, _) => Err(OAuthError::new(
+        (Some("refresh_token"), _, Some(rt)) => oauth::refresh(&state, rt, &client.id).await?,
+        (Some("authorization_code" | "refresh_token"), _, _) => Err(OAuthError::new(
             "invalid_request",
             "a required parameter is missing",
         )),
@@ -288,6 +451,6 @@ pub(super) async fn token(
     };
     Ok(match result {
         Ok(t) => oauth_json(StatusCode::OK, &t),
-        Err(e) => oauth_json(StatusCode::BAD_REQUEST, &e),
+        Err(e) => bad(e),
     })
 }

@@ -64,9 +64,9 @@ pub async fn serve(
     let spare = Arc::new(Semaphore::new(SPARE_CONNECTIONS));
     let mut shutdown = pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, say: back off instead of spinning on the error.
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -102,7 +102,10 @@ pub async fn serve(
             // the rest of the body was never read.
             let cut = Arc::new(AtomicBool::new(false));
             let deadline = Instant::now() + limits.request;
-            let req = req.map(|body| limit_body(body, limits.body_idle, deadline, cut.clone()));
+            let mut req = req.map(|body| limit_body(body, limits.body_idle, deadline, cut.clone()));
+            // The peer address, for throttling sign-in attempts per client.
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
             let response = app.clone().call(req);
             async move {
                 let mut resp = response.await?;

@@ -81,8 +81,12 @@ pub(crate) struct Next {
 }
 
 /// Only a path of this site: never an absolute or protocol-relative URL (no open redirect).
+/// Browsers drop tabs and newlines from URLs and read `\\` as `/`, so `/<TAB>/evil.example` is
+/// `//evil.example` to them: a `next` must be printable ASCII without spaces or backslashes,
+/// start with one `/` and not a second one. Anything else means the home page.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let printable = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if printable && next.starts_with('/') && !next.starts_with("//") {
         next
     } else {
         "/"
@@ -131,6 +135,7 @@ pub(crate) struct LoginForm {
 
 pub(crate) async fn login(
     State(state): State<AppState>,
+    crate::http::ClientAddr(addr): crate::http::ClientAddr,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
@@ -141,7 +146,9 @@ pub(crate) async fn login(
             "The form expired or did not come from this site. Go back and try again.",
         ));
     }
-    let user = match oauth::sign_in(&state, &f.username, &f.password).await? {
+    // Where to go is settled before anything is created: the redirect cannot fail afterwards.
+    let next = safe_next(&f.next);
+    let user = match oauth::sign_in(&state, &f.username, &f.password, addr).await? {
         Ok(u) => u,
         Err(oauth::SignInError::Invalid) => {
             return Ok(login_page(
@@ -161,7 +168,7 @@ pub(crate) async fn login(
         }
     };
     let cookie = session::start(&state, &user).await?;
-    let mut resp = see_other(safe_next(&f.next));
+    let mut resp = see_other(next);
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }

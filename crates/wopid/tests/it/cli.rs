@@ -217,6 +217,17 @@ fn users_shares_and_oauth_clients_through_the_binary() {
     ]));
     let v: serde_json::Value = serde_json::from_str(&client).expect("json");
     assert!(v["client_id"].as_str().is_some_and(|c| !c.is_empty()));
+    assert_eq!(v["require_pkce"], true);
+    let legacy = output(&mut with_data(&[
+        "oauth-clients",
+        "add",
+        "Old app",
+        "--redirect-uri",
+        "https://localhost/old",
+        "--pkce-optional",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&legacy).expect("json");
+    assert_eq!(v["require_pkce"], false);
     assert!(
         !with_data(&["oauth-clients", "add", "Bad", "--redirect-uri", "not a uri"])
             .output()

@@ -22,5 +22,6 @@ mod ops;
 mod relative;
 mod resilience;
 mod services;
+mod signin;
 mod tls;
 mod web;

@@ -531,3 +531,117 @@ async fn locks_shares_and_revocations_apply_to_the_next_request_on_every_node() 
         assert_eq!(r.status(), 401, "the revoked token on node {}", node + 1);
     }
 }
+
+/// Sign-in guesses and refresh-token rotations spread over both nodes: the limits hold across
+/// them, since both are decided in PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sign_in_limits_and_refresh_rotation_hold_across_nodes() {
+    use sha2::Digest as _;
+    let Some(c) = Cluster::start().await else {
+        return;
+    };
+    let alice = c
+        .state
+        .meta
+        .user_by_login("alice")
+        .await
+        .expect("db")
+        .expect("alice");
+    let hash = wopid::auth::password::hash("alice-password").expect("hash");
+    c.state
+        .meta
+        .set_password_hash(&alice.id, &hash)
+        .await
+        .expect("password");
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client");
+    // The login form's CSRF check is a double-submit cookie: any matching pair will do.
+    let login = |node: usize, password: String| {
+        let req = http
+            .post(format!("{}/login", c.base(node)))
+            .header("Cookie", "wopid_login_csrf=same")
+            .form(&[
+                ("csrf", "same"),
+                ("username", "alice"),
+                ("password", password.as_str()),
+                ("next", "/"),
+            ]);
+        async move { req.send().await.expect("send").status().as_u16() }
+    };
+    let attempts = (0..40).map(|i| login(i, format!("wrong-{i}")));
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429));
+    assert_eq!(login(0, "alice-password".into()).await, 429);
+    assert_eq!(login(1, "alice-password".into()).await, 429);
+
+    // One refresh token, six refreshes at once over both nodes.
+    let client = wopid_store::OAuthClient {
+        id: "native".into(),
+        name: "Native".into(),
+        redirect_uri: "https://localhost/cb".into(),
+        require_pkce: true,
+    };
+    c.state
+        .meta
+        .add_oauth_client(&client)
+        .await
+        .expect("client");
+    let secret = "a-refresh-token-handed-out-earlier-0123456789";
+    use wopid::Clock as _;
+    let record = wopid_store::TokenRecord {
+        hash: sha2::Sha256::digest(secret.as_bytes()).to_vec(),
+        user_id: alice.id.clone(),
+        kind: ResourceKind::Refresh,
+        resource_id: "native".into(),
+        perms: Perms::READ_WRITE.bits(),
+        expires_ms: SystemClock.now_ms() + 3_600_000,
+        revoked: false,
+        client: None,
+        epoch: alice.epoch,
+        link: None,
+    };
+    assert!(
+        c.state
+            .meta
+            .insert_family_tokens(b"family-of-a-sign-in", &[record])
+            .await
+            .expect("issue")
+    );
+    let refreshes = (0..6).map(|i| {
+        let req = http.post(format!("{}/oauth2/token", c.base(i))).form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", secret),
+            ("client_id", "native"),
+        ]);
+        async move {
+            let r = req.send().await.expect("send");
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.expect("json"))
+        }
+    });
+    let answers = futures_util::future::join_all(refreshes).await;
+    let pairs: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+    assert!(pairs.len() <= 1, "{answers:?}");
+    assert!(answers.iter().all(|(s, _)| *s == 200 || *s == 400));
+    // The losers presented a used token: the winner's pair is revoked with its family.
+    for (_, pair) in pairs {
+        let access = pair["access_token"].as_str().expect("access");
+        for node in 0..2 {
+            let r = http
+                .get(format!("{}/wopibootstrapper", c.base(node)))
+                .bearer_auth(access)
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(r.status(), 401);
+        }
+    }
+}

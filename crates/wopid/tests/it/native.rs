@@ -27,6 +27,7 @@ impl Native {
             id: "office".into(),
             name: "Office".into(),
             redirect_uri: REDIRECT.into(),
+            require_pkce: true,
         };
         s.state
             .meta
@@ -508,4 +509,563 @@ async fn one_user_cannot_reach_anothers_files() {
             .status(),
         401
     );
+}
+
+/// The hidden fields of the sign-in form, as a browser would post them back.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|r| {
+            let (name, rest) = r.split_once('"')?;
+            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+            Some((
+                name.to_owned(),
+                value.replace("&#x2f;", "/").replace("&#47;", "/"),
+            ))
+        })
+        .collect()
+}
+
+impl Native {
+    /// Opens `query` at the authorization endpoint, posts the form back as a browser would and
+    /// returns the redirect's location.
+    async fn browser_sign_in(&self, query: &[(&str, &str)]) -> String {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        let r = self
+            .no_redirect
+            .get(format!("{}/oauth2/authorize?{q}", self.s.base))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 200);
+        let cookie = header(&r, "set-cookie")
+            .and_then(|c| c.split(';').next().map(str::to_owned))
+            .expect("cookie");
+        let mut form = hidden_fields(&r.text().await.expect("html"));
+        form.push(("username".into(), "alice@example.com".into()));
+        form.push(("password".into(), "correct horse".into()));
+        let r = self
+            .no_redirect
+            .post(format!("{}/oauth2/authorize", self.s.base))
+            .header("Cookie", cookie)
+            .form(&form)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 303);
+        header(&r, "location").expect("location")
+    }
+
+    async fn authorize_redirect(&self, query: &[(&str, &str)]) -> String {
+        let q = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        let r = self
+            .no_redirect
+            .get(format!("{}/oauth2/authorize?{q}", self.s.base))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 303, "authorize {query:?}");
+        header(&r, "location").expect("location")
+    }
+
+    async fn tokens(&self) -> (String, String) {
+        let code = self.code().await;
+        let (status, tok) = self.exchange(&code, VERIFIER).await;
+        assert_eq!(status, 200, "{tok}");
+        (
+            tok["access_token"].as_str().expect("access").to_owned(),
+            tok["refresh_token"].as_str().expect("refresh").to_owned(),
+        )
+    }
+
+    async fn bootstrap_status(&self, access: &str) -> u16 {
+        self.bootstrap(&format!("Bearer {access}"), None, &[])
+            .await
+            .status()
+            .as_u16()
+    }
+}
+
+fn query_param(location: &str, name: &str) -> Option<String> {
+    let q = location.split_once('?')?.1;
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_refreshes_give_at_most_one_pair_and_revoke_the_family() {
+    let n = std::sync::Arc::new(Native::start().await);
+    let (access, refresh) = n.tokens().await;
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let n = n.clone();
+        let refresh = refresh.clone();
+        tasks.push(tokio::spawn(async move {
+            n.token(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", "office"),
+            ])
+            .await
+        }));
+    }
+    let mut pairs = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.expect("task");
+        match status {
+            200 => pairs.push(body),
+            400 => assert_eq!(body["error"], "invalid_grant"),
+            other => panic!("status {other}: {body}"),
+        }
+    }
+    assert!(
+        pairs.len() <= 1,
+        "{} pairs from one refresh token",
+        pairs.len()
+    );
+    // The refresh token was presented again: the whole family is revoked.
+    assert_eq!(n.bootstrap_status(&access).await, 401);
+    for p in &pairs {
+        assert_eq!(
+            n.bootstrap_status(p["access_token"].as_str().expect("a"))
+                .await,
+            401
+        );
+        let (status, body) = n
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", p["refresh_token"].as_str().expect("r")),
+                ("client_id", "office"),
+            ])
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_refresh_token_revokes_what_was_issued_from_it() {
+    let n = Native::start().await;
+    let (_, refresh) = n.tokens().await;
+    let (status, second) = n
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", "office"),
+        ])
+        .await;
+    assert_eq!(status, 200);
+    let access2 = second["access_token"].as_str().expect("a").to_owned();
+    assert_eq!(n.bootstrap_status(&access2).await, 200);
+    // The old refresh token again (stolen, say): refused, and the new pair dies with it.
+    let (status, _) = n
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", "office"),
+        ])
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(n.bootstrap_status(&access2).await, 401);
+    let (status, _) = n
+        .token(&[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                second["refresh_token"].as_str().expect("r"),
+            ),
+            ("client_id", "office"),
+        ])
+        .await;
+    assert_eq!(status, 400);
+    // Another sign-in is a family of its own and unaffected.
+    let (access3, _) = n.tokens().await;
+    assert_eq!(n.bootstrap_status(&access3).await, 200);
+}
+
+#[tokio::test]
+async fn public_clients_may_authenticate_with_basic_and_an_empty_secret() {
+    let n = Native::start().await;
+    let code = n.code().await;
+    let basic = |id: &str, secret: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+        )
+    };
+    // requests-oauthlib: the client id as Basic user with an empty password, and in the body.
+    let r =
+        n.s.http
+            .post(format!("{}/oauth2/token", n.s.base))
+            .header("Authorization", basic("office", ""))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ])
+            .send()
+            .await
+            .expect("send");
+    assert_eq!(r.status(), 200);
+    let tok: Value = r.json().await.expect("json");
+    // requests-oauthlib refreshes without naming the client: the refresh token names it.
+    let (status, v) = n
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tok["refresh_token"].as_str().expect("r")),
+        ])
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = n
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "unknown"),
+        ])
+        .await;
+    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
+    // An unknown client: 401 with a Basic challenge.
+    let r =
+        n.s.http
+            .post(format!("{}/oauth2/token", n.s.base))
+            .header("Authorization", basic("nobody", ""))
+            .form(&[("grant_type", "authorization_code"), ("code", "x")])
+            .send()
+            .await
+            .expect("send");
+    assert_eq!(r.status(), 401);
+    assert!(
+        header(&r, "www-authenticate").is_some_and(|c| c.starts_with("Basic ")),
+        "{:?}",
+        header(&r, "www-authenticate")
+    );
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "invalid_client");
+    // A secret for a client that has none, or two different client ids: refused.
+    let r =
+        n.s.http
+            .post(format!("{}/oauth2/token", n.s.base))
+            .header("Authorization", basic("office", "guess"))
+            .form(&[("grant_type", "authorization_code"), ("code", "x")])
+            .send()
+            .await
+            .expect("send");
+    assert_eq!(r.status(), 401);
+    assert!(header(&r, "www-authenticate").is_some());
+    let r =
+        n.s.http
+            .post(format!("{}/oauth2/token", n.s.base))
+            .header("Authorization", basic("office", ""))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", "x"),
+                ("client_id", "other"),
+            ])
+            .send()
+            .await
+            .expect("send");
+    assert_eq!(r.status(), 400);
+    // No client at all.
+    let (status, v) = n
+        .token(&[("grant_type", "authorization_code"), ("code", "x")])
+        .await;
+    assert_eq!((status, v["error"].as_str()), (401, Some("invalid_client")));
+}
+
+#[tokio::test]
+async fn redirect_uri_may_be_left_out_when_only_one_is_registered() {
+    let n = Native::start().await;
+    let ch = challenge(VERIFIER);
+    let location = n
+        .browser_sign_in(&[
+            ("response_type", "code"),
+            ("client_id", "office"),
+            ("state", "s1"),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    assert!(location.starts_with(&format!("{REDIRECT}?")), "{location}");
+    let code = query_param(&location, "code").expect("code");
+    let (status, tok) = n
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", "office"),
+            ("code_verifier", VERIFIER),
+        ])
+        .await;
+    assert_eq!(status, 200, "{tok}");
+    // Sent at authorization, it must be sent again at the token endpoint.
+    let location = n
+        .browser_sign_in(&[
+            ("response_type", "code"),
+            ("client_id", "office"),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    let code = query_param(&location, "code").expect("code");
+    let (status, tok) = n
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", "office"),
+            ("code_verifier", VERIFIER),
+        ])
+        .await;
+    assert_eq!(
+        (status, tok["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn an_authorization_request_without_response_type_is_invalid() {
+    let n = Native::start().await;
+    let ch = challenge(VERIFIER);
+    let base = |extra: &[(&'static str, &'static str)]| {
+        let mut q: Vec<(&str, String)> = vec![
+            ("client_id", "office".into()),
+            ("redirect_uri", REDIRECT.into()),
+        ];
+        q.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        q
+    };
+    let redirect = |q: Vec<(&'static str, String)>| {
+        let n = &n;
+        async move {
+            let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            n.authorize_redirect(&q).await
+        }
+    };
+    // No response_type: invalid_request, and the state comes back.
+    let mut q = base(&[("state", "s2")]);
+    q.push(("code_challenge", ch.clone()));
+    q.push(("code_challenge_method", "S256".into()));
+    let loc = redirect(q).await;
+    assert_eq!(
+        query_param(&loc, "error").as_deref(),
+        Some("invalid_request")
+    );
+    assert_eq!(query_param(&loc, "state").as_deref(), Some("s2"));
+}
+
+#[tokio::test]
+async fn an_empty_state_is_not_echoed() {
+    let n = Native::start().await;
+    let ch = challenge(VERIFIER);
+    let base = |extra: &[(&'static str, &'static str)]| {
+        let mut q: Vec<(&str, String)> = vec![
+            ("client_id", "office".into()),
+            ("redirect_uri", REDIRECT.into()),
+        ];
+        q.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        q
+    };
+    let redirect = |q: Vec<(&'static str, String)>| {
+        let n = &n;
+        async move {
+            let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            n.authorize_redirect(&q).await
+        }
+    };
+    // An empty state is not echoed.
+    let mut q = base(&[("response_type", "token"), ("state", "")]);
+    q.push(("code_challenge", ch.clone()));
+    let loc = redirect(q).await;
+    assert_eq!(
+        query_param(&loc, "error").as_deref(),
+        Some("unsupported_response_type")
+    );
+    assert!(!loc.contains("state="), "{loc}");
+    // Nor after a successful sign-in with an empty state does not echo it.
+    let loc = n
+        .browser_sign_in(&[
+            ("response_type", "code"),
+            ("client_id", "office"),
+            ("redirect_uri", REDIRECT),
+            ("state", ""),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    assert!(query_param(&loc, "code").is_some());
+    assert!(!loc.contains("state="), "{loc}");
+}
+
+#[tokio::test]
+async fn authorization_requests_need_a_well_formed_pkce_challenge() {
+    let n = Native::start().await;
+    let ch = challenge(VERIFIER);
+    let base = |extra: &[(&'static str, &'static str)]| {
+        let mut q: Vec<(&str, String)> = vec![
+            ("client_id", "office".into()),
+            ("redirect_uri", REDIRECT.into()),
+        ];
+        q.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        q
+    };
+    let redirect = |q: Vec<(&'static str, String)>| {
+        let n = &n;
+        async move {
+            let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            n.authorize_redirect(&q).await
+        }
+    };
+    // No PKCE from a public client, or a malformed challenge: refused at authorization.
+    let loc = redirect(base(&[("response_type", "code")])).await;
+    assert_eq!(
+        query_param(&loc, "error").as_deref(),
+        Some("invalid_request")
+    );
+    for bad in [
+        "short",
+        "has spaces in it and is long enough to pass the length",
+        "x",
+    ] {
+        let mut q = base(&[("response_type", "code")]);
+        q.push(("code_challenge", bad.into()));
+        q.push(("code_challenge_method", "S256".into()));
+        let loc = redirect(q).await;
+        assert_eq!(
+            query_param(&loc, "error").as_deref(),
+            Some("invalid_request"),
+            "{bad}"
+        );
+    }
+    let mut q = base(&[("response_type", "code")]);
+    q.push(("code_challenge", ch.clone()));
+    q.push(("code_challenge_method", "plain".into()));
+    let loc = redirect(q).await;
+    assert_eq!(
+        query_param(&loc, "error").as_deref(),
+        Some("invalid_request")
+    );
+}
+
+#[tokio::test]
+async fn token_requests_are_checked_as_the_rfc_says() {
+    let n = Native::start().await;
+    // Token endpoint: no grant_type is invalid_request.
+    let (status, v) = n.token(&[("client_id", "office")]).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    // A JSON body, or a parameter given twice: the RFC's JSON error.
+    let r =
+        n.s.http
+            .post(format!("{}/oauth2/token", n.s.base))
+            .json(&serde_json::json!({"grant_type": "authorization_code", "client_id": "office"}))
+            .send()
+            .await
+            .expect("send");
+    assert_eq!(r.status(), 400);
+    assert!(header(&r, "content-type").is_some_and(|c| c.starts_with("application/json")));
+    let v: Value = r.json().await.expect("json error");
+    assert_eq!(v["error"], "invalid_request");
+    let r =
+        n.s.http
+            .post(format!("{}/oauth2/token", n.s.base))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("grant_type=authorization_code&client_id=office&code=a&code=b")
+            .send()
+            .await
+            .expect("send");
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.expect("json error");
+    assert_eq!(v["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn a_code_used_twice_revokes_the_tokens_issued_from_it() {
+    let n = Native::start().await;
+    // A code used twice: the tokens issued from it are revoked.
+    let code = n.code().await;
+    let (status, tok) = n.exchange(&code, VERIFIER).await;
+    assert_eq!(status, 200);
+    let access = tok["access_token"].as_str().expect("a").to_owned();
+    assert_eq!(n.bootstrap_status(&access).await, 200);
+    assert_eq!(n.exchange(&code, VERIFIER).await.0, 400);
+    assert_eq!(n.bootstrap_status(&access).await, 401);
+    let (status, _) = n
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tok["refresh_token"].as_str().expect("r")),
+            ("client_id", "office"),
+        ])
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn the_bootstrappers_401_is_a_wopi_error() {
+    let n = Native::start().await;
+    // The bootstrapper's 401 is a WOPI error like the others.
+    let r = n.bootstrap("Bearer nonsense", None, &[]).await;
+    assert_eq!(r.status(), 401);
+    assert!(header(&r, "x-wopi-servererror").is_some());
+    assert!(header(&r, "www-authenticate").is_some());
+}
+
+#[tokio::test]
+async fn a_client_registered_with_optional_pkce_may_leave_it_out() {
+    let n = Native::start().await;
+    let legacy = wopid_store::OAuthClient {
+        id: "legacy".into(),
+        name: "Old app".into(),
+        redirect_uri: REDIRECT.into(),
+        require_pkce: false,
+    };
+    n.s.state
+        .meta
+        .add_oauth_client(&legacy)
+        .await
+        .expect("client");
+    let location = n
+        .browser_sign_in(&[
+            ("response_type", "code"),
+            ("client_id", "legacy"),
+            ("redirect_uri", REDIRECT),
+            ("state", "s"),
+        ])
+        .await;
+    let code = query_param(&location, "code").expect("code");
+    let (status, tok) = n
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", "legacy"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{tok}");
+    // A challenge it does send is still checked.
+    let ch = challenge(VERIFIER);
+    let location = n
+        .browser_sign_in(&[
+            ("response_type", "code"),
+            ("client_id", "legacy"),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    let code = query_param(&location, "code").expect("code");
+    let (status, _) = n
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", "legacy"),
+        ])
+        .await;
+    assert_eq!(status, 400);
 }
