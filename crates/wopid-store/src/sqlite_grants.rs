@@ -23,12 +23,10 @@ fn undone_unless<R>(c: &Connection, f: impl FnOnce(&Connection) -> Result<(bool,
 
 fn insert_tokens(c: &Connection, family: &[u8], tokens: &[TokenRecord]) -> Result<()> {
     for t in tokens {
-        // The columns the PostgreSQL engine's `insert_tokens` writes too (`epoch` and `link` keep
-        // their defaults), so that both engines store the same rows.
         exec(
             c,
-            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 t.hash,
                 t.user_id,
@@ -37,7 +35,9 @@ fn insert_tokens(c: &Connection, family: &[u8], tokens: &[TokenRecord]) -> Resul
                 t.perms,
                 t.expires_ms,
                 t.revoked,
-                t.client
+                t.client,
+                t.epoch,
+                t.link
             ],
         )?;
         exec(
