@@ -17,8 +17,8 @@ async fn insert_tokens(
 ) -> Result<()> {
     for t in tokens {
         sqlx::query(
-            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&t.hash)
         .bind(&t.user_id)
@@ -28,6 +28,8 @@ async fn insert_tokens(
         .bind(t.expires_ms)
         .bind(t.revoked)
         .bind(&t.client)
+        .bind(t.epoch)
+        .bind(&t.link)
         .execute(&mut **tx)
         .await?;
         sqlx::query("INSERT INTO oauth_family_tokens (hash, family) VALUES ($1, $2)")

@@ -946,6 +946,38 @@ fn refresh_token(hash: u8, expires_ms: i64) -> TokenRecord {
 }
 
 meta_test!(
+    family_tokens_keep_their_credential_generation,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        // Tokens issued from a code, and by a rotation, carry the generation of the sign-in
+        // they descend from: stored as 0, they would be void once the user's floor rose.
+        let mut first = refresh_token(1, 1_000);
+        first.epoch = 7;
+        assert!(
+            meta.insert_family_tokens(&[5u8; 32], std::slice::from_ref(&first))
+                .await
+                .expect("issue")
+        );
+        assert_eq!(
+            meta.token(&[1; 32]).await.expect("get").map(|t| t.epoch),
+            Some(7)
+        );
+        let mut next = refresh_token(2, 1_000);
+        next.epoch = 7;
+        assert_eq!(
+            meta.rotate_refresh_token(&[1; 32], 10, std::slice::from_ref(&next))
+                .await
+                .expect("rotate"),
+            Rotation::Rotated
+        );
+        assert_eq!(
+            meta.token(&[2; 32]).await.expect("get").map(|t| t.epoch),
+            Some(7)
+        );
+    }
+);
+
+meta_test!(
     refresh_rotation_is_atomic_and_reuse_revokes_the_family,
     |m: MetaUnderTest| async move {
         let meta = Arc::new(m.meta);

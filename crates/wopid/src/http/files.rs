@@ -8,7 +8,7 @@ use wopid_proto::body::{Renamed, ShareUrl};
 use wopid_proto::containers::UrlBody;
 use wopid_proto::request::{FileOp, PutFile};
 use wopid_proto::{ProtoError, wopi_header};
-use wopid_store::{BlobStream, FileRecord};
+use wopid_store::{BlobStream, Container, FileRecord, User};
 
 use crate::auth::Grant;
 use crate::error::ApiError;
@@ -36,22 +36,31 @@ async fn small_body(body: Body) -> Result<bytes::Bytes, ApiError> {
         .map_err(|_| ProtoError::BadRequest("body too large or unreadable").into())
 }
 
+/// What the request read with its token: the file (with its lock), the token's user and the
+/// file's container.
+pub(super) struct Seen {
+    pub file: FileRecord,
+    pub user: Option<User>,
+    pub folder: Option<Container>,
+}
+
 pub(super) async fn dispatch(
     state: &AppState,
     grant: &Grant,
-    file: FileRecord,
+    seen: Seen,
     op: FileOp,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let Seen { file, user, folder } = seen;
     let ok = StatusCode::OK;
     let lock_request = op.lock_request();
     Ok(match op {
-        FileOp::CheckFileInfo => json(
-            ok,
-            &[],
-            &ops::info::check_file_info(state, grant, &file).await?,
-        ),
+        FileOp::CheckFileInfo => {
+            let info =
+                ops::info::check_file_info(state, grant, &file, user.as_ref(), folder.as_ref());
+            json(ok, &[], &info)
+        }
         FileOp::GetFile {
             max_expected,
             range,

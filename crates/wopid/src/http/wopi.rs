@@ -30,8 +30,17 @@ async fn dispatch(
     body: Body,
 ) -> Result<Response, ApiError> {
     match (call.ctx, call.req) {
-        (Ctx::File { grant, file }, WopiRequest::File { op, .. }) => {
-            super::files::dispatch(state, &grant, file, op, headers, body).await
+        (
+            Ctx::File {
+                grant,
+                file,
+                user,
+                folder,
+            },
+            WopiRequest::File { op, .. },
+        ) => {
+            let seen = super::files::Seen { file, user, folder };
+            super::files::dispatch(state, &grant, seen, op, headers, body).await
         }
         (Ctx::Container { grant, container }, WopiRequest::Container { op, .. }) => {
             super::containers::dispatch(state, &grant, container, op).await

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use wopid_proto::{ProtoError, Route, Target, WopiRequest};
-use wopid_store::{Container, FileRecord, ResourceKind};
+use wopid_store::{Container, FileRecord, ResourceKind, User};
 
 use super::headers::{Hdrs, method};
 use crate::auth::{Grant, access, tokens};
@@ -24,10 +24,22 @@ pub(super) struct WopiCall {
 }
 
 /// The caller's grant (limited by their access to the resource now) and the resource.
+#[allow(clippy::large_enum_variant)] // one per request, moved once into its dispatcher
 pub(super) enum Ctx {
-    File { grant: Grant, file: FileRecord },
-    Container { grant: Grant, container: Container },
-    Ecosystem { grant: Grant },
+    /// With the token's user and the file's container, read with the token.
+    File {
+        grant: Grant,
+        file: FileRecord,
+        user: Option<User>,
+        folder: Option<Container>,
+    },
+    Container {
+        grant: Grant,
+        container: Container,
+    },
+    Ecosystem {
+        grant: Grant,
+    },
 }
 
 /// A refusal, labelled with the operation when it was known (for the metrics).
@@ -92,15 +104,19 @@ async fn authorize(
 ) -> Result<Ctx, ApiError> {
     match target {
         Target::File(id) => {
-            let grant = tokens::verify(state, token, ResourceKind::File, id.as_str()).await?;
+            // The token, the file with its lock, the user and the folder: one store call.
+            let read = tokens::verify_file(state, token, id.as_str()).await?;
+            let grant = read.grant;
             super::proof::check(state, &grant, token, headers, path_and_query).await?;
-            let file = ops::load(state, id.as_str()).await?;
+            let file = read.file.ok_or(ProtoError::NotFound)?;
             let perms = access::grant_file_access(state, &grant, &file)
                 .await?
                 .ok_or(ProtoError::Unauthorized)?;
             Ok(Ctx::File {
                 grant: Grant { perms, ..grant },
                 file,
+                user: read.user,
+                folder: read.folder,
             })
         }
         Target::Ecosystem => {

@@ -4,10 +4,9 @@ use base64::Engine as _;
 use wopid_proto::body::CheckFileInfo;
 use wopid_proto::names::split_ext;
 
-use wopid_store::{Container, FileRecord};
+use wopid_store::{Container, FileRecord, User};
 
 use crate::auth::Grant;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The share URL types GetShareUrl answers.
@@ -25,23 +24,21 @@ pub fn sha256_base64(hex: &str) -> Option<String> {
     bytes.map(|b| base64::engine::general_purpose::STANDARD.encode(b))
 }
 
-pub async fn check_file_info(
+/// CheckFileInfo of `file` for the token's `user`, with the file's container `folder`, all read
+/// with the token.
+pub fn check_file_info(
     state: &AppState,
     grant: &Grant,
     file: &FileRecord,
-) -> Result<CheckFileInfo, ApiError> {
-    let user = state.meta.user(&grant.user_id).await?;
-    let is_admin = user
-        .as_ref()
-        .is_some_and(|u| state.config.admins.contains(&u.login));
+    user: Option<&User>,
+    folder: Option<&Container>,
+) -> CheckFileInfo {
+    let is_admin = user.is_some_and(|u| state.config.admins.contains(&u.login));
     let (display_name, user_info) = user
-        .map(|u| (Some(u.display_name), u.user_info))
+        .map(|u| (Some(u.display_name.clone()), u.user_info.clone()))
         .unwrap_or_default();
     // A token redeemed from a share link is told nothing about the folders around the file.
-    let folder = match grant.link {
-        Some(_) => None,
-        None => state.meta.container(&file.container_id).await?,
-    };
+    let folder = folder.filter(|_| grant.link.is_none());
     let ext = split_ext(&file.name).1;
     let write = grant.perms.can_write();
     let info = CheckFileInfo {
@@ -67,7 +64,7 @@ pub async fn check_file_info(
         enable_owner_termination: file.owner_id == grant.user_id,
         ..host_capabilities(state)
     };
-    Ok(with_urls(state, grant, file, folder.as_ref(), info))
+    with_urls(state, grant, file, folder, info)
 }
 
 /// What wopid supports, the same for every file, and the configured UI restrictions.
