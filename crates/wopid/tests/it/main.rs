@@ -18,6 +18,7 @@ mod misc;
 mod multinode;
 mod names;
 mod native;
+mod oidc;
 mod ops;
 mod relative;
 mod resilience;
