@@ -19,6 +19,7 @@ mod multinode;
 mod names;
 mod native;
 mod oidc;
+mod oidc_provider;
 mod ops;
 mod relative;
 mod resilience;
