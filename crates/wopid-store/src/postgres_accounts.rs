@@ -92,13 +92,13 @@ impl AccountStore for PgMeta {
     }
 
     async fn oidc_user(&self, issuer: &str, subject: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT user_id FROM oidc_links WHERE issuer = $1 AND subject = $2",
+        Ok(
+            sqlx::query_scalar("SELECT user_id FROM oidc_links WHERE issuer = $1 AND subject = $2")
+                .bind(issuer)
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(issuer)
-        .bind(subject)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     async fn create_oidc_user(

@@ -75,13 +75,13 @@ impl AccountStore for SqliteMeta {
     }
 
     async fn oidc_user(&self, issuer: &str, subject: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT user_id FROM oidc_links WHERE issuer = ? AND subject = ?",
+        Ok(
+            sqlx::query_scalar("SELECT user_id FROM oidc_links WHERE issuer = ? AND subject = ?")
+                .bind(issuer)
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(issuer)
-        .bind(subject)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     async fn create_oidc_user(

@@ -154,8 +154,8 @@ async fn client(
     let meta = CoreProviderMetadata::discover_async(issuer, http)
         .await
         .map_err(|e| OidcError::Provider(error_chain(&e)))?;
-    let redirect = RedirectUrl::new(redirect_url(state, p))
-        .map_err(|e| OidcError::Provider(e.to_string()))?;
+    let redirect =
+        RedirectUrl::new(redirect_url(state, p)).map_err(|e| OidcError::Provider(e.to_string()))?;
     Ok(OidcClient::from_provider_metadata(
         meta,
         ClientId::new(p.client_id.clone()),
@@ -269,7 +269,11 @@ async fn identity(
     let id_token = token
         .id_token()
         .ok_or_else(|| OidcError::BadIdToken("the token response has no ID token".into()))?;
-    let verifier = client.id_token_verifier();
+    // Expiry is judged by wopid's clock, like every other lifetime here.
+    let now_ms = state.now_ms();
+    let verifier = client.id_token_verifier().set_time_fn(move || {
+        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now_ms).unwrap_or_default()
+    });
     let claims = id_token
         .claims(&verifier, &Nonce::new(pending.nonce.clone()))
         .map_err(|e| OidcError::BadIdToken(error_chain(&e)))?;
@@ -278,10 +282,7 @@ async fn identity(
         "preferred_username" => claims.preferred_username().map(|u| u.to_string()),
         "email" => claims.email().map(|e| e.to_string()),
         "sub" => Some(claims.subject().to_string()),
-        other => extra
-            .get(other)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned),
+        other => extra.get(other).and_then(|v| v.as_str()).map(str::to_owned),
     };
     let groups = match extra.get(&p.groups_claim) {
         Some(serde_json::Value::Array(a)) => a
@@ -324,10 +325,19 @@ fn hex(b: &[u8]) -> String {
 /// joined to an existing account by name.
 async fn user_for(state: &AppState, id: &Identity) -> Result<User, OidcError> {
     for _ in 0..3 {
-        if let Some(uid) = state.meta.oidc_user(&id.issuer, &id.subject).await.map_err(ApiError::from)? {
-            if let Some(u) = state.meta.user(&uid).await.map_err(ApiError::from)? {
-                return Ok(u);
-            }
+        if let Some(uid) = state
+            .meta
+            .oidc_user(&id.issuer, &id.subject)
+            .await
+            .map_err(ApiError::from)?
+        {
+            // Users are never deleted, so a link always leads to one.
+            return state
+                .meta
+                .user(&uid)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or(OidcError::Api(ApiError::Busy));
         }
         let base = id
             .user_name
@@ -362,7 +372,13 @@ async fn user_for(state: &AppState, id: &Identity) -> Result<User, OidcError> {
                     .ok_or(OidcError::Api(ApiError::Busy));
             }
             // Taken name, or another node linked this identity meanwhile: look again.
-            if state.meta.oidc_user(&id.issuer, &id.subject).await.map_err(ApiError::from)?.is_some() {
+            if state
+                .meta
+                .oidc_user(&id.issuer, &id.subject)
+                .await
+                .map_err(ApiError::from)?
+                .is_some()
+            {
                 break;
             }
         }

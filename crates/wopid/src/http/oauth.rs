@@ -130,7 +130,11 @@ fn error_page(status: StatusCode, message: &str) -> Response {
 
 /// A redirect to the client with these parameters, and `state` if the request had one (an empty
 /// one is not echoed).
-pub(crate) fn redirect_to_client(redirect_uri: &str, params: &[(&str, &str)], state: &str) -> Response {
+pub(crate) fn redirect_to_client(
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: &str,
+) -> Response {
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.extend_pairs(params);

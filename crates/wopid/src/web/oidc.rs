@@ -150,7 +150,10 @@ fn redirect(to: &str) -> Response {
             ],
         )
             .into_response(),
-        Err(_) => message(StatusCode::BAD_GATEWAY, "The sign-in provider's address is not usable."),
+        Err(_) => message(
+            StatusCode::BAD_GATEWAY,
+            "The sign-in provider's address is not usable.",
+        ),
     }
 }
 
@@ -254,8 +257,8 @@ async fn callback(
     let Some(p) = oidc::provider(&state, &name) else {
         return Ok(with_cookie(failure(OidcError::UnknownProvider), &clear));
     };
-    let pending = super::session::cookie_value(&headers, oidc::COOKIE)
-        .and_then(|v| oidc::open(&state, &v));
+    let pending =
+        super::session::cookie_value(&headers, oidc::COOKIE).and_then(|v| oidc::open(&state, &v));
     let Some(pending) = pending else {
         return Ok(with_cookie(failure(OidcError::BadPending), &clear));
     };

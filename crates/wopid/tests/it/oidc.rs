@@ -14,6 +14,7 @@ use rsa::RsaPrivateKey;
 use rsa::signature::{SignatureEncoding as _, Signer as _};
 use rsa::traits::PublicKeyParts as _;
 use serde_json::{Value, json};
+use wopid::Clock as _;
 
 use crate::emulator::{Emulator, Kind, fixture_key, open};
 use crate::harness::*;
@@ -27,13 +28,6 @@ fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
-
 /// The test's provider.
 struct Idp {
     issuer: String,
@@ -42,6 +36,8 @@ struct Idp {
     id_token: Mutex<Option<String>>,
     /// The forms the token endpoint received.
     requests: Mutex<Vec<HashMap<String, String>>>,
+    /// wopid's (manual) clock.
+    clock: Mutex<Option<wopid::ManualClock>>,
 }
 
 impl Idp {
@@ -55,6 +51,7 @@ impl Idp {
             key: fixture_key("office"),
             id_token: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
+            clock: Mutex::new(None),
         });
         let app = axum::Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -82,7 +79,7 @@ impl Idp {
 
     /// The claims of a good ID token for this sign-in.
     fn claims(&self, sub: &str, name: &str, nonce: &str) -> Value {
-        let now = unix_now();
+        let now = self.now();
         json!({
             "iss": self.issuer,
             "sub": sub,
@@ -95,6 +92,15 @@ impl Idp {
             "email": format!("{name}@example.org"),
             "groups": ["office", "staff"],
         })
+    }
+
+    /// wopid's clock, which judges the tokens' lifetimes, in seconds.
+    fn now(&self) -> i64 {
+        self.clock
+            .lock()
+            .expect("lock")
+            .as_ref()
+            .map_or(0, |c| c.now_ms() / 1000)
     }
 
     fn next(&self, claims: &Value) {
@@ -194,6 +200,7 @@ impl Rig {
             tweak(c);
         })
         .await;
+        *idp.clock.lock().expect("lock") = Some(s.clock.clone());
         s.state
             .meta
             .add_oauth_client(&wopid_store::OAuthClient {
@@ -236,9 +243,8 @@ impl Rig {
         );
         let (endpoint, q) = location.split_once('?').expect("query");
         assert_eq!(endpoint, format!("{}/authorize", self.idp.issuer));
-        let query: HashMap<String, String> = form_urlencoded::parse(q.as_bytes())
-            .into_owned()
-            .collect();
+        let query: HashMap<String, String> =
+            form_urlencoded::parse(q.as_bytes()).into_owned().collect();
         assert_eq!(query["response_type"], "code");
         assert_eq!(query["client_id"], CLIENT);
         assert_eq!(
@@ -310,7 +316,10 @@ async fn web_sign_in_creates_the_user_once_and_finds_it_by_sub() {
         page.contains("href=\"/oidc/corp/start?next=%2Fx\"") && page.contains("Company account"),
         "{page}"
     );
-    assert!(page.contains("name=\"password\""), "passwords stay available");
+    assert!(
+        page.contains("name=\"password\""),
+        "passwords stay available"
+    );
 
     let resp = r
         .web_sign_in(|nonce| r.idp.claims("sub-alice", "alice", nonce))
@@ -333,15 +342,20 @@ async fn web_sign_in_creates_the_user_once_and_finds_it_by_sub() {
     let b = r.browser(&resp);
     let (folder, _) = b.home().await;
     assert!(folder.starts_with("/browse/"));
-    let uid = r
-        .s
-        .state
-        .meta
-        .oidc_user(&r.idp.issuer, "sub-alice")
-        .await
-        .expect("link")
-        .expect("linked");
-    let u = r.s.state.meta.user(&uid).await.expect("user").expect("user");
+    let uid =
+        r.s.state
+            .meta
+            .oidc_user(&r.idp.issuer, "sub-alice")
+            .await
+            .expect("link")
+            .expect("linked");
+    let u =
+        r.s.state
+            .meta
+            .user(&uid)
+            .await
+            .expect("user")
+            .expect("user");
     assert!(u.login.starts_with("alice-"), "{}", u.login);
     assert_eq!(u.display_name, "alice Example");
     assert_eq!(r.s.state.meta.password_hash(&uid).await.expect("h"), None);
@@ -373,17 +387,27 @@ async fn an_oidc_user_is_shared_with_and_opens_an_editor_like_any_other() {
     assert_eq!(resp.status(), 303);
     let carol = r.browser(&resp);
     let (_, carol_csrf) = carol.home().await;
-    assert_eq!(carol.get(&format!("/files/{id}/download")).await.status(), 404);
+    assert_eq!(
+        carol.get(&format!("/files/{id}/download")).await.status(),
+        404
+    );
 
     let (_, bob_csrf) = bob.home().await;
     let shared = bob
         .post(
             &format!("/files/{id}/share"),
-            &[("csrf", bob_csrf.as_str()), ("user", "carol"), ("mode", "write")],
+            &[
+                ("csrf", bob_csrf.as_str()),
+                ("user", "carol"),
+                ("mode", "write"),
+            ],
         )
         .await;
     assert_eq!(shared.status(), 303);
-    assert_eq!(carol.get(&format!("/files/{id}/download")).await.status(), 200);
+    assert_eq!(
+        carol.get(&format!("/files/{id}/download")).await.status(),
+        200
+    );
     // Carol opens it in the editor, which reads and writes it over WOPI as Carol.
     let sess = open(&r.s, &carol, &emu, &id, "edit").await;
     let info = emu.check_file_info(&sess).await;
@@ -425,12 +449,18 @@ async fn the_native_sign_in_goes_through_the_provider_and_ends_in_bootstrap() {
         "{href}"
     );
     let st = r.begin(href.trim_start_matches(&r.s.base)).await;
-    assert_ne!(st.query["state"], "st4te", "the provider gets a state of its own");
+    assert_ne!(
+        st.query["state"], "st4te",
+        "the provider gets a state of its own"
+    );
     r.idp.next(&r.idp.claims("sub-dave", "dave", &st.nonce));
     let resp = r.callback(Some(&st.cookie), &st.state, "c0de").await;
     assert_eq!(resp.status(), 303);
     let location = header(&resp, "location").expect("location");
-    assert!(location.starts_with(&format!("{REDIRECT}?code=")), "{location}");
+    assert!(
+        location.starts_with(&format!("{REDIRECT}?code=")),
+        "{location}"
+    );
     assert!(location.ends_with("&state=st4te"), "{location}");
     let code: String = form_urlencoded::parse(location.split_once('?').expect("q").1.as_bytes())
         .find(|(k, _)| k == "code")
@@ -502,12 +532,17 @@ async fn refuses_wrong_issuer_expired_token_bad_signature_and_replayed_nonce() {
         .await;
     refused(&r, resp, 403, users).await;
 
-    // Expired.
+    // Expired: by the time it arrives, and already when issued.
+    let st = r.begin("/oidc/corp/start").await;
+    r.idp.next(&r.idp.claims("sub-e", "eve", &st.nonce));
+    r.s.clock.advance_ms(301_000);
+    let resp = r.callback(Some(&st.cookie), &st.state, "c").await;
+    refused(&r, resp, 403, users).await;
     let resp = r
         .web_sign_in(|nonce| {
             let mut c = r.idp.claims("sub-e", "eve", nonce);
-            c["iat"] = json!(unix_now() - 3600);
-            c["exp"] = json!(unix_now() - 1800);
+            c["iat"] = json!(r.idp.now() - 3600);
+            c["exp"] = json!(r.idp.now() - 1800);
             c
         })
         .await;
@@ -653,7 +688,10 @@ async fn without_passwords_only_the_provider_signs_in() {
             ("response_type", "code"),
             ("client_id", "office"),
             ("redirect_uri", REDIRECT),
-            ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
             ("code_challenge_method", "S256"),
             ("username", "alice"),
             ("password", "alice-password"),

@@ -261,17 +261,30 @@ async fn flow(b: &Session, s: &TestServer, issuer: &str, native: &str) {
     b.cmd(reqwest::Method::DELETE, "/cookie", None).await;
     b.goto(&format!("{}/login", s.base)).await;
     b.click("a#oidc-1").await;
-    through_provider(b, issuer, "id-outsider", &format!("{}/oidc/op/callback", s.base)).await;
+    through_provider(
+        b,
+        issuer,
+        "id-outsider",
+        &format!("{}/oidc/op/callback", s.base),
+    )
+    .await;
     b.wait_for(
         "the refusal",
         "return document.body.innerText.includes('not in a group allowed')",
     )
     .await;
     assert_eq!(
-        s.state.meta.oidc_user(issuer, "id-outsider").await.expect("link"),
+        s.state
+            .meta
+            .oidc_user(issuer, "id-outsider")
+            .await
+            .expect("link"),
         None
     );
-    assert_eq!(s.state.meta.user_by_login("outsider").await.expect("u"), None);
+    assert_eq!(
+        s.state.meta.user_by_login("outsider").await.expect("u"),
+        None
+    );
 
     // 3. A native client: the bootstrapper's sign-in page offers the provider, which signs Bob
     //    in; the client gets wopid's code, exchanges it and bootstraps as Bob.
