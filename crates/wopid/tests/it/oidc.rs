@@ -369,6 +369,16 @@ async fn web_sign_in_creates_the_user_once_and_finds_it_by_sub() {
     assert_eq!(r.user_count().await, users);
     let b2 = r.browser(&resp);
     assert_eq!(b2.home().await.0, folder);
+
+    // Its sessions are credentials like any other: revoking the user's ends them.
+    r.s.state
+        .meta
+        .revoke_tokens(&uid, None)
+        .await
+        .expect("revoke");
+    let after = b2.get("/").await;
+    assert_eq!(after.status(), 303);
+    assert!(header(&after, "location").is_some_and(|l| l.starts_with("/login")));
 }
 
 #[tokio::test]
