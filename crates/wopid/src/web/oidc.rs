@@ -263,6 +263,24 @@ async fn callback(
         return Ok(with_cookie(failure(OidcError::BadPending), &clear));
     };
     if let Some(e) = q.error {
+        // A native client learns that the sign-in ended (RFC 6749 §4.1.2.1), once the provider's
+        // answer is known to belong to its request.
+        if let Flow::OAuth { .. } = &pending.flow
+            && crate::auth::tokens::same(&pending.state, &q.state)
+        {
+            let params = from_flow(&pending.flow);
+            if let Ok(client) = crate::http::oauth::check(&state, &params).await? {
+                tracing::warn!(error = %e, "the OpenID Connect provider refused a native sign-in");
+                return Ok(with_cookie(
+                    crate::http::oauth::redirect_to_client(
+                        &client.redirect_uri,
+                        &[("error", "access_denied")],
+                        &params.state,
+                    ),
+                    &clear,
+                ));
+            }
+        }
         return Ok(with_cookie(failure(OidcError::Refused(e)), &clear));
     }
     if q.code.is_empty() {

@@ -506,6 +506,39 @@ async fn the_native_sign_in_goes_through_the_provider_and_ends_in_bootstrap() {
     assert_eq!(v["Bootstrap"]["SignInName"], "dave");
     assert_eq!(v["Bootstrap"]["UserFriendlyName"], "dave Example");
 
+    // When the provider refuses (the user cancelled), the client is told so.
+    let st = r.begin(href.trim_start_matches(&r.s.base)).await;
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("error", "access_denied")
+        .append_pair("state", &st.state)
+        .finish();
+    let resp = r
+        .http
+        .get(format!("{}/oidc/corp/callback?{q}", r.s.base))
+        .header("Cookie", &st.cookie)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        header(&resp, "location").as_deref(),
+        Some(format!("{REDIRECT}?error=access_denied&state=st4te").as_str())
+    );
+    // The same refusal in a web sign-in is a page.
+    let st = r.begin("/oidc/corp/start").await;
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("error", "access_denied")
+        .append_pair("state", &st.state)
+        .finish();
+    let resp = r
+        .http
+        .get(format!("{}/oidc/corp/callback?{q}", r.s.base))
+        .header("Cookie", &st.cookie)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 403);
+
     // An unknown client cannot start a provider sign-in at all.
     let bad = r
         .http
