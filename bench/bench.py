@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The wopid benchmark: wopid against nginx serving the same bytes, on loopback, with wrk.
 
-Called by bench/run, which builds wopid and installs wrk and nginx-light. Every row runs wrk for
-BENCH_SECONDS (default 3) against wopid and then against nginx, sampling the resident memory of each
-server every 50 ms. Writes bench/out/results.json and bench/out/chart.svg and prints the table.
+Called by bench/run, which builds wopid and installs wrk, nginx-light and postgresql. Every row runs
+wrk for BENCH_SECONDS (default 3) against wopid and then against nginx, sampling the resident memory of
+each server every 50 ms; the PG rows run against wopid on PostgreSQL only and are compared with the
+SQLite rows of the same run. Writes bench/out/results.json and bench/out/chart.svg and prints the table.
 
 What each row measures:
 - CheckFileInfo: GET /wopi/files/ID?access_token=... (token check, one metadata read, JSON); nginx
@@ -16,9 +17,19 @@ What each row measures:
   every save is a new version, acknowledged after fsync of the blob and the SQLite commit; nginx
   reads and discards the same body and answers 200 (no storage).
 - GetFile 1 GiB x 16: 16 connections download a 1 GiB file; the row is about memory.
+- PG CheckFileInfo / PG Lock+Unlock / PG PutFile 100 KiB (c=8): the same runs against a second wopid
+  whose metadata is on a throw-away PostgreSQL cluster the benchmark starts (fsync on, synchronous
+  commits) and whose blobs are on disk. They are compared with the SQLite rows of the same run, not
+  with nginx.
+
+BENCH_ROWS=kind,kind,... runs only the rows of those kinds (checkfileinfo, getfile_100k, getfile_10m,
+lock_unlock, putfile_100k, getfile_big, pg_checkfileinfo, pg_lock_unlock, pg_putfile_100k); the
+cluster is started only when a pg_ row is selected. BENCH_BIG_BYTES sets the size of the big file,
+BENCH_OUT the folder of the results (default bench/out).
 """
 
 import base64
+import glob
 import hashlib
 import http.client
 import json
@@ -26,6 +37,8 @@ import os
 import platform
 import re
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -35,11 +48,13 @@ import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "out")
+OUT = os.environ.get("BENCH_OUT", os.path.join(HERE, "out"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
 LEVELS = [1, 8, 64]
 BIG = int(os.environ.get("BENCH_BIG_BYTES", str(1 << 30)))
 LOCK_ID = "bench-lock"
+PG_C = 8
+PG_KINDS = ["pg_checkfileinfo", "pg_lock_unlock", "pg_putfile_100k"]
 
 REPORT_LUA = r"""
 done = function(summary, latency, requests)
@@ -148,14 +163,88 @@ def wrk(url, conns, seconds, script, args=(), threads=None):
     return r
 
 
-def start_wopid(binary, data, log):
-    proc = subprocess.Popen([binary, "serve", "--data", data, "--listen", "127.0.0.1:0",
+def start_wopid(binary, data, log, store=()):
+    proc = subprocess.Popen([binary, "serve", "--data", data, *store, "--listen", "127.0.0.1:0",
                              "--max-upload-bytes", str(2 * BIG)],
                             stdout=subprocess.PIPE, stderr=open(log, "wb"))
     line = proc.stdout.readline().decode().strip()
     if not line.startswith("listening on "):
-        raise RuntimeError(f"wopid did not start: {line!r}")
+        raise RuntimeError(f"wopid did not start: {line!r} (see {log})")
     return proc, line[len("listening on "):]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class PgCluster:
+    """A throw-away PostgreSQL cluster on loopback, in a folder of its own, with durable settings:
+    fsync on and synchronous commits, as a production server would run (the rows are about durable
+    commits). Debian's PostgreSQL refuses to run as root: then the cluster belongs to the postgres
+    user. stop() stops it and removes its folder; it is safe to call twice."""
+
+    def __init__(self):
+        ctls = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+                      key=lambda p: [int(x) for x in re.findall(r"\d+", p)])
+        if not ctls:
+            raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
+        self.bin = os.path.dirname(ctls[-1])
+        self.dir = tempfile.mkdtemp(prefix="wopid-bench-pg-")
+        os.chmod(self.dir, 0o755)
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "log")
+        self.pid = None
+        self.started = False
+        self.as_user = []
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
+        if os.getuid() == 0:
+            subprocess.run(["id", "postgres"], check=True, capture_output=True)
+            shutil.chown(self.dir, "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        sh(*self.as_user, os.path.join(self.bin, "initdb"), "-D", self.data, "-U", "wopid",
+           "--auth=trust", "-E", "UTF8", "--no-sync")
+        # The port is free when picked; another process may take it before PostgreSQL binds it,
+        # so try a few.
+        for _ in range(5):
+            self.port = free_port()
+            opts = (f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=on -c synchronous_commit=on "
+                    f"-c full_page_writes=on -c max_connections=100")
+            r = subprocess.run([*self.as_user, os.path.join(self.bin, "pg_ctl"), "-D", self.data,
+                                "-l", self.log, "-w", "-t", "60", "-o", opts, "start"],
+                               capture_output=True, text=True)
+            if r.returncode == 0:
+                self.started = True
+                with open(os.path.join(self.data, "postmaster.pid")) as f:
+                    self.pid = int(f.readline())
+                self.url = f"postgres://wopid@127.0.0.1:{self.port}/postgres"
+                return
+        raise RuntimeError(f"PostgreSQL did not start: {r.stdout}{r.stderr}\n{open(self.log).read()}")
+
+    def version(self):
+        return sh(os.path.join(self.bin, "postgres"), "--version")
+
+    def stop(self):
+        if self.started:
+            subprocess.run([*self.as_user, os.path.join(self.bin, "pg_ctl"), "-D", self.data,
+                            "-m", "fast", "-w", "-t", "30", "stop"], capture_output=True)
+            self.started = False
+        if self.pid:
+            try:  # still there after pg_ctl gave up: a fast shutdown by signal
+                os.kill(self.pid, signal.SIGINT)
+            except OSError:
+                pass
+            self.pid = None
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def start_nginx(work, root):
@@ -184,11 +273,7 @@ http {{
 }}
 """)
     # nginx cannot listen on port 0 and tell us: pick a free port first.
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    port = free_port()
     text = open(conf).read().replace("listen 127.0.0.1:0;", f"listen 127.0.0.1:{port};")
     open(conf, "w").write(text)
     proc = subprocess.Popen(["nginx", "-c", conf, "-p", work, "-g", "daemon off;"],
@@ -252,31 +337,90 @@ def versions(binary):
     }
 
 
+class Site:
+    """One wopid server under test: its address, content, tokens and per-connection files."""
+
+    def __init__(self, name, proc, base, ids, tokens):
+        self.name, self.proc, self.base, self.ids, self.tokens = name, proc, base, ids, tokens
+        self.per, self.lists = {}, {}
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def path(self, name, suffix=""):
+        return f"/wopi/files/{self.ids[name]}{suffix}?access_token={self.tokens[name]}"
+
+
+def add_content(binary, work, data, store, sizes):
+    """Random files stored by the CLI, and a token for each."""
+    ids = {}
+    for name, size in sizes:
+        src = os.path.join(work, name)
+        with open(src, "wb") as f:
+            left = size
+            while left:
+                n = min(left, 8 << 20)
+                f.write(os.urandom(n))
+                left -= n
+        ids[name] = sh(binary, "files", "add", "--data", data, *store, "--name", f"{name}.bin",
+                       "--user", "bench", src)
+        os.remove(src)
+    tokens = {k: json.loads(sh(binary, "token", "issue", "--data", data, *store, "--file", v,
+                               "--user", "bench"))["access_token"]
+              for k, v in ids.items()}
+    return ids, tokens
+
+
+def write_list(work, name, items):
+    path = os.path.join(work, f"{name}.txt")
+    with open(path, "w") as f:
+        f.write("\n".join(items) + "\n")
+    return path
+
+
+def per_connection_files(site, work, count):
+    """One file per connection for the lock and save rows, created by PutRelativeFile; the save
+    files are locked by LOCK_ID."""
+    for kind in ["lock", "put"]:
+        paths = []
+        for i in range(count):
+            st, resp = post(site.base, site.path("f100k"), {"X-WOPI-Override": "PUT_RELATIVE",
+                                                            "X-WOPI-SuggestedTarget": f"{kind}-{i}.bin"}, b"x")
+            assert st == 200, (st, resp)
+            url = urllib.parse.urlsplit(json.loads(resp)["Url"])
+            file_path = f"{url.path}?{url.query}"
+            if kind == "put":
+                st, _ = post(site.base, file_path, {"X-WOPI-Override": "LOCK", "X-WOPI-Lock": LOCK_ID})
+                assert st == 200
+                file_path = f"{url.path}/contents?{url.query}"
+            paths.append(file_path)
+        site.per[kind] = paths
+        site.lists[kind] = write_list(work, f"{site.name}-{kind}", paths)
+
+
 def main():
     binary = sys.argv[1]
+    only = [k for k in os.environ.get("BENCH_ROWS", "").split(",") if k]
+
+    def wanted(kind):
+        return not only or kind in only
+
+    # Stopped by a signal: still stop the servers and the PostgreSQL cluster (the finally below).
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     os.makedirs(OUT, exist_ok=True)
     work = tempfile.mkdtemp(prefix="wopid-bench-")
     data = os.path.join(work, "data")
     root = os.path.join(work, "www")
     os.makedirs(root)
     procs = []
+    pg = None
     try:
         info = {"machine": machine(), "versions": versions(binary), "seconds_per_run": SECONDS}
-        print(f"machine: {info['machine']}\nversions: {info['versions']}", flush=True)
         # Content: random bytes, stored by the CLI, then served by nginx from the very same blob files.
-        ids = {}
-        for name, size in [("f100k", 100 << 10), ("f10m", 10 << 20), ("f1g", BIG)]:
-            src = os.path.join(work, name)
-            with open(src, "wb") as f:
-                left = size
-                while left:
-                    n = min(left, 8 << 20)
-                    f.write(os.urandom(n))
-                    left -= n
-            ids[name] = sh(binary, "files", "add", "--data", data, "--name", f"{name}.bin", "--user", "bench", src)
-            os.remove(src)
-        tokens = {k: json.loads(sh(binary, "token", "issue", "--data", data, "--file", v, "--user", "bench"))["access_token"]
-                  for k, v in ids.items()}
+        sizes = [("f100k", 100 << 10), ("f10m", 10 << 20)]
+        if wanted("getfile_big"):
+            sizes.append(("f1g", BIG))
+        ids, tokens = add_content(binary, work, data, [], sizes)
         db = sqlite3.connect(os.path.join(data, "wopid.db"))
         for name, fid in ids.items():
             key = db.execute("SELECT blob_key FROM files WHERE id = ?", (fid,)).fetchone()[0]
@@ -287,47 +431,39 @@ def main():
         procs.append(wp)
         np_, nbase = start_nginx(work, root)
         procs.append(np_)
-        wpids, npids = (lambda: [wp.pid]), children(np_.pid)
+        site = Site("sqlite", wp, wbase, ids, tokens)
+        npids = children(np_.pid)
 
-        def path(name, suffix=""):
-            return f"/wopi/files/{ids[name]}{suffix}?access_token={tokens[name]}"
+        # The same server shape on PostgreSQL: metadata on a throw-away cluster, blobs on disk.
+        pgsite = None
+        if any(wanted(k) for k in PG_KINDS):
+            pg = PgCluster()
+            info["versions"]["postgresql"] = pg.version()
+            pdata = os.path.join(work, "data-pg")
+            store = ["--meta", pg.url]
+            pids_, ptokens = add_content(binary, work, pdata, store, [("f100k", 100 << 10)])
+            pp, pbase = start_wopid(binary, pdata, os.path.join(work, "wopid-pg.log"), store)
+            procs.append(pp)
+            pgsite = Site("pg", pp, pbase, pids_, ptokens)
+            per_connection_files(pgsite, work, PG_C)
+        print(f"machine: {info['machine']}\nversions: {info['versions']}", flush=True)
 
         # The CheckFileInfo body, served by nginx as a static file of the same size.
         u = urllib.parse.urlsplit(wbase)
         c = http.client.HTTPConnection(u.hostname, u.port)
-        c.request("GET", path("f100k"))
+        c.request("GET", site.path("f100k"))
         cfi = c.getresponse().read()
         c.close()
         with open(os.path.join(root, "cfi.json"), "wb") as f:
             f.write(cfi)
         info["checkfileinfo_bytes"] = len(cfi)
 
-        # One file per connection for the lock and save rows, created by PutRelativeFile.
         body100k = os.path.join(work, "body100k")
         with open(body100k, "wb") as f:
             f.write(os.urandom(100 << 10))
-        per = {"lock": [], "put": []}
-        for kind in per:
-            for i in range(max(LEVELS)):
-                st, resp = post(wbase, path("f100k"), {"X-WOPI-Override": "PUT_RELATIVE",
-                                                       "X-WOPI-SuggestedTarget": f"{kind}-{i}.bin"}, b"x")
-                assert st == 200, (st, resp)
-                url = urllib.parse.urlsplit(json.loads(resp)["Url"])
-                file_path = f"{url.path}?{url.query}"
-                if kind == "put":
-                    st, _ = post(wbase, file_path, {"X-WOPI-Override": "LOCK", "X-WOPI-Lock": LOCK_ID})
-                    assert st == 200
-                    file_path = f"{url.path}/contents?{url.query}"
-                per[kind].append(file_path)
-        lists = {}
-        for kind, paths in per.items():
-            lists[kind] = os.path.join(work, f"{kind}.txt")
-            with open(lists[kind], "w") as f:
-                f.write("\n".join(paths) + "\n")
-        for name, items in [("nginx-lock", ["/lock"]), ("nginx-put", ["/put"])]:
-            lists[name] = os.path.join(work, f"{name}.txt")
-            with open(lists[name], "w") as f:
-                f.write("\n".join(items) + "\n")
+        per_connection_files(site, work, max(LEVELS))
+        lists = {"nginx-lock": write_list(work, "nginx-lock", ["/lock"]),
+                 "nginx-put": write_list(work, "nginx-put", ["/put"])}
         report = os.path.join(work, "report.lua")
         with open(report, "w") as f:
             f.write(REPORT_LUA)
@@ -335,80 +471,113 @@ def main():
         with open(perconn, "w") as f:
             f.write(PER_CONN_LUA)
 
-        # Warm both up (page cache, connection pools).
-        wrk(wbase + path("f10m", "/contents"), 8, 1, report)
+        # Warm up (page cache, connection pools).
+        wrk(wbase + site.path("f10m", "/contents"), 8, 1, report)
         wrk(nbase + "/f10m", 8, 1, report)
+        if pgsite:
+            wrk(pgsite.base + pgsite.path("f100k"), PG_C, 1, report)
 
         rows = []
 
-        only = [k for k in os.environ.get("BENCH_ROWS", "").split(",") if k]
-
-        def row(label, kind, c, wopid_run, nginx_run, unit="req/s", factor=1.0, by_bytes=False):
-            if only and kind not in only:
+        def row(label, kind, c, s, wopid_run, nginx_run=None, ref_kind=None, unit="req/s",
+                factor=1.0, by_bytes=False):
+            """Runs wopid (site s), then the reference: nginx when nginx_run is given, else the
+            SQLite row of kind ref_kind at the same c from this run (not run again)."""
+            if not wanted(kind):
                 return
-            cpu0 = cpu_seconds(wpids())
-            with RssSampler(wpids) as ws:
+            extra = children(pg.pid) if (pg and s is pgsite) else (lambda: [])
+            cpu0, xcpu0 = cpu_seconds(s.pids()), cpu_seconds(extra())
+            with RssSampler(s.pids) as ws:
                 w = wopid_run()
-            wcpu = cpu_seconds(wpids()) - cpu0
-            cpu0 = cpu_seconds(npids())
-            with RssSampler(npids) as ns:
-                n = nginx_run()
-            ncpu = cpu_seconds(npids()) - cpu0
+            wcpu, xcpu = cpu_seconds(s.pids()) - cpu0, cpu_seconds(extra()) - xcpu0
             key = "mib_s" if by_bytes else "rps"
             r = {"row": label, "kind": kind, "c": c, "unit": "MiB/s" if by_bytes else unit,
-                 "wopid": w[key] * factor, "nginx": n[key] * factor,
-                 "ratio": (w[key] / n[key]) if n[key] else None,
-                 "wopid_mib_s": w["mib_s"], "nginx_mib_s": n["mib_s"],
+                 "meta": s.name, "wopid": w[key] * factor,
+                 "wopid_mib_s": w["mib_s"],
                  "wopid_p50_ms": w["p50_us"] / 1000, "wopid_p99_ms": w["p99_us"] / 1000,
-                 "nginx_p50_ms": n["p50_us"] / 1000, "nginx_p99_ms": n["p99_us"] / 1000,
-                 "wopid_errors": w["errors"] + w["status_errors"], "nginx_errors": n["errors"] + n["status_errors"],
-                 "wopid_requests": w["requests"], "nginx_requests": n["requests"],
-                 "wopid_peak_rss_mib": ws.peak / 1024, "nginx_peak_rss_mib": ns.peak / 1024,
+                 "wopid_errors": w["errors"] + w["status_errors"], "wopid_requests": w["requests"],
+                 "wopid_peak_rss_mib": ws.peak / 1024,
                  # CPU time the server spent per request: less sensitive than rates to other load.
-                 "wopid_cpu_us_per_req": wcpu / max(w["requests"], 1) * 1e6,
-                 "nginx_cpu_us_per_req": ncpu / max(n["requests"], 1) * 1e6}
+                 "wopid_cpu_us_per_req": wcpu / max(w["requests"], 1) * 1e6}
+            if s is pgsite:
+                r["postgres_cpu_us_per_req"] = xcpu / max(w["requests"], 1) * 1e6
+            if nginx_run:
+                cpu0 = cpu_seconds(npids())
+                with RssSampler(npids) as ns:
+                    n = nginx_run()
+                ncpu = cpu_seconds(npids()) - cpu0
+                r.update({"reference": "nginx", "ref": n[key] * factor, "ref_mib_s": n["mib_s"],
+                          "ref_p50_ms": n["p50_us"] / 1000, "ref_p99_ms": n["p99_us"] / 1000,
+                          "ref_errors": n["errors"] + n["status_errors"], "ref_requests": n["requests"],
+                          "ref_peak_rss_mib": ns.peak / 1024,
+                          "ref_cpu_us_per_req": ncpu / max(n["requests"], 1) * 1e6})
+            else:
+                q = next((x for x in rows if x["kind"] == ref_kind and x["c"] == c), None)
+                r["reference"] = "SQLite"
+                if q:
+                    r.update({k.replace("wopid", "ref"): q[k] for k in
+                              ["wopid", "wopid_mib_s", "wopid_p50_ms", "wopid_p99_ms", "wopid_requests",
+                               "wopid_peak_rss_mib", "wopid_cpu_us_per_req"]})
+                    r["ref_errors"] = 0  # counted in the SQLite row
+                else:
+                    r.update({"ref": None, "ref_mib_s": None, "ref_p50_ms": None, "ref_p99_ms": None,
+                              "ref_errors": 0, "ref_requests": None, "ref_peak_rss_mib": None,
+                              "ref_cpu_us_per_req": None})
+            r["ratio"] = (r["wopid"] / r["ref"]) if r["ref"] else None
             rows.append(r)
             print(fmt_row(r), flush=True)
 
+        print("reference: nginx serving the same bytes; for the PG rows, wopid on SQLite in this run")
         print(header(), flush=True)
         for c in LEVELS:
-            row(f"CheckFileInfo c={c}", "checkfileinfo", c,
-                lambda: wrk(wbase + path("f100k"), c, SECONDS, report),
+            row(f"CheckFileInfo c={c}", "checkfileinfo", c, site,
+                lambda: wrk(wbase + site.path("f100k"), c, SECONDS, report),
                 lambda: wrk(nbase + "/cfi.json", c, SECONDS, report))
         for name, label in [("f100k", "GetFile 100 KiB"), ("f10m", "GetFile 10 MiB")]:
             for c in LEVELS:
-                row(f"{label} c={c}", "getfile_" + name[1:], c,
-                    lambda: wrk(wbase + path(name, "/contents"), c, SECONDS, report),
+                row(f"{label} c={c}", "getfile_" + name[1:], c, site,
+                    lambda: wrk(wbase + site.path(name, "/contents"), c, SECONDS, report),
                     lambda: wrk(nbase + "/" + name, c, SECONDS, report))
-        def relock():
+
+        def lock_run(s, c):
             # wrk builds (and drops) one request per thread before it starts sending, so a
             # connection may begin with UNLOCK: every file starts each run locked by our id, where
             # LOCK (a refresh) and UNLOCK both succeed.
-            for p in per["lock"]:
-                st, _ = post(wbase, p, {"X-WOPI-Override": "LOCK", "X-WOPI-Lock": LOCK_ID})
+            for p in s.per["lock"]:
+                st, _ = post(s.base, p, {"X-WOPI-Override": "LOCK", "X-WOPI-Lock": LOCK_ID})
                 assert st == 200, st
+            return wrk(s.base, c, SECONDS, perconn, [s.lists["lock"], "lock"], threads=c)
 
-        def lock_run(c):
-            relock()
-            return wrk(wbase, c, SECONDS, perconn, [lists["lock"], "lock"], threads=c)
+        def put_run(s, c):
+            return wrk(s.base, c, SECONDS, perconn, [s.lists["put"], "put", body100k], threads=c)
 
         for c in LEVELS:
-            row(f"Lock+Unlock c={c}", "lock_unlock", c,
-                lambda: lock_run(c),
+            row(f"Lock+Unlock c={c}", "lock_unlock", c, site,
+                lambda: lock_run(site, c),
                 lambda: wrk(nbase, c, SECONDS, perconn, [lists["nginx-lock"], "lock"], threads=c),
                 unit="cycles/s", factor=0.5)
         for c in LEVELS:
-            row(f"PutFile 100 KiB c={c}", "putfile_100k", c,
-                lambda: wrk(wbase, c, SECONDS, perconn, [lists["put"], "put", body100k], threads=c),
+            row(f"PutFile 100 KiB c={c}", "putfile_100k", c, site,
+                lambda: put_run(site, c),
                 lambda: wrk(nbase, c, SECONDS, perconn, [lists["nginx-put"], "put", body100k], threads=c))
-        big_s = max(SECONDS, 5)
-        row(f"GetFile {BIG >> 20} MiB x16", "getfile_big", 16,
-            lambda: wrk(wbase + path("f1g", "/contents"), 16, big_s, report),
-            lambda: wrk(nbase + "/f1g", 16, big_s, report), by_bytes=True)
+        if wanted("getfile_big"):
+            big_s = max(SECONDS, 5)
+            row(f"GetFile {BIG >> 20} MiB x16", "getfile_big", 16, site,
+                lambda: wrk(wbase + site.path("f1g", "/contents"), 16, big_s, report),
+                lambda: wrk(nbase + "/f1g", 16, big_s, report), by_bytes=True)
+        if pgsite:
+            # The same row code against the PostgreSQL server, compared with the SQLite rows above.
+            row(f"PG CheckFileInfo c={PG_C}", "pg_checkfileinfo", PG_C, pgsite,
+                lambda: wrk(pgsite.base + pgsite.path("f100k"), PG_C, SECONDS, report),
+                ref_kind="checkfileinfo")
+            row(f"PG Lock+Unlock c={PG_C}", "pg_lock_unlock", PG_C, pgsite,
+                lambda: lock_run(pgsite, PG_C), ref_kind="lock_unlock", unit="cycles/s", factor=0.5)
+            row(f"PG PutFile 100 KiB c={PG_C}", "pg_putfile_100k", PG_C, pgsite,
+                lambda: put_run(pgsite, PG_C), ref_kind="putfile_100k")
 
         info["machine"]["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
         info["rows"] = rows
-        info["targets"] = targets(rows) if not only else []
+        info["targets"] = targets(rows)
         with open(os.path.join(OUT, "results.json"), "w") as f:
             json.dump(info, f, indent=2)
         with open(os.path.join(OUT, "chart.svg"), "w") as f:
@@ -416,10 +585,8 @@ def main():
         with open(os.path.join(OUT, "results.md"), "w") as f:
             f.write(markdown(info))
         print()
-        print("targets (issue 7):")
-        for t in info["targets"]:
-            print(f"  {'MET ' if t['met'] else 'MISS'} {t['target']}: {t['value']}")
-        errors = sum(r["wopid_errors"] + r["nginx_errors"] for r in rows)
+        print(targets_table(info["targets"]))
+        errors = sum(r["wopid_errors"] + r["ref_errors"] for r in rows)
         print(f"\nnon-2xx or socket errors in all runs: {errors}")
         print(f"wrote {os.path.join(OUT, 'results.json')} and {os.path.join(OUT, 'chart.svg')}")
     finally:
@@ -429,50 +596,97 @@ def main():
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if pg:
+            pg.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
 def header():
-    return (f"{'row':<24} {'wopid':>16} {'nginx':>16} {'ratio':>6}  {'wopid p50/p99 ms':>17}"
-            f"  {'nginx p50/p99 ms':>17}  {'wopid RSS':>9}  {'CPU us/req w/n':>14}")
+    return (f"{'row':<24} {'wopid':>16} {'reference':>16} {'ratio':>6}  {'wopid p50/p99 ms':>17}"
+            f"  {'ref p50/p99 ms':>17}  {'wopid RSS':>9}  {'CPU us/req w/ref':>16}")
 
 
 def fmt_row(r):
     def val(v, mib):
+        if v is None:
+            return "-"
         s = f"{v:,.0f}"
         if r["kind"] == "getfile_big":
             s += " MiB/s"
         elif r["kind"].startswith("getfile"):
             s += f" ({mib:,.0f}M/s)"
         return s
+
+    def ms(v):
+        return "-" if v is None else f"{v:.2f}"
+
+    def us(v):
+        return "-" if v is None else f"{v:.0f}"
     ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-    return (f"{r['row']:<24} {val(r['wopid'], r['wopid_mib_s']):>16} {val(r['nginx'], r['nginx_mib_s']):>16} "
-            f"{ratio:>6}  {r['wopid_p50_ms']:>7.2f}/{r['wopid_p99_ms']:<8.2f}  "
-            f"{r['nginx_p50_ms']:>7.2f}/{r['nginx_p99_ms']:<8.2f}  {r['wopid_peak_rss_mib']:>6.1f} MiB"
-            f"  {r['wopid_cpu_us_per_req']:>6.0f}/{r['nginx_cpu_us_per_req']:<6.0f}"
-            + (f"  ERRORS wopid {r['wopid_errors']} nginx {r['nginx_errors']}"
-               if r['wopid_errors'] or r['nginx_errors'] else ""))
+    ref = val(r["ref"], r["ref_mib_s"]) + (" SQLite" if r["reference"] == "SQLite" else "")
+    cpu = us(r["wopid_cpu_us_per_req"])
+    if "postgres_cpu_us_per_req" in r:
+        cpu += f"+{r['postgres_cpu_us_per_req']:.0f}pg"
+    return (f"{r['row']:<24} {val(r['wopid'], r['wopid_mib_s']):>16} {ref:>16} "
+            f"{ratio:>6}  {ms(r['wopid_p50_ms']):>7}/{ms(r['wopid_p99_ms']):<8}  "
+            f"{ms(r['ref_p50_ms']):>7}/{ms(r['ref_p99_ms']):<8}  {r['wopid_peak_rss_mib']:>6.1f} MiB"
+            f"  {cpu:>9}/{us(r['ref_cpu_us_per_req']):<6}"
+            + (f"  ERRORS wopid {r['wopid_errors']} reference {r['ref_errors']}"
+               if r['wopid_errors'] or r['ref_errors'] else ""))
 
 
 def targets(rows):
+    """The targets, for the rows of this run (a target whose row was not run is left out). met is
+    None for a row that is only reported."""
     by = {(r["kind"], r["c"]): r for r in rows}
     out = []
 
-    def ratio(kind, c, want, text):
-        r = by[(kind, c)]
-        out.append({"target": text, "value": f"{r['ratio']:.2f}", "met": r["ratio"] >= want})
+    def add(kind, c, label, text, value, met):
+        if (kind, c) in by:
+            out.append({"row": label, "target": text, "value": value, "met": met})
 
-    ratio("checkfileinfo", 8, 0.40, "CheckFileInfo >= 40% of nginx's JSON rate at c=8")
-    ratio("getfile_100k", 8, 0.70, "GetFile 100 KiB >= 70% of nginx's static rate at c=8")
-    ratio("getfile_10m", 8, 0.85, "GetFile 10 MiB >= 85% of nginx's static rate at c=8")
-    lk = by[("lock_unlock", 8)]["wopid"]
-    out.append({"target": "Lock+Unlock >= 5,000 cycles/s at c=8", "value": f"{lk:,.0f}", "met": lk >= 5000})
-    pf = by[("putfile_100k", 8)]["wopid"]
-    out.append({"target": "durable PutFile 100 KiB >= 1,500 req/s at c=8", "value": f"{pf:,.0f}", "met": pf >= 1500})
-    big = next(r for r in rows if r["kind"] == "getfile_big")
-    out.append({"target": "RSS < 64 MB while 16 clients download 1 GiB",
-                "value": f"{big['wopid_peak_rss_mib'] * 1.048576:.1f} MB", "met": big["wopid_peak_rss_mib"] * 1.048576 < 64})
+    def ratio(kind, label, want, of):
+        r = by.get((kind, 8))
+        if r is None:
+            return
+        if r["ratio"] is None:
+            add(kind, 8, label, f"ratio to {of} >= {want:.2f}", f"no {of} row in this run", None)
+        else:
+            add(kind, 8, label, f"ratio to {of} >= {want:.2f}", f"{r['ratio']:.2f}", r["ratio"] >= want)
+
+    def rate(kind, label, want, unit):
+        r = by.get((kind, 8))
+        if r is None:
+            return
+        text = f"durable >= {want:,} {unit}" if want else f"reported ({unit})"
+        add(kind, 8, label, text, f"{r['wopid']:,.0f}", (r["wopid"] >= want) if want else None)
+
+    ratio("checkfileinfo", "CheckFileInfo", 0.40, "nginx")
+    ratio("getfile_100k", "GetFile 100 KiB", 0.70, "nginx")
+    rate("lock_unlock", "Lock+Unlock", 5000, "cycles/s")
+    rate("putfile_100k", "PutFile 100 KiB", 2500, "req/s")
+    ratio("getfile_10m", "GetFile 10 MiB", 0.85, "nginx")
+    big = next((r for r in rows if r["kind"] == "getfile_big"), None)
+    if big:
+        mb = big["wopid_peak_rss_mib"] * 1.048576
+        out.append({"row": f"RSS, 16 clients downloading {BIG >> 20} MiB", "target": "< 64 MB",
+                    "value": f"{mb:.1f} MB", "met": mb < 64})
+    ratio("pg_checkfileinfo", "PG CheckFileInfo", 0.60, "SQLite")
+    rate("pg_lock_unlock", "PG Lock+Unlock", 2000, "cycles/s")
+    rate("pg_putfile_100k", "PG PutFile 100 KiB", 0, "req/s")
     return out
+
+
+def met_text(met):
+    return "-" if met is None else ("met" if met else "MISSED")
+
+
+def targets_table(ts):
+    """The targets as a plain-text table, for the terminal."""
+    lines = [f"{'row (c=8)':<34} {'target':<28} {'measured':>22}  met"]
+    for t in ts:
+        lines.append(f"{t['row']:<34} {t['target']:<28} {t['value']:>22}  {met_text(t['met'])}")
+    return "\n".join(lines)
 
 
 def markdown(info):
@@ -482,31 +696,46 @@ def markdown(info):
            f"- load average (1/5/15 min) before the run: {' / '.join(m['loadavg_before'])}, "
            f"after: {' / '.join(m.get('loadavg_after', ['?'] * 3))}",
            f"- {v['wopid']}, built with {v['rustc']}",
-           f"- {v['nginx']}; {v['wrk'].split(' Copyright')[0]}",
+           f"- {v['nginx']}; {v['wrk'].split(' Copyright')[0]}"
+           + (f"; {v['postgresql']}" if "postgresql" in v else ""),
            f"- {info['seconds_per_run']} s per run; CheckFileInfo body {info.get('checkfileinfo_bytes')} bytes",
            "",
-           "| row | wopid | nginx | wopid/nginx | wopid p50 / p99 ms | nginx p50 / p99 ms | wopid peak RSS | CPU µs/req wopid / nginx |",
+           "| row | wopid | reference | wopid/reference | wopid p50 / p99 ms | reference p50 / p99 ms | "
+           "wopid peak RSS | CPU µs/req wopid / reference |",
            "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in info["rows"]:
         def val(x, mib):
+            if x is None:
+                return "–"
             s = f"{x:,.0f} {r['unit']}"
             if r["kind"].startswith("getfile") and r["kind"] != "getfile_big":
                 s += f" ({mib:,.0f} MiB/s)"
             return s
-        lat = (lambda p50, p99: f"{p50:.2f} / {p99:.2f}")
-        cpu = ("–" if r["kind"] == "getfile_big"
-               else f"{r['wopid_cpu_us_per_req']:,.0f} / {r['nginx_cpu_us_per_req']:,.0f}")
-        out.append(f"| {r['row']} | {val(r['wopid'], r['wopid_mib_s'])} | {val(r['nginx'], r['nginx_mib_s'])} | "
-                   f"{r['ratio']:.2f} | {lat(r['wopid_p50_ms'], r['wopid_p99_ms'])} | "
-                   f"{lat(r['nginx_p50_ms'], r['nginx_p99_ms'])} | {r['wopid_peak_rss_mib']:.1f} MiB | {cpu} |")
-    out += ["", "| target | measured | met |", "|---|---:|---|"]
+
+        def lat(p50, p99):
+            return "–" if p50 is None else f"{p50:.2f} / {p99:.2f}"
+        ref = f"{r['reference']}: {val(r['ref'], r['ref_mib_s'])}"
+        if r["kind"] == "getfile_big":
+            cpu = "–"
+        else:
+            cpu = f"{r['wopid_cpu_us_per_req']:,.0f}"
+            if "postgres_cpu_us_per_req" in r:
+                cpu += f" + {r['postgres_cpu_us_per_req']:,.0f} PostgreSQL"
+            cpu += " / " + ("–" if r["ref_cpu_us_per_req"] is None else f"{r['ref_cpu_us_per_req']:,.0f}")
+        ratio = "–" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        out.append(f"| {r['row']} | {val(r['wopid'], r['wopid_mib_s'])} | {ref} | {ratio} | "
+                   f"{lat(r['wopid_p50_ms'], r['wopid_p99_ms'])} | {lat(r['ref_p50_ms'], r['ref_p99_ms'])} | "
+                   f"{r['wopid_peak_rss_mib']:.1f} MiB | {cpu} |")
+    out += ["", "| row (c=8) | target | measured | met |", "|---|---|---:|---|"]
     for t in info["targets"]:
-        out.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")
+        met = {None: "reported", True: "yes", False: "**no**"}[t["met"]]
+        out.append(f"| {t['row']} | {t['target'].replace('>=', '≥')} | {t['value']} | {met} |")
     return "\n".join(out) + "\n"
 
 
 def chart(rows, info):
-    """Horizontal bars: wopid's rate as a share of nginx's, per row (nginx = 100%)."""
+    """Horizontal bars: wopid's rate as a share of its reference's, per row (nginx, or for the PG
+    rows wopid on SQLite, = 100%)."""
     bar_h, gap, left, width = 14, 8, 210, 460
     top = 50
     height = top + len(rows) * (2 * bar_h + gap) + 40
@@ -527,8 +756,9 @@ def chart(rows, info):
         unit = r["unit"]
         parts.append(f'<text x="{left + min(ratio, 1.2) * scale + 4:.1f}" y="{y + bar_h - 3}">'
                      f'wopid {r["wopid"]:,.0f} {unit} ({ratio:.0%})</text>')
+        ref = "–" if r["ref"] is None else f'{r["ref"]:,.0f}'
         parts.append(f'<text x="{left + scale + 4:.1f}" y="{y + 2 * bar_h - 3}" fill="#555">'
-                     f'nginx {r["nginx"]:,.0f}</text>')
+                     f'{e(r["reference"])} {ref}</text>')
     x100 = left + scale
     parts.append(f'<line x1="{x100:.1f}" y1="{top - 4}" x2="{x100:.1f}" y2="{height - 30}" stroke="#333" '
                  f'stroke-dasharray="3,3"/>')

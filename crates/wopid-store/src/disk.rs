@@ -20,6 +20,11 @@ const SMALL_READ: u64 = 1 << 20;
 /// An upload file in `tmp/` this old belongs to no live request.
 const STALE_UPLOAD: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
+/// Bodies up to this size are written in one blocking call (see `put`).
+const SMALL_WRITE: usize = 256 * 1024;
+/// Reads up to this size are done on the calling thread (see `get`).
+const INLINE_READ: u64 = 256 * 1024;
+
 /// A blob opened for reading: read whole when small, else streamed.
 enum Opened {
     Small(Vec<u8>),
@@ -28,6 +33,33 @@ enum Opened {
 
 pub(crate) struct DiskBlobs {
     root: PathBuf,
+}
+
+/// How many bytes of `file` a read of `range` covers.
+fn span(file: &std::fs::File, range: Option<(u64, u64)>) -> std::io::Result<u64> {
+    Ok(match range {
+        None => file.metadata()?.len(),
+        Some((start, end)) => end.saturating_sub(start) + 1,
+    })
+}
+
+/// Reads `range` of `file` whole when it is at most `limit` bytes; else hands the file back.
+fn open_range(
+    mut file: std::fs::File,
+    range: Option<(u64, u64)>,
+    limit: u64,
+) -> std::io::Result<Opened> {
+    use std::io::{Read as _, Seek as _};
+    let len = span(&file, range)?;
+    if len > limit {
+        return Ok(Opened::Large(file));
+    }
+    if let Some((start, _)) = range.filter(|(s, _)| *s > 0) {
+        file.seek(SeekFrom::Start(start))?;
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(len).read_to_end(&mut buf)?;
+    Ok(Opened::Small(buf))
 }
 
 fn valid_key(key: &str) -> bool {
@@ -74,6 +106,39 @@ impl DiskBlobs {
         Ok(self.root.join(&key[..2]).join(key))
     }
 
+    /// The atomic writer for a body too large to gather: streamed into `tmp`, fsync'd, renamed to
+    /// `dest`, and the directory fsync'd.
+    async fn put_streamed(
+        &self,
+        dest: &Path,
+        tmp: &Path,
+        body: BlobStream,
+        limit: u64,
+    ) -> Result<PutOutcome> {
+        let outcome = match self.write_tmp(tmp, body, limit).await {
+            Ok(o) => o,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(tmp).await;
+                return Err(e);
+            }
+        };
+        let shard = dest
+            .parent()
+            .ok_or(StoreError::Invalid("blob path has no parent"))?;
+        if tokio::fs::metadata(shard).await.is_err() {
+            tokio::fs::create_dir_all(shard).await?;
+            fsync_dir(&self.root).await?;
+        }
+        #[allow(clippy::disallowed_methods)] // the atomic blob writer is the one place that renames
+        let renamed = tokio::fs::rename(tmp, dest).await;
+        if let Err(e) = renamed {
+            let _ = tokio::fs::remove_file(tmp).await;
+            return Err(e.into());
+        }
+        fsync_dir(shard).await?;
+        Ok(outcome)
+    }
+
     async fn write_tmp(&self, tmp: &Path, mut body: BlobStream, limit: u64) -> Result<PutOutcome> {
         let file = tokio::fs::File::create(tmp).await?;
         let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
@@ -97,6 +162,39 @@ impl DiskBlobs {
     }
 }
 
+/// The atomic writer for a gathered body, in one blocking call: `tmp` written and fsync'd,
+/// renamed to `dest`, and the directory fsync'd (the root too when the shard directory is new).
+fn write_small(root: &Path, tmp: &Path, dest: &Path, data: &[u8]) -> Result<PutOutcome> {
+    use std::io::Write as _;
+    let written = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(tmp)?;
+        f.write_all(data)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(tmp);
+        return Err(e.into());
+    }
+    let shard = dest
+        .parent()
+        .ok_or(StoreError::Invalid("blob path has no parent"))?;
+    if std::fs::metadata(shard).is_err() {
+        std::fs::create_dir_all(shard)?;
+        std::fs::File::open(root)?.sync_all()?;
+    }
+    #[allow(clippy::disallowed_methods)] // the atomic blob writer is the one place that renames
+    let renamed = std::fs::rename(tmp, dest);
+    if let Err(e) = renamed {
+        let _ = std::fs::remove_file(tmp);
+        return Err(e.into());
+    }
+    std::fs::File::open(shard)?.sync_all()?;
+    Ok(PutOutcome {
+        size: data.len() as u64,
+        sha256: hex(&Sha256::digest(data)),
+    })
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes
@@ -109,57 +207,55 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 #[async_trait]
 impl BlobBackend for DiskBlobs {
-    async fn put(&self, key: &str, body: BlobStream, limit: u64) -> Result<PutOutcome> {
+    async fn put(&self, key: &str, mut body: BlobStream, limit: u64) -> Result<PutOutcome> {
         let dest = self.path(key)?;
         let tmp = self
             .root
             .join("tmp")
             .join(format!("{key}.{}.part", crate::new_id()));
-        let outcome = match self.write_tmp(&tmp, body, limit).await {
-            Ok(o) => o,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(e);
+        // A small body is gathered whole, then written, fsync'd, renamed and its directory
+        // fsync'd in one blocking call: one hop to the blocking pool instead of one per step.
+        let mut head = bytes::BytesMut::new();
+        let mut small = true;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(StoreError::Body)?;
+            if (head.len() + chunk.len()) as u64 > limit {
+                return Err(StoreError::TooLarge { limit });
             }
-        };
-        let shard = dest
-            .parent()
-            .ok_or(StoreError::Invalid("blob path has no parent"))?;
-        if tokio::fs::metadata(shard).await.is_err() {
-            tokio::fs::create_dir_all(shard).await?;
-            fsync_dir(&self.root).await?;
+            head.extend_from_slice(&chunk);
+            if head.len() > SMALL_WRITE {
+                small = false;
+                break;
+            }
         }
-        #[allow(clippy::disallowed_methods)] // the atomic blob writer is the one place that renames
-        let renamed = tokio::fs::rename(&tmp, &dest).await;
-        if let Err(e) = renamed {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e.into());
+        if small {
+            let root = self.root.clone();
+            return tokio::task::spawn_blocking(move || write_small(&root, &tmp, &dest, &head))
+                .await
+                .map_err(std::io::Error::other)?;
         }
-        fsync_dir(shard).await?;
-        Ok(outcome)
+        let first = futures_util::stream::once(async move { Ok(head.freeze()) });
+        self.put_streamed(&dest, &tmp, Box::pin(first.chain(body)), limit)
+            .await
     }
 
     async fn get(&self, key: &str, range: Option<(u64, u64)>) -> Result<BlobStream> {
         let path = self.path(key)?;
-        let opened = tokio::task::spawn_blocking(move || -> std::io::Result<Opened> {
-            use std::io::{Read as _, Seek as _};
-            let mut file = std::fs::File::open(&path)?;
-            let (start, len) = match range {
-                None => (0, file.metadata()?.len()),
-                Some((start, end)) => (start, end.saturating_sub(start) + 1),
-            };
-            if len > SMALL_READ {
-                return Ok(Opened::Large(file));
+        // Opening a file and reading its size are quick system calls, and so is reading a small
+        // blob from the page cache: done here, they cost less than a hop to the blocking pool and
+        // back, which was most of the time of a small GetFile.
+        let inline = match std::fs::File::open(&path) {
+            Ok(file) => open_range(file, range, INLINE_READ),
+            Err(e) => Err(e),
+        };
+        let opened = match inline {
+            Ok(Opened::Large(file)) if span(&file, range)? <= SMALL_READ => {
+                tokio::task::spawn_blocking(move || open_range(file, range, SMALL_READ))
+                    .await
+                    .map_err(std::io::Error::other)?
             }
-            if start > 0 {
-                file.seek(SeekFrom::Start(start))?;
-            }
-            let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-            file.take(len).read_to_end(&mut buf)?;
-            Ok(Opened::Small(buf))
-        })
-        .await
-        .map_err(std::io::Error::other)?;
+            other => other,
+        };
         let mut file = match opened {
             Ok(Opened::Small(buf)) => {
                 return Ok(Box::pin(futures_util::stream::once(async move {

@@ -3,6 +3,11 @@
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(std::sync::Arc<rusqlite::Error>),
+    /// The engine's writer has stopped (the engine is shutting down).
+    #[error("the database writer has stopped")]
+    WriterStopped,
     #[error("blob store I/O error: {0}")]
     Io(#[from] std::io::Error),
     #[error("object store error: {0}")]
@@ -38,6 +43,18 @@ impl StoreError {
                 }),
                 _ => false,
             },
+            StoreError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(
+                    rusqlite::ErrorCode::DatabaseBusy
+                        | rusqlite::ErrorCode::DatabaseLocked
+                        | rusqlite::ErrorCode::SystemIoFailure
+                        | rusqlite::ErrorCode::DiskFull
+                        | rusqlite::ErrorCode::CannotOpen
+                        | rusqlite::ErrorCode::OutOfMemory
+                )
+            ),
+            StoreError::WriterStopped => true,
             StoreError::ObjectStore(e) => !matches!(
                 **e,
                 object_store::Error::NotFound { .. }
@@ -47,6 +64,12 @@ impl StoreError {
             ),
             _ => false,
         }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(std::sync::Arc::new(e))
     }
 }
 

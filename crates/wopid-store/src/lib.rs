@@ -15,12 +15,14 @@ mod postgres;
 mod postgres_accounts;
 mod postgres_grants;
 mod postgres_schema;
+mod rows;
 mod s3;
 mod sqlite;
 mod sqlite_accounts;
 mod sqlite_grants;
 mod sqlite_schema;
 mod transfer;
+mod writer;
 
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
 pub use error::StoreError;

@@ -114,6 +114,10 @@ pub trait AccountStore: Send + Sync {
 
     async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>>;
+    /// The token with this hash together with the file `file_id`, the token's user and the
+    /// file's container, read at once (one statement); `None` when there is no such token.
+    /// Nothing is cached: a revocation or a lock change made anywhere is seen by the next call.
+    async fn token_file(&self, hash: &[u8], file_id: &str) -> Result<Option<TokenFile>>;
     async fn revoke_token(&self, hash: &[u8]) -> Result<()>;
     /// Revokes every token of a user on a resource; returns how many. In the same step it raises
     /// the user's credential generation, so that credentials issued before (a token traded later

@@ -246,6 +246,20 @@ pub struct AuthCode {
     pub epoch: i64,
 }
 
+/// What a request on a file reads first, in one engine call: its access token, the file the
+/// request names (with its lock; `None` when there is no such file), the token's user, the
+/// file's container and the token's revocation floor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFile {
+    pub token: TokenRecord,
+    pub file: Option<FileRecord>,
+    pub user: Option<User>,
+    pub folder: Option<Container>,
+    /// The oldest credential generation still valid for the token's user on its resource (what
+    /// `token_floor` answers): a token of an older `epoch` is void.
+    pub floor: i64,
+}
+
 /// What rotating a refresh token did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rotation {

@@ -15,76 +15,25 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::Row as _;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::error::{Result, StoreError};
 use crate::meta::{Cas, MetaBackend, redact_url};
 use crate::model::*;
 use crate::postgres_schema::MIGRATIONS;
-use crate::sqlite::is_unique_violation;
+use crate::rows::{
+    container as container_row, file as file_row, user as user_row, version as version_row,
+};
 
 pub(crate) struct PgMeta {
     pub(crate) pool: PgPool,
 }
 
-const FILE_COLS: &str = "id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, lock_id, lock_expires_ms, rev";
-const VERSION_COLS: &str = "file_id, version, blob_key, size, sha256, modified_ms, author_id, editors, autosave, exit_save, modified_by_user, session";
+const FILE_COLS: &str = crate::rows::file_cols!();
+const VERSION_COLS: &str = crate::rows::version_cols!();
 
-pub(crate) fn file_row(r: &PgRow) -> Result<FileRecord> {
-    Ok(FileRecord {
-        id: r.try_get("id")?,
-        container_id: r.try_get("container_id")?,
-        owner_id: r.try_get("owner_id")?,
-        name: r.try_get("name")?,
-        size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
-        sha256: r.try_get("sha256")?,
-        blob_key: r.try_get("blob_key")?,
-        version: r.try_get("version")?,
-        modified_ms: r.try_get("modified_ms")?,
-        lock_id: r.try_get("lock_id")?,
-        lock_expires_ms: r.try_get("lock_expires_ms")?,
-        rev: r.try_get("rev")?,
-    })
-}
-
-fn user_row(r: &PgRow) -> Result<User> {
-    Ok(User {
-        id: r.try_get("id")?,
-        login: r.try_get("login")?,
-        display_name: r.try_get("display_name")?,
-        user_info: r.try_get("user_info")?,
-        epoch: r.try_get("epoch")?,
-        revoked_below: r.try_get("revoked_below")?,
-    })
-}
-
-fn container_row(r: &PgRow) -> Result<Container> {
-    Ok(Container {
-        id: r.try_get("id")?,
-        parent_id: r.try_get("parent_id")?,
-        owner_id: r.try_get("owner_id")?,
-        name: r.try_get("name")?,
-    })
-}
-
-pub(crate) fn version_row(r: &PgRow) -> Result<VersionRecord> {
-    Ok(VersionRecord {
-        file_id: r.try_get("file_id")?,
-        version: r.try_get("version")?,
-        blob_key: r.try_get("blob_key")?,
-        size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
-        sha256: r.try_get("sha256")?,
-        modified_ms: r.try_get("modified_ms")?,
-        author_id: r.try_get("author_id")?,
-        info: SaveInfo {
-            editors: r.try_get("editors")?,
-            autosave: r.try_get("autosave")?,
-            exit_save: r.try_get("exit_save")?,
-            modified_by_user: r.try_get("modified_by_user")?,
-            session: r.try_get("session")?,
-        },
-    })
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 fn is_fk_violation(e: &sqlx::Error) -> bool {
@@ -94,6 +43,9 @@ fn is_fk_violation(e: &sqlx::Error) -> bool {
 fn size_i64(size: u64) -> i64 {
     i64::try_from(size).unwrap_or(i64::MAX)
 }
+
+/// A pooled connection idle at least this long is pinged before it is used again.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// The parsed URL: the driver's options plus wopid's own.
 struct PgUrl {
@@ -186,8 +138,17 @@ impl PgMeta {
             .min_connections(0)
             .acquire_timeout(u.acquire_timeout)
             // A connection that broke while idle (the database restarted) is found out and
-            // replaced before it is handed to a request.
-            .test_before_acquire(true)
+            // replaced before it is handed to a request. One in steady use is not pinged: that
+            // would be a round trip before every statement.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < IDLE_CHECK {
+                        return Ok(true);
+                    }
+                    Ok(sqlx::Connection::ping(conn).await.is_ok())
+                })
+            })
             .idle_timeout(Some(Duration::from_secs(300)))
             .connect_with(u.opts)
             .await?;
@@ -254,19 +215,26 @@ impl MetaBackend for PgMeta {
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, login, display_name, user_info, epoch, revoked_below FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::user_cols!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(user_row).transpose()
     }
 
     async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
-        let row =
-            sqlx::query("SELECT id, login, display_name, user_info, epoch, revoked_below FROM users WHERE login = $1")
-                .bind(login)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::user_cols!(),
+            " FROM users WHERE login = $1"
+        ))
+        .bind(login)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(user_row).transpose()
     }
 
@@ -299,9 +267,11 @@ impl MetaBackend for PgMeta {
     }
 
     async fn list_users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(
-            "SELECT id, login, display_name, user_info, epoch, revoked_below FROM users ORDER BY login COLLATE \"C\"",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::user_cols!(),
+            " FROM users ORDER BY login COLLATE \"C\""
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(user_row).collect()
@@ -494,54 +464,54 @@ impl MetaBackend for PgMeta {
     }
 
     async fn update_file(&self, id: &str, expected_rev: i64, update: FileUpdate) -> Result<Cas> {
-        let mut tx = self.pool.begin().await?;
-        let res = match &update {
-            FileUpdate::Lock { id: lock, expires_ms } => {
-                sqlx::query(&format!(
-                    "UPDATE files SET lock_id = $1, lock_expires_ms = $2, rev = rev + 1 \
-                     WHERE id = $3 AND rev = $4 RETURNING {FILE_COLS}"
-                ))
-                .bind(lock)
-                .bind(expires_ms)
-                .bind(id)
-                .bind(expected_rev)
-                .fetch_optional(&mut *tx)
-                .await
-            }
+        static LOCK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "UPDATE files SET lock_id = $1, lock_expires_ms = $2, rev = rev + 1 \
+                 WHERE id = $3 AND rev = $4 RETURNING {FILE_COLS}"
+            )
+        });
+        static CONTENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "UPDATE files SET size = $1, sha256 = $2, blob_key = $3, version = version + 1, \
+                 modified_ms = $4, rev = rev + 1 WHERE id = $5 AND rev = $6 RETURNING {FILE_COLS}"
+            )
+        });
+        static RENAME: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "UPDATE files SET name = $1, rev = rev + 1 WHERE id = $2 AND rev = $3 RETURNING {FILE_COLS}"
+            )
+        });
+        static MOVE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "UPDATE files SET container_id = $1, rev = rev + 1 WHERE id = $2 AND rev = $3 RETURNING {FILE_COLS}"
+            )
+        });
+        let query = match &update {
+            FileUpdate::Lock {
+                id: lock,
+                expires_ms,
+            } => sqlx::query(LOCK.as_str()).bind(lock).bind(expires_ms),
             FileUpdate::Content(c) | FileUpdate::Save { content: c, .. } => {
-                sqlx::query(&format!(
-                    "UPDATE files SET size = $1, sha256 = $2, blob_key = $3, version = version + 1, \
-                     modified_ms = $4, rev = rev + 1 WHERE id = $5 AND rev = $6 RETURNING {FILE_COLS}"
-                ))
-                .bind(size_i64(c.size))
-                .bind(&c.sha256)
-                .bind(&c.blob_key)
-                .bind(c.modified_ms)
-                .bind(id)
-                .bind(expected_rev)
-                .fetch_optional(&mut *tx)
-                .await
+                sqlx::query(CONTENT.as_str())
+                    .bind(size_i64(c.size))
+                    .bind(&c.sha256)
+                    .bind(&c.blob_key)
+                    .bind(c.modified_ms)
             }
-            FileUpdate::Rename(name) => {
-                sqlx::query(&format!(
-                    "UPDATE files SET name = $1, rev = rev + 1 WHERE id = $2 AND rev = $3 RETURNING {FILE_COLS}"
-                ))
-                .bind(name)
-                .bind(id)
-                .bind(expected_rev)
-                .fetch_optional(&mut *tx)
-                .await
-            }
-            FileUpdate::Move { container_id } => {
-                sqlx::query(&format!(
-                    "UPDATE files SET container_id = $1, rev = rev + 1 WHERE id = $2 AND rev = $3 RETURNING {FILE_COLS}"
-                ))
-                .bind(container_id)
-                .bind(id)
-                .bind(expected_rev)
-                .fetch_optional(&mut *tx)
-                .await
-            }
+            FileUpdate::Rename(name) => sqlx::query(RENAME.as_str()).bind(name),
+            FileUpdate::Move { container_id } => sqlx::query(MOVE.as_str()).bind(container_id),
+        }
+        .bind(id)
+        .bind(expected_rev);
+        // A lock change, rename or move is one statement, committed on its own: one round trip.
+        // New content adds its history row in the same transaction.
+        let mut tx = match &update {
+            FileUpdate::Content(_) | FileUpdate::Save { .. } => Some(self.pool.begin().await?),
+            _ => None,
+        };
+        let res = match &mut tx {
+            Some(tx) => query.fetch_optional(&mut **tx).await,
+            None => query.fetch_optional(&self.pool).await,
         };
         let row = match res {
             Ok(Some(row)) => row,
@@ -550,6 +520,9 @@ impl MetaBackend for PgMeta {
             Err(e) => return Err(e.into()),
         };
         let file = file_row(&row)?;
+        let Some(mut tx) = tx else {
+            return Ok(Cas::Applied(Box::new(file)));
+        };
         match &update {
             FileUpdate::Content(c) => {
                 insert_version(&mut tx, id, file.version, c, &SaveInfo::default()).await?
@@ -635,24 +608,15 @@ impl MetaBackend for PgMeta {
     }
 
     async fn activities(&self, file_id: &str) -> Result<Vec<ActivityRecord>> {
-        let rows = sqlx::query(
-            "SELECT file_id, activity_id, kind, user_id, body, received_ms FROM activities WHERE file_id = $1 ORDER BY seq",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::activity_cols!(),
+            " FROM activities WHERE file_id = $1 ORDER BY seq"
+        ))
         .bind(file_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ActivityRecord {
-                    file_id: r.try_get("file_id")?,
-                    activity_id: r.try_get("activity_id")?,
-                    kind: r.try_get("kind")?,
-                    user_id: r.try_get("user_id")?,
-                    body: r.try_get("body")?,
-                    received_ms: r.try_get("received_ms")?,
-                })
-            })
-            .collect()
+        rows.iter().map(crate::rows::activity).collect()
     }
 
     async fn ping(&self) -> Result<()> {

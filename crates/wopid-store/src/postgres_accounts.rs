@@ -1,37 +1,15 @@
 //! The PostgreSQL engine's `AccountStore`: tokens, shares, sign-in data, OAuth, sessions, settings.
 
 use async_trait::async_trait;
-use sqlx::Row as _;
-use sqlx::postgres::PgRow;
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::meta::AccountStore;
 use crate::model::*;
 use crate::postgres::PgMeta;
-
-fn token_row(r: &PgRow) -> Result<TokenRecord> {
-    let kind: String = r.try_get("kind")?;
-    Ok(TokenRecord {
-        hash: r.try_get("hash")?,
-        user_id: r.try_get("user_id")?,
-        kind: ResourceKind::parse(&kind).ok_or(StoreError::Invalid("unknown token kind"))?,
-        resource_id: r.try_get("resource_id")?,
-        perms: r.try_get("perms")?,
-        expires_ms: r.try_get("expires_ms")?,
-        revoked: r.try_get("revoked")?,
-        client: r.try_get("client")?,
-        epoch: r.try_get("epoch")?,
-        link: r.try_get("link")?,
-    })
-}
-
-fn share_row(r: &PgRow) -> Result<Share> {
-    Ok(Share {
-        resource_id: r.try_get("resource_id")?,
-        user_id: r.try_get("user_id")?,
-        can_write: r.try_get("can_write")?,
-    })
-}
+use crate::rows::{
+    auth_code as auth_code_row, oauth_client as oauth_client_row, session as session_row,
+    share as share_row, token as token_row,
+};
 
 #[async_trait]
 impl AccountStore for PgMeta {
@@ -122,7 +100,7 @@ impl AccountStore for PgMeta {
         .await;
         match res {
             Ok(_) => {}
-            Err(e) if crate::sqlite::is_unique_violation(&e) => return Ok(false),
+            Err(e) if crate::postgres::is_unique_violation(&e) => return Ok(false),
             Err(e) => return Err(e.into()),
         }
         let res = sqlx::query(
@@ -136,7 +114,7 @@ impl AccountStore for PgMeta {
         .await;
         match res {
             Ok(_) => {}
-            Err(e) if crate::sqlite::is_unique_violation(&e) => return Ok(false),
+            Err(e) if crate::postgres::is_unique_violation(&e) => return Ok(false),
             Err(e) => return Err(e.into()),
         }
         tx.commit().await?;
@@ -157,9 +135,11 @@ impl AccountStore for PgMeta {
     }
 
     async fn shares_of(&self, user_id: &str) -> Result<Vec<Share>> {
-        let rows = sqlx::query(
-            "SELECT resource_id, user_id, can_write FROM shares WHERE user_id = $1 ORDER BY resource_id COLLATE \"C\"",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::share_cols!(),
+            " FROM shares WHERE user_id = $1 ORDER BY resource_id COLLATE \"C\""
+        ))
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
@@ -170,9 +150,11 @@ impl AccountStore for PgMeta {
         if resource_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(
-            "SELECT resource_id, user_id, can_write FROM shares WHERE user_id = $1 AND resource_id = ANY($2)",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::share_cols!(),
+            " FROM shares WHERE user_id = $1 AND resource_id = ANY($2)"
+        ))
         .bind(user_id)
         .bind(resource_ids)
         .fetch_all(&self.pool)
@@ -194,21 +176,15 @@ impl AccountStore for PgMeta {
     }
 
     async fn oauth_client(&self, id: &str) -> Result<Option<OAuthClient>> {
-        let row = sqlx::query(
-            "SELECT id, name, redirect_uri, require_pkce FROM oauth_clients WHERE id = $1",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::oauth_client_cols!(),
+            " FROM oauth_clients WHERE id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(OAuthClient {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                redirect_uri: r.try_get("redirect_uri")?,
-                require_pkce: r.try_get("require_pkce")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(oauth_client_row).transpose()
     }
 
     async fn insert_auth_code(&self, c: &AuthCode) -> Result<()> {
@@ -231,10 +207,10 @@ impl AccountStore for PgMeta {
     async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>> {
         let mut tx = self.pool.begin().await?;
         // One statement: of two nodes redeeming the same code, only one gets the row.
-        let row = sqlx::query(
-            "DELETE FROM oauth_codes WHERE hash = $1 \
-             RETURNING hash, client_id, user_id, redirect_uri, code_challenge, expires_ms, epoch",
-        )
+        let row = sqlx::query(concat!(
+            "DELETE FROM oauth_codes WHERE hash = $1 RETURNING ",
+            crate::rows::auth_code_cols!()
+        ))
         .bind(hash)
         .fetch_optional(&mut *tx)
         .await?;
@@ -249,18 +225,7 @@ impl AccountStore for PgMeta {
             .await?;
         }
         tx.commit().await?;
-        row.map(|r| {
-            Ok(AuthCode {
-                hash: r.try_get("hash")?,
-                client_id: r.try_get("client_id")?,
-                user_id: r.try_get("user_id")?,
-                redirect_uri: r.try_get("redirect_uri")?,
-                code_challenge: r.try_get("code_challenge")?,
-                expires_ms: r.try_get("expires_ms")?,
-                epoch: r.try_get("epoch")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(auth_code_row).transpose()
     }
 
     async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
@@ -284,13 +249,26 @@ impl AccountStore for PgMeta {
     }
 
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query(
-            "SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link FROM tokens WHERE hash = $1",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::token_cols!(),
+            " FROM tokens WHERE hash = $1"
+        ))
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(token_row).transpose()
+    }
+
+    async fn token_file(&self, hash: &[u8], file_id: &str) -> Result<Option<TokenFile>> {
+        static SQL: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| crate::rows::numbered(crate::rows::TOKEN_FILE));
+        let row = sqlx::query(SQL.as_str())
+            .bind(hash)
+            .bind(file_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(crate::rows::token_file).transpose()
     }
 
     async fn revoke_token(&self, hash: &[u8]) -> Result<()> {
@@ -418,22 +396,15 @@ impl AccountStore for PgMeta {
     }
 
     async fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>> {
-        let row = sqlx::query(
-            "SELECT hash, user_id, csrf, expires_ms, epoch FROM sessions WHERE hash = $1",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::session_cols!(),
+            " FROM sessions WHERE hash = $1"
+        ))
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(SessionRecord {
-                hash: r.try_get("hash")?,
-                user_id: r.try_get("user_id")?,
-                csrf: r.try_get("csrf")?,
-                expires_ms: r.try_get("expires_ms")?,
-                epoch: r.try_get("epoch")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(session_row).transpose()
     }
 
     async fn delete_session(&self, hash: &[u8]) -> Result<()> {

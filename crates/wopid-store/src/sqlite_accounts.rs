@@ -1,87 +1,91 @@
 //! The SQLite engine's `AccountStore`: tokens, shares, sign-in data, OAuth, sessions, settings.
 
 use async_trait::async_trait;
-use sqlx::Row as _;
+use rusqlite::params;
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::meta::AccountStore;
 use crate::model::*;
-use crate::sqlite::SqliteMeta;
+use crate::rows::{self, auth_code_cols, session_cols, share_cols, token_cols};
+use crate::sqlite::{SqliteMeta, all, exec, one};
 
-fn share_row(r: &sqlx::sqlite::SqliteRow) -> Result<Share> {
-    Ok(Share {
-        resource_id: r.try_get("resource_id")?,
-        user_id: r.try_get("user_id")?,
-        can_write: r.try_get("can_write")?,
-    })
+const COUNT_FAILURES: &str =
+    "SELECT COUNT(*) FROM sign_in_failures WHERE login = ?1 AND at_ms >= ?2";
+const SETTING: &str = "SELECT value FROM settings WHERE key = ?1";
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
 }
 
 #[async_trait]
 impl AccountStore for SqliteMeta {
     async fn password_hash(&self, user_id: &str) -> Result<Option<String>> {
-        let h: Option<Option<String>> =
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let h = self.read(|c| {
+            one(
+                c,
+                "SELECT password_hash FROM users WHERE id = ?1",
+                [user_id],
+                |r| Ok(r.get::<_, Option<String>>(0)?),
+            )
+        })?;
         Ok(h.flatten())
     }
 
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "UPDATE users SET password_hash = ?, epoch = epoch + 1, revoked_below = epoch + 1 WHERE id = ?",
-        )
-        .bind(hash)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        end_sessions(&mut tx, user_id).await?;
-        tx.commit().await?;
-        Ok(())
+        let (user_id, hash) = (user_id.to_owned(), hash.to_owned());
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    "UPDATE users SET password_hash = ?1, epoch = epoch + 1, revoked_below = epoch + 1 \
+                     WHERE id = ?2",
+                    [&hash, &user_id],
+                )?;
+                end_sessions(c, &user_id)
+            })
+            .await
     }
 
     async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("INSERT INTO sign_in_failures (login, at_ms) VALUES (?, ?)")
-            .bind(login)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE at_ms < ?")
-            .bind(since_ms)
-            .execute(&mut *tx)
-            .await?;
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sign_in_failures WHERE login = ? AND at_ms >= ?",
-        )
-        .bind(login)
-        .bind(since_ms)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        let login = login.to_owned();
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    "INSERT INTO sign_in_failures (login, at_ms) VALUES (?1, ?2)",
+                    params![login, now_ms],
+                )?;
+                exec(
+                    c,
+                    "DELETE FROM sign_in_failures WHERE at_ms < ?1",
+                    [since_ms],
+                )?;
+                let n: i64 = c
+                    .prepare_cached(COUNT_FAILURES)?
+                    .query_row(params![login, since_ms], |r| r.get(0))?;
+                Ok(count(n))
+            })
+            .await
     }
 
     async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sign_in_failures WHERE login = ? AND at_ms >= ?",
-        )
-        .bind(login)
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.read(|c| {
+            let n: i64 = c
+                .prepare_cached(COUNT_FAILURES)?
+                .query_row(params![login, since_ms], |r| r.get(0))?;
+            Ok(count(n))
+        })
     }
 
     async fn oidc_user(&self, issuer: &str, subject: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT user_id FROM oidc_links WHERE issuer = ? AND subject = ?")
-                .bind(issuer)
-                .bind(subject)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        self.read(|c| {
+            one(
+                c,
+                "SELECT user_id FROM oidc_links WHERE issuer = ?1 AND subject = ?2",
+                [issuer, subject],
+                |r| Ok(r.get::<_, String>(0)?),
+            )
+        })
     }
 
     async fn create_oidc_user(
@@ -91,352 +95,389 @@ impl AccountStore for SqliteMeta {
         u: &NewUser,
         now_ms: i64,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        let res = sqlx::query(
-            "INSERT INTO users (id, login, display_name, email, password_hash, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&u.id)
-        .bind(&u.login)
-        .bind(&u.display_name)
-        .bind(&u.email)
-        .bind(&u.password_hash)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await;
-        match res {
-            Ok(_) => {}
-            Err(e) if crate::sqlite::is_unique_violation(&e) => return Ok(false),
-            Err(e) => return Err(e.into()),
-        }
-        let res = sqlx::query(
-            "INSERT INTO oidc_links (issuer, subject, user_id, created_ms) VALUES (?, ?, ?, ?)",
-        )
-        .bind(issuer)
-        .bind(subject)
-        .bind(&u.id)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await;
-        match res {
-            Ok(_) => {}
-            Err(e) if crate::sqlite::is_unique_violation(&e) => return Ok(false),
-            Err(e) => return Err(e.into()),
-        }
-        tx.commit().await?;
-        Ok(true)
+        let (issuer, subject, u) = (issuer.to_owned(), subject.to_owned(), u.clone());
+        self.writer
+            .write(move |c| {
+                // The one writer runs this alone: nothing can link the identity or take the name
+                // between the check and the inserts, so a refusal leaves nothing behind.
+                let linked = one(
+                    c,
+                    "SELECT 1 FROM oidc_links WHERE issuer = ?1 AND subject = ?2",
+                    [&issuer, &subject],
+                    |_| Ok(()),
+                )?;
+                if linked.is_some() {
+                    return Ok(false);
+                }
+                let res = c
+                    .prepare_cached(
+                        "INSERT INTO users (id, login, display_name, email, password_hash, created_ms) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute(params![
+                        u.id,
+                        u.login,
+                        u.display_name,
+                        u.email,
+                        u.password_hash,
+                        now_ms
+                    ]);
+                match res {
+                    Ok(_) => {}
+                    Err(e) if crate::sqlite::is_unique_violation(&e) => return Ok(false),
+                    Err(e) => return Err(e.into()),
+                }
+                exec(
+                    c,
+                    "INSERT INTO oidc_links (issuer, subject, user_id, created_ms) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![issuer, subject, u.id, now_ms],
+                )?;
+                Ok(true)
+            })
+            .await
     }
 
     async fn put_share(&self, sh: &Share) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO shares (resource_id, user_id, can_write) VALUES (?, ?, ?) \
-             ON CONFLICT(user_id, resource_id) DO UPDATE SET can_write = excluded.can_write",
-        )
-        .bind(&sh.resource_id)
-        .bind(&sh.user_id)
-        .bind(sh.can_write)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let sh = sh.clone();
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    "INSERT INTO shares (resource_id, user_id, can_write) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT(user_id, resource_id) DO UPDATE SET can_write = excluded.can_write",
+                    params![sh.resource_id, sh.user_id, sh.can_write],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn shares_of(&self, user_id: &str) -> Result<Vec<Share>> {
-        let rows = sqlx::query("SELECT resource_id, user_id, can_write FROM shares WHERE user_id = ? ORDER BY resource_id")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(share_row).collect()
+        self.read(|c| {
+            all(
+                c,
+                concat!(
+                    "SELECT ",
+                    share_cols!(),
+                    " FROM shares WHERE user_id = ?1 ORDER BY resource_id"
+                ),
+                [user_id],
+                |r| rows::share(r),
+            )
+        })
     }
 
     async fn shares(&self, user_id: &str, resource_ids: &[String]) -> Result<Vec<Share>> {
         if resource_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let marks = vec!["?"; resource_ids.len()].join(", ");
+        let marks = (2..resource_ids.len() + 2)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT resource_id, user_id, can_write FROM shares WHERE user_id = ? AND resource_id IN ({marks})"
+            concat!(
+                "SELECT ",
+                share_cols!(),
+                " FROM shares WHERE user_id = ?1 AND resource_id IN ({})"
+            ),
+            marks
         );
-        let mut q = sqlx::query(&sql).bind(user_id);
-        for id in resource_ids {
-            q = q.bind(id);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(share_row).collect()
+        let mut values: Vec<&str> = Vec::with_capacity(resource_ids.len() + 1);
+        values.push(user_id);
+        values.extend(resource_ids.iter().map(String::as_str));
+        self.read(|c| {
+            all(c, &sql, rusqlite::params_from_iter(values), |r| {
+                rows::share(r)
+            })
+        })
     }
 
-    async fn add_oauth_client(&self, c: &OAuthClient) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO oauth_clients (id, name, redirect_uri, created_ms, require_pkce) VALUES (?, ?, ?, 0, ?)",
-        )
-        .bind(&c.id)
-        .bind(&c.name)
-        .bind(&c.redirect_uri)
-        .bind(c.require_pkce)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+    async fn add_oauth_client(&self, cl: &OAuthClient) -> Result<()> {
+        let cl = cl.clone();
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    concat!(
+                        "INSERT INTO oauth_clients (",
+                        rows::oauth_client_cols!(),
+                        ", created_ms) VALUES (?1, ?2, ?3, ?4, 0)"
+                    ),
+                    params![cl.id, cl.name, cl.redirect_uri, cl.require_pkce],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn oauth_client(&self, id: &str) -> Result<Option<OAuthClient>> {
-        let row = sqlx::query(
-            "SELECT id, name, redirect_uri, require_pkce FROM oauth_clients WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(OAuthClient {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                redirect_uri: r.try_get("redirect_uri")?,
-                require_pkce: r.try_get("require_pkce")?,
-            })
+        self.read(|c| {
+            one(
+                c,
+                concat!(
+                    "SELECT ",
+                    rows::oauth_client_cols!(),
+                    " FROM oauth_clients WHERE id = ?1"
+                ),
+                [id],
+                |r| rows::oauth_client(r),
+            )
         })
-        .transpose()
     }
 
-    async fn insert_auth_code(&self, c: &AuthCode) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO oauth_codes (hash, client_id, user_id, redirect_uri, code_challenge, expires_ms, epoch) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&c.hash)
-        .bind(&c.client_id)
-        .bind(&c.user_id)
-        .bind(&c.redirect_uri)
-        .bind(&c.code_challenge)
-        .bind(c.expires_ms)
-        .bind(c.epoch)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+    async fn insert_auth_code(&self, code: &AuthCode) -> Result<()> {
+        let a = code.clone();
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    concat!(
+                        "INSERT INTO oauth_codes (",
+                        auth_code_cols!(),
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                    ),
+                    params![
+                        a.hash,
+                        a.client_id,
+                        a.user_id,
+                        a.redirect_uri,
+                        a.code_challenge,
+                        a.expires_ms,
+                        a.epoch
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn take_auth_code(&self, hash: &[u8]) -> Result<Option<AuthCode>> {
-        let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(
-            "DELETE FROM oauth_codes WHERE hash = ? RETURNING hash, client_id, user_id, redirect_uri, code_challenge, expires_ms, epoch",
-        )
-        .bind(hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if row.is_some() {
-            // The code's tokens will form a family named by the code: created with the code's
-            // redemption, so a replay of the code always finds it to revoke.
-            sqlx::query(
-                "INSERT INTO oauth_families (family, revoked) VALUES (?, 0) ON CONFLICT (family) DO NOTHING",
-            )
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        row.map(|r| {
-            Ok(AuthCode {
-                hash: r.try_get("hash")?,
-                client_id: r.try_get("client_id")?,
-                user_id: r.try_get("user_id")?,
-                redirect_uri: r.try_get("redirect_uri")?,
-                code_challenge: r.try_get("code_challenge")?,
-                expires_ms: r.try_get("expires_ms")?,
-                epoch: r.try_get("epoch")?,
+        let hash = hash.to_vec();
+        self.writer
+            .write(move |c| {
+                let code = one(
+                    c,
+                    concat!(
+                        "DELETE FROM oauth_codes WHERE hash = ?1 RETURNING ",
+                        auth_code_cols!()
+                    ),
+                    [&hash],
+                    |r| rows::auth_code(r),
+                )?;
+                if code.is_some() {
+                    // The code's tokens will form a family named by the code: created with the
+                    // code's redemption, so a replay of the code always finds it to revoke.
+                    exec(
+                        c,
+                        "INSERT INTO oauth_families (family, revoked) VALUES (?1, 0) ON CONFLICT (family) DO NOTHING",
+                        [&hash],
+                    )?;
+                }
+                Ok(code)
             })
-        })
-        .transpose()
+            .await
     }
 
     async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
-        sqlx::query("INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .bind(&t.hash)
-            .bind(&t.user_id)
-            .bind(t.kind.as_str())
-            .bind(&t.resource_id)
-            .bind(t.perms)
-            .bind(t.expires_ms)
-            .bind(t.revoked)
-            .bind(&t.client)
-            .bind(t.epoch)
-            .bind(&t.link)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let t = t.clone();
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    concat!(
+                        "INSERT INTO tokens (",
+                        token_cols!(),
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                    ),
+                    params![
+                        t.hash,
+                        t.user_id,
+                        t.kind.as_str(),
+                        t.resource_id,
+                        t.perms,
+                        t.expires_ms,
+                        t.revoked,
+                        t.client,
+                        t.epoch,
+                        t.link
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link FROM tokens WHERE hash = ?")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(r) = row else { return Ok(None) };
-        let kind: String = r.try_get("kind")?;
-        Ok(Some(TokenRecord {
-            hash: r.try_get("hash")?,
-            user_id: r.try_get("user_id")?,
-            kind: ResourceKind::parse(&kind).ok_or(StoreError::Invalid("unknown token kind"))?,
-            resource_id: r.try_get("resource_id")?,
-            perms: r.try_get("perms")?,
-            expires_ms: r.try_get("expires_ms")?,
-            revoked: r.try_get("revoked")?,
-            client: r.try_get("client")?,
-            epoch: r.try_get("epoch")?,
-            link: r.try_get("link")?,
-        }))
+        self.read(|c| {
+            one(
+                c,
+                concat!("SELECT ", token_cols!(), " FROM tokens WHERE hash = ?1"),
+                [hash],
+                |r| rows::token(r),
+            )
+        })
+    }
+
+    async fn token_file(&self, hash: &[u8], file_id: &str) -> Result<Option<TokenFile>> {
+        self.read(|c| {
+            one(c, rows::TOKEN_FILE, params![hash, file_id], |r| {
+                rows::token_file(r)
+            })
+        })
     }
 
     async fn revoke_token(&self, hash: &[u8]) -> Result<()> {
-        sqlx::query("UPDATE tokens SET revoked = 1 WHERE hash = ?")
-            .bind(hash)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let hash = hash.to_vec();
+        self.writer
+            .write(move |c| {
+                exec(c, "UPDATE tokens SET revoked = 1 WHERE hash = ?1", [hash])?;
+                Ok(())
+            })
+            .await
     }
 
     async fn revoke_tokens(&self, user_id: &str, resource_id: Option<&str>) -> Result<u64> {
-        let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(
-            "UPDATE tokens SET revoked = 1 WHERE user_id = ? AND (? IS NULL OR resource_id = ?)",
-        )
-        .bind(user_id)
-        .bind(resource_id)
-        .bind(resource_id)
-        .execute(&mut *tx)
-        .await?;
-        match resource_id {
-            None => {
-                sqlx::query(
-                    "UPDATE users SET epoch = epoch + 1, revoked_below = epoch + 1 WHERE id = ?",
-                )
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-                end_sessions(&mut tx, user_id).await?;
-            }
-            Some(r) => {
-                sqlx::query("UPDATE users SET epoch = epoch + 1 WHERE id = ?")
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO token_revocations (user_id, resource_id, epoch) \
-                     SELECT id, ?, epoch FROM users WHERE id = ? \
-                     ON CONFLICT(user_id, resource_id) DO UPDATE SET epoch = excluded.epoch",
-                )
-                .bind(r)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        let (user_id, resource_id) = (user_id.to_owned(), resource_id.map(str::to_owned));
+        self.writer
+            .write(move |c| {
+                let n = exec(
+                    c,
+                    "UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND (?2 IS NULL OR resource_id = ?2)",
+                    params![user_id, resource_id],
+                )?;
+                match &resource_id {
+                    None => {
+                        exec(
+                            c,
+                            "UPDATE users SET epoch = epoch + 1, revoked_below = epoch + 1 WHERE id = ?1",
+                            [&user_id],
+                        )?;
+                        end_sessions(c, &user_id)?;
+                    }
+                    Some(r) => {
+                        exec(c, "UPDATE users SET epoch = epoch + 1 WHERE id = ?1", [&user_id])?;
+                        exec(
+                            c,
+                            "INSERT INTO token_revocations (user_id, resource_id, epoch) \
+                             SELECT id, ?1, epoch FROM users WHERE id = ?2 \
+                             ON CONFLICT(user_id, resource_id) DO UPDATE SET epoch = excluded.epoch",
+                            [r, &user_id],
+                        )?;
+                    }
+                }
+                Ok(n as u64)
+            })
+            .await
     }
 
     async fn token_floor(&self, user_id: &str, resource_id: &str) -> Result<i64> {
-        let floor: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(u.revoked_below, COALESCE((SELECT r.epoch FROM token_revocations r \
-             WHERE r.user_id = u.id AND r.resource_id = ?), 0)) FROM users u WHERE u.id = ?",
-        )
-        .bind(resource_id)
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let floor = self.read(|c| {
+            one(
+                c,
+                "SELECT MAX(u.revoked_below, COALESCE((SELECT r.epoch FROM token_revocations r \
+                 WHERE r.user_id = u.id AND r.resource_id = ?1), 0)) FROM users u WHERE u.id = ?2",
+                [resource_id, user_id],
+                |r| Ok(r.get::<_, i64>(0)?),
+            )
+        })?;
         Ok(floor.unwrap_or(0))
     }
 
     async fn purge_expired(&self, now_ms: i64) -> Result<u64> {
-        let mut tx = self.writer.begin().await?;
-        let mut n = 0;
-        for table in ["tokens", "oauth_codes", "sessions"] {
-            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_ms < ?"))
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
-        tx.commit().await?;
-        Ok(n)
+        self.writer
+            .write(move |c| {
+                let mut n = 0;
+                for sql in [
+                    "DELETE FROM tokens WHERE expires_ms < ?1",
+                    "DELETE FROM oauth_codes WHERE expires_ms < ?1",
+                    "DELETE FROM sessions WHERE expires_ms < ?1",
+                ] {
+                    n += exec(c, sql, [now_ms])? as u64;
+                }
+                Ok(n)
+            })
+            .await
     }
 
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING")
-            .bind(key)
-            .bind(init)
-            .execute(&self.writer)
-            .await?;
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                .bind(key)
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        let (key, init) = (key.to_owned(), init.to_owned());
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+                    [&key, &init],
+                )?;
+                Ok(c.prepare_cached(SETTING)?.query_row([&key], |r| r.get(0))?)
+            })
+            .await
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        self.read(|c| one(c, SETTING, [key], |r| Ok(r.get(0)?)))
     }
 
     async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) \
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn insert_session(&self, s: &SessionRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (hash, user_id, csrf, expires_ms, epoch) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&s.hash)
-        .bind(&s.user_id)
-        .bind(&s.csrf)
-        .bind(s.expires_ms)
-        .bind(s.epoch)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let s = s.clone();
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    concat!(
+                        "INSERT INTO sessions (",
+                        session_cols!(),
+                        ") VALUES (?1, ?2, ?3, ?4, ?5)"
+                    ),
+                    params![s.hash, s.user_id, s.csrf, s.expires_ms, s.epoch],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>> {
-        let row = sqlx::query(
-            "SELECT hash, user_id, csrf, expires_ms, epoch FROM sessions WHERE hash = ?",
-        )
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(SessionRecord {
-                hash: r.try_get("hash")?,
-                user_id: r.try_get("user_id")?,
-                csrf: r.try_get("csrf")?,
-                expires_ms: r.try_get("expires_ms")?,
-                epoch: r.try_get("epoch")?,
-            })
+        self.read(|c| {
+            one(
+                c,
+                concat!("SELECT ", session_cols!(), " FROM sessions WHERE hash = ?1"),
+                [hash],
+                |r| rows::session(r),
+            )
         })
-        .transpose()
     }
 
     async fn delete_session(&self, hash: &[u8]) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE hash = ?")
-            .bind(hash)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let hash = hash.to_vec();
+        self.writer
+            .write(move |c| {
+                exec(c, "DELETE FROM sessions WHERE hash = ?1", [hash])?;
+                Ok(())
+            })
+            .await
     }
 }
 
 /// Deletes a user's sessions and authorization codes (their generation is void already; this
 /// only frees the rows).
-async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, user_id: &str) -> Result<()> {
-    for table in ["sessions", "oauth_codes"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = ?"))
-            .bind(user_id)
-            .execute(&mut **tx)
-            .await?;
-    }
+fn end_sessions(c: &rusqlite::Connection, user_id: &str) -> Result<()> {
+    exec(c, "DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+    exec(c, "DELETE FROM oauth_codes WHERE user_id = ?1", [user_id])?;
     Ok(())
 }

@@ -1,81 +1,92 @@
-//! The SQLite engine's `Grants`. Every transaction runs on the one writer connection and starts
-//! with a write statement, so it holds SQLite's write lock from its first step.
+//! The SQLite engine's `Grants`. Each method is one write of the group-commit writer, so it runs
+//! inside the writer's transaction and holds SQLite's write lock from its first step; a step that
+//! must leave nothing behind when it answers "no" rolls back to a savepoint of its own.
 
 use async_trait::async_trait;
-use sqlx::{Sqlite, Transaction};
+use rusqlite::{Connection, params};
 
 use crate::error::Result;
 use crate::grants::Grants;
 use crate::model::{Rotation, TokenRecord};
-use crate::sqlite::SqliteMeta;
+use crate::sqlite::{SqliteMeta, exec, one};
 
-async fn insert_tokens(
-    tx: &mut Transaction<'_, Sqlite>,
-    family: &[u8],
-    tokens: &[TokenRecord],
-) -> Result<()> {
+/// Runs `f` in a savepoint and rolls it back when `f` answers `keep = false`.
+fn undone_unless<R>(c: &Connection, f: impl FnOnce(&Connection) -> Result<(bool, R)>) -> Result<R> {
+    exec(c, "SAVEPOINT grant_step", [])?;
+    let out = f(c);
+    if !matches!(out, Ok((true, _))) {
+        exec(c, "ROLLBACK TO grant_step", [])?;
+    }
+    exec(c, "RELEASE grant_step", [])?;
+    out.map(|(_, r)| r)
+}
+
+fn insert_tokens(c: &Connection, family: &[u8], tokens: &[TokenRecord]) -> Result<()> {
     for t in tokens {
-        sqlx::query("INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-            .bind(&t.hash)
-            .bind(&t.user_id)
-            .bind(t.kind.as_str())
-            .bind(&t.resource_id)
-            .bind(t.perms)
-            .bind(t.expires_ms)
-            .bind(t.revoked)
-            .bind(&t.client)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("INSERT INTO oauth_family_tokens (hash, family) VALUES (?, ?)")
-            .bind(&t.hash)
-            .bind(family)
-            .execute(&mut **tx)
-            .await?;
+        // The columns the PostgreSQL engine's `insert_tokens` writes too (`epoch` and `link` keep
+        // their defaults), so that both engines store the same rows.
+        exec(
+            c,
+            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                t.hash,
+                t.user_id,
+                t.kind.as_str(),
+                t.resource_id,
+                t.perms,
+                t.expires_ms,
+                t.revoked,
+                t.client
+            ],
+        )?;
+        exec(
+            c,
+            "INSERT INTO oauth_family_tokens (hash, family) VALUES (?1, ?2)",
+            params![t.hash, family],
+        )?;
     }
     Ok(())
 }
 
 /// Marks `family` revoked (creating its row when `create`) and revokes its tokens.
-async fn revoke_family(
-    tx: &mut Transaction<'_, Sqlite>,
-    family: &[u8],
-    create: bool,
-) -> Result<u64> {
+fn revoke_family(c: &Connection, family: &[u8], create: bool) -> Result<u64> {
     let sql = if create {
-        "INSERT INTO oauth_families (family, revoked) VALUES (?, 1) \
+        "INSERT INTO oauth_families (family, revoked) VALUES (?1, 1) \
          ON CONFLICT(family) DO UPDATE SET revoked = 1"
     } else {
-        "UPDATE oauth_families SET revoked = 1 WHERE family = ?"
+        "UPDATE oauth_families SET revoked = 1 WHERE family = ?1"
     };
-    let found = sqlx::query(sql).bind(family).execute(&mut **tx).await?;
-    if found.rows_affected() == 0 {
+    if exec(c, sql, [family])? == 0 {
         return Ok(0);
     }
-    let done = sqlx::query(
-        "UPDATE tokens SET revoked = 1 WHERE hash = ? \
-         OR hash IN (SELECT hash FROM oauth_family_tokens WHERE family = ?)",
-    )
-    .bind(family)
-    .bind(family)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected())
+    let n = exec(
+        c,
+        "UPDATE tokens SET revoked = 1 WHERE hash = ?1 \
+         OR hash IN (SELECT hash FROM oauth_family_tokens WHERE family = ?1)",
+        [family],
+    )?;
+    Ok(n as u64)
 }
 
 /// Creates the family when missing; whether it is revoked.
-async fn family_revoked(tx: &mut Transaction<'_, Sqlite>, family: &[u8]) -> Result<bool> {
-    sqlx::query(
-        "INSERT INTO oauth_families (family, revoked) VALUES (?, 0) ON CONFLICT(family) DO NOTHING",
-    )
-    .bind(family)
-    .execute(&mut **tx)
-    .await?;
-    let revoked: bool = sqlx::query_scalar("SELECT revoked FROM oauth_families WHERE family = ?")
-        .bind(family)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(revoked)
+fn family_revoked(c: &Connection, family: &[u8]) -> Result<bool> {
+    exec(
+        c,
+        "INSERT INTO oauth_families (family, revoked) VALUES (?1, 0) ON CONFLICT(family) DO NOTHING",
+        [family],
+    )?;
+    Ok(one(
+        c,
+        "SELECT revoked FROM oauth_families WHERE family = ?1",
+        [family],
+        |r| Ok(r.get::<_, bool>(0)?),
+    )?
+    .unwrap_or(false))
 }
+
+const COUNT_FAILURES: &str =
+    "SELECT COUNT(*) FROM sign_in_failures WHERE login = ?1 AND at_ms >= ?2";
 
 #[async_trait]
 impl Grants for SqliteMeta {
@@ -85,60 +96,64 @@ impl Grants for SqliteMeta {
         now_ms: i64,
         since_ms: i64,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE at_ms < ?")
-            .bind(since_ms)
-            .execute(&mut *tx)
-            .await?;
-        for (key, limit) in keys {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM sign_in_failures WHERE login = ? AND at_ms >= ?",
-            )
-            .bind(key)
-            .bind(since_ms)
-            .fetch_one(&mut *tx)
-            .await?;
-            if u64::try_from(n).unwrap_or(0) >= *limit {
-                tx.commit().await?;
-                return Ok(false);
-            }
-        }
-        for (key, _) in keys {
-            sqlx::query("INSERT INTO sign_in_failures (login, at_ms) VALUES (?, ?)")
-                .bind(key)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+        let keys: Vec<(String, u64)> = keys.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    "DELETE FROM sign_in_failures WHERE at_ms < ?1",
+                    [since_ms],
+                )?;
+                for (key, limit) in &keys {
+                    let n: i64 = c
+                        .prepare_cached(COUNT_FAILURES)?
+                        .query_row(params![key, since_ms], |r| r.get(0))?;
+                    if u64::try_from(n).unwrap_or(0) >= *limit {
+                        return Ok(false);
+                    }
+                }
+                for (key, _) in &keys {
+                    exec(
+                        c,
+                        "INSERT INTO sign_in_failures (login, at_ms) VALUES (?1, ?2)",
+                        params![key, now_ms],
+                    )?;
+                }
+                Ok(true)
+            })
+            .await
     }
 
     async fn release_sign_in(&self, keys: &[&str], at_ms: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        for key in keys {
-            sqlx::query(
-                "DELETE FROM sign_in_failures WHERE rowid = \
-                 (SELECT rowid FROM sign_in_failures WHERE login = ? AND at_ms = ? LIMIT 1)",
-            )
-            .bind(key)
-            .bind(at_ms)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        self.writer
+            .write(move |c| {
+                for key in &keys {
+                    exec(
+                        c,
+                        "DELETE FROM sign_in_failures WHERE rowid = \
+                         (SELECT rowid FROM sign_in_failures WHERE login = ?1 AND at_ms = ?2 LIMIT 1)",
+                        params![key, at_ms],
+                    )?;
+                }
+                Ok(())
+            })
+            .await
     }
 
     async fn insert_family_tokens(&self, family: &[u8], tokens: &[TokenRecord]) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        if family_revoked(&mut tx, family).await? {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_tokens(&mut tx, family, tokens).await?;
-        tx.commit().await?;
-        Ok(true)
+        let (family, tokens) = (family.to_vec(), tokens.to_vec());
+        self.writer
+            .write(move |c| {
+                undone_unless(c, |c| {
+                    if family_revoked(c, &family)? {
+                        return Ok((false, false));
+                    }
+                    insert_tokens(c, &family, &tokens)?;
+                    Ok((true, true))
+                })
+            })
+            .await
     }
 
     async fn rotate_refresh_token(
@@ -147,50 +162,50 @@ impl Grants for SqliteMeta {
         now_ms: i64,
         new: &[TokenRecord],
     ) -> Result<Rotation> {
-        let mut tx = self.writer.begin().await?;
-        let rotated = sqlx::query(
-            "UPDATE tokens SET revoked = 1 \
-             WHERE hash = ? AND kind = 'refresh' AND revoked = 0 AND expires_ms > ?",
-        )
-        .bind(old)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        let family: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT family FROM oauth_family_tokens WHERE hash = ?")
-                .bind(old)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let family = family.unwrap_or_else(|| old.to_vec());
-        if rotated {
-            if family_revoked(&mut tx, &family).await? {
-                tx.rollback().await?;
-                return Ok(Rotation::Invalid);
-            }
-            insert_tokens(&mut tx, &family, new).await?;
-            tx.commit().await?;
-            return Ok(Rotation::Rotated);
-        }
-        let used: Option<bool> =
-            sqlx::query_scalar("SELECT revoked FROM tokens WHERE hash = ? AND kind = 'refresh'")
-                .bind(old)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if used == Some(true) {
-            revoke_family(&mut tx, &family, true).await?;
-            tx.commit().await?;
-            return Ok(Rotation::Reused);
-        }
-        tx.rollback().await?;
-        Ok(Rotation::Invalid)
+        let (old, new) = (old.to_vec(), new.to_vec());
+        self.writer
+            .write(move |c| {
+                undone_unless(c, |c| {
+                    let rotated = exec(
+                        c,
+                        "UPDATE tokens SET revoked = 1 \
+                         WHERE hash = ?1 AND kind = 'refresh' AND revoked = 0 AND expires_ms > ?2",
+                        params![old, now_ms],
+                    )? == 1;
+                    let family: Option<Vec<u8>> = one(
+                        c,
+                        "SELECT family FROM oauth_family_tokens WHERE hash = ?1",
+                        [&old],
+                        |r| Ok(r.get(0)?),
+                    )?;
+                    let family = family.unwrap_or_else(|| old.clone());
+                    if rotated {
+                        if family_revoked(c, &family)? {
+                            return Ok((false, Rotation::Invalid));
+                        }
+                        insert_tokens(c, &family, &new)?;
+                        return Ok((true, Rotation::Rotated));
+                    }
+                    let used: Option<bool> = one(
+                        c,
+                        "SELECT revoked FROM tokens WHERE hash = ?1 AND kind = 'refresh'",
+                        [&old],
+                        |r| Ok(r.get(0)?),
+                    )?;
+                    if used == Some(true) {
+                        revoke_family(c, &family, true)?;
+                        return Ok((true, Rotation::Reused));
+                    }
+                    Ok((false, Rotation::Invalid))
+                })
+            })
+            .await
     }
 
     async fn revoke_token_family(&self, family: &[u8]) -> Result<u64> {
-        let mut tx = self.writer.begin().await?;
-        let n = revoke_family(&mut tx, family, false).await?;
-        tx.commit().await?;
-        Ok(n)
+        let family = family.to_vec();
+        self.writer
+            .write(move |c| revoke_family(c, &family, false))
+            .await
     }
 }

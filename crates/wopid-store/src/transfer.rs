@@ -332,62 +332,98 @@ fn check_width(t: &Table, rows: &[Vec<Value>]) -> Result<()> {
     Ok(())
 }
 
+fn sqlite_value(v: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match v {
+        Value::Null => V::Null,
+        Value::Int(n) => V::Integer(*n),
+        Value::Text(s) => V::Text(s.clone()),
+        Value::Bytes(b) => V::Blob(b.clone()),
+        Value::Bool(b) => V::Integer(i64::from(*b)),
+    }
+}
+
+fn sqlite_row(t: &Table, r: &rusqlite::Row<'_>) -> Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(t.cols.len());
+    for (i, (_, col)) in t.cols.iter().enumerate() {
+        let v = match col {
+            Col::Int => r.get::<_, Option<i64>>(i)?.map(Value::Int),
+            Col::Text => r.get::<_, Option<String>>(i)?.map(Value::Text),
+            Col::Bytes => r.get::<_, Option<Vec<u8>>>(i)?.map(Value::Bytes),
+            Col::Bool => r.get::<_, Option<bool>>(i)?.map(Value::Bool),
+        };
+        out.push(v.unwrap_or(Value::Null));
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl Transfer for SqliteMeta {
     async fn export_rows(&self, t: &Table, offset: u64, limit: u64) -> Result<Vec<Vec<Value>>> {
         let sql = format!(
-            "SELECT {} {} LIMIT ? OFFSET ?",
+            "SELECT {} {} LIMIT ?1 OFFSET ?2",
             col_list(t, true),
             t.from_sqlite
         );
-        let rows = sqlx::query(&sql)
-            .bind(offset_i64(limit))
-            .bind(offset_i64(offset))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| decode_row!(r, t)).collect()
+        self.read(|c| {
+            crate::sqlite::all(c, &sql, [offset_i64(limit), offset_i64(offset)], |r| {
+                sqlite_row(t, r)
+            })
+        })
     }
 
     async fn import_rows(&self, t: &Table, rows: &[Vec<Value>]) -> Result<u64> {
         check_width(t, rows)?;
-        let marks = vec!["?"; t.cols.len()].join(", ");
+        let marks = (1..=t.cols.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "INSERT INTO {} ({}) VALUES ({marks}) ON CONFLICT DO NOTHING",
             t.name,
             col_list(t, false)
         );
-        let mut tx = self.writer.begin().await?;
-        let mut new = 0;
-        for row in rows {
-            new += bind_row!(sqlx::query(&sql), row, t)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
-        tx.commit().await?;
-        Ok(new)
+        let rows: Vec<Vec<rusqlite::types::Value>> = rows
+            .iter()
+            .map(|r| r.iter().map(sqlite_value).collect())
+            .collect();
+        self.writer
+            .write(move |c| {
+                let mut st = c.prepare(&sql)?;
+                let mut new = 0u64;
+                for row in rows {
+                    new += st.execute(rusqlite::params_from_iter(row))? as u64;
+                }
+                Ok(new)
+            })
+            .await
     }
 
     async fn count_rows(&self, t: &Table) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", t.name))
-            .fetch_one(&self.pool)
-            .await?;
+        let sql = format!("SELECT COUNT(*) FROM {}", t.name);
+        let n: i64 = self.read(|c| Ok(c.query_row(&sql, [], |r| r.get(0))?))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn clear_rows(&self, t: &Table) -> Result<()> {
-        sqlx::query(&format!("DELETE FROM {}", t.name))
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let sql = format!("DELETE FROM {}", t.name);
+        self.writer
+            .write(move |c| {
+                c.execute(&sql, [])?;
+                Ok(())
+            })
+            .await
     }
 
     async fn table_names(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        self.read(|c| {
+            crate::sqlite::all(
+                c,
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                [],
+                |r| Ok(r.get(0)?),
+            )
+        })
     }
 }
 

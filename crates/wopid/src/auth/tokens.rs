@@ -14,7 +14,7 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use wopid_proto::ProtoError;
-use wopid_store::{ResourceKind, TokenRecord};
+use wopid_store::{Container, FileRecord, ResourceKind, TokenRecord, User};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -261,6 +261,17 @@ pub async fn verify_reference(
     verify_hash(state, &h, kind).await
 }
 
+/// Whether a stored token is the one hashed to `h`, of `kind`, unrevoked, unexpired, and of a
+/// credential generation at or above `floor` (the user's revocations have not voided it).
+fn usable(state: &AppState, rec: &TokenRecord, h: &[u8], kind: ResourceKind, floor: i64) -> bool {
+    let same_hash: bool = rec.hash.ct_eq(h).into();
+    same_hash
+        && rec.kind == kind
+        && !rec.revoked
+        && rec.expires_ms > state.now_ms()
+        && rec.epoch >= floor
+}
+
 /// A stored token that is of `kind`, unrevoked, unexpired, and of a credential generation the
 /// user's revocations have not voided; `None` otherwise.
 async fn live(
@@ -271,25 +282,27 @@ async fn live(
     let Some(rec) = state.meta.token(h).await? else {
         return Ok(None);
     };
-    let same_hash: bool = rec.hash.ct_eq(h).into();
-    if !same_hash || rec.kind != kind || rec.revoked || rec.expires_ms <= state.now_ms() {
+    // Checked before the floor is read: a refused token costs no second read.
+    if !usable(state, &rec, h, kind, i64::MIN) {
         return Ok(None);
     }
-    if rec.epoch
-        < state
-            .meta
-            .token_floor(&rec.user_id, &rec.resource_id)
-            .await?
-    {
-        return Ok(None);
-    }
-    Ok(Some(rec))
+    let floor = state
+        .meta
+        .token_floor(&rec.user_id, &rec.resource_id)
+        .await?;
+    Ok(usable(state, &rec, h, kind, floor).then_some(rec))
 }
 
 async fn verify_hash(state: &AppState, h: &[u8], kind: ResourceKind) -> Result<Grant, ApiError> {
     let Some(rec) = live(state, h, kind).await? else {
         return Err(ProtoError::Unauthorized.into());
     };
+    grant_of(state, rec).await
+}
+
+/// The grant of a live token; a token redeemed from a share link is bounded by that link, which
+/// must be live too.
+async fn grant_of(state: &AppState, rec: TokenRecord) -> Result<Grant, ApiError> {
     // A token redeemed from a share link lives only as long as the link does.
     let link = match &rec.link {
         None => None,
@@ -316,6 +329,53 @@ async fn verify_hash(state: &AppState, h: &[u8], kind: ResourceKind) -> Result<G
         epoch: rec.epoch,
         link,
         token_ref: reference_of(&rec.hash),
+    })
+}
+
+/// What a request on a file starts from, read with its token in one store call.
+#[derive(Debug)]
+pub struct FileRequest {
+    pub grant: Grant,
+    /// The file, or `None` when it does not exist.
+    pub file: Option<FileRecord>,
+    /// The token's user.
+    pub user: Option<User>,
+    /// The file's container.
+    pub folder: Option<Container>,
+}
+
+/// Checks a token issued for the file `file_id`, as `verify` does, and reads in the same store
+/// call the file (with its lock), the user and the file's container. Any failure of the token
+/// is 401.
+pub async fn verify_file(
+    state: &AppState,
+    token: &str,
+    file_id: &str,
+) -> Result<FileRequest, ApiError> {
+    if token.is_empty() || token.len() > 512 {
+        return Err(ProtoError::Unauthorized.into());
+    }
+    let h = hash(token);
+    let Some(found) = state.meta.token_file(&h, file_id).await? else {
+        return Err(ProtoError::Unauthorized.into());
+    };
+    if !usable(state, &found.token, &h, ResourceKind::File, found.floor) {
+        return Err(ProtoError::Unauthorized.into());
+    }
+    let same_resource: bool = found
+        .token
+        .resource_id
+        .as_bytes()
+        .ct_eq(file_id.as_bytes())
+        .into();
+    if !same_resource {
+        return Err(ProtoError::Unauthorized.into());
+    }
+    Ok(FileRequest {
+        grant: grant_of(state, found.token).await?,
+        file: found.file,
+        user: found.user,
+        folder: found.folder,
     })
 }
 

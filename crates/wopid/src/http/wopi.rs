@@ -141,14 +141,21 @@ pub(super) async fn handle(
         | Endpoint::FileContents(_)
         | Endpoint::FileAncestry(_)
         | Endpoint::FileEcosystem(_) => {
-            let grant = tokens::verify(&state, &token, ResourceKind::File, id).await?;
+            // The token, the file with its lock, the user and the folder: one store call.
+            let req = tokens::verify_file(&state, &token, id).await?;
+            let grant = req.grant;
             super::proof::check(&state, &grant, &token, &headers, path_and_query).await?;
             // Permissions are checked again on every request: a revoked share takes effect at once.
-            let file = ops::load(&state, id).await?;
+            let file = req.file.ok_or(ProtoError::NotFound)?;
             let perms = access::grant_file_access(&state, &grant, &file)
                 .await?
                 .ok_or(ProtoError::Unauthorized)?;
-            file_op(&state, &Grant { perms, ..grant }, file, op, &headers, body).await
+            let seen = Seen {
+                file,
+                user: req.user,
+                folder: req.folder,
+            };
+            file_op(&state, &Grant { perms, ..grant }, seen, op, &headers, body).await
         }
         Endpoint::Ecosystem | Endpoint::EcosystemRootContainer => {
             let grant = tokens::verify_kind(&state, &token, ResourceKind::Ecosystem).await?;
@@ -168,26 +175,36 @@ pub(super) async fn handle(
     }
 }
 
+/// What the request read with its token: the file (with its lock), the user and the file's
+/// container.
+struct Seen {
+    file: wopid_store::FileRecord,
+    user: Option<wopid_store::User>,
+    folder: Option<wopid_store::Container>,
+}
+
 async fn file_op(
     state: &AppState,
     grant: &Grant,
-    file: wopid_store::FileRecord,
+    seen: Seen,
     op: Operation,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     use Operation as O;
-    let id = file.id.as_str();
+    let Seen { file, user, folder } = seen;
+    let id = file.id.clone();
+    let id = id.as_str();
     let resp = match op {
         O::CheckFileInfo => json(
             StatusCode::OK,
             &[],
-            &ops::info::check_file_info(state, grant, &file).await?,
+            &ops::info::check_file_info(state, grant, &file, user.as_ref(), folder.as_ref()),
         ),
         O::GetFile => {
             let max =
                 wopid_proto::headers::max_expected_size(h(headers, "x-wopi-maxexpectedsize"))?;
-            let dl = ops::content::get_file(state, id, max, h(headers, "range")).await?;
+            let dl = ops::content::get_file_of(state, &file, max, h(headers, "range")).await?;
             let mut b = Response::builder()
                 .header(header::CONTENT_TYPE, "application/octet-stream")
                 .header(header::ACCEPT_RANGES, "bytes")
@@ -212,7 +229,7 @@ async fn file_op(
             let saved = ops::content::put_file(
                 state,
                 grant,
-                id,
+                file,
                 req,
                 body_stream(body),
                 declared_len(headers),
@@ -233,11 +250,11 @@ async fn file_op(
                 O::RefreshLock => LockRequest::Refresh(new),
                 _ => LockRequest::Unlock(new),
             };
-            let version = ops::locks::lock_op(state, grant, id, &req).await?;
+            let version = ops::locks::lock_op(state, grant, file, &req).await?;
             empty(&[item_version(version)])
         }
         O::GetLock => {
-            let (current, version) = ops::locks::get_lock(state, id).await?;
+            let (current, version) = ops::locks::get_lock(state, &file);
             empty(&[("x-wopi-lock", current), item_version(version)])
         }
         O::PutRelativeFile => {
@@ -247,12 +264,11 @@ async fn file_op(
                 )
                 .into());
             }
-            let source = ops::load(state, id).await?;
             let target = relative_target(
                 h(headers, "x-wopi-suggestedtarget"),
                 h(headers, "x-wopi-relativetarget"),
                 h(headers, "x-wopi-overwriterelativetarget"),
-                &source.name,
+                &file.name,
             )?;
             let created = ops::relative::put_relative(
                 state,

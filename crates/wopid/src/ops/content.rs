@@ -25,6 +25,16 @@ pub async fn get_file(
     range: Option<&[u8]>,
 ) -> Result<Download, ApiError> {
     let file = super::load(state, file_id).await?;
+    get_file_of(state, &file, max_expected, range).await
+}
+
+/// GetFile of a file already read.
+pub async fn get_file_of(
+    state: &AppState,
+    file: &FileRecord,
+    max_expected: u64,
+    range: Option<&[u8]>,
+) -> Result<Download, ApiError> {
     if file.size > max_expected {
         return Err(ProtoError::PreconditionFailed.into());
     }
@@ -90,7 +100,7 @@ fn stale_view(seen: Option<&str>, f: &FileRecord) -> bool {
 pub async fn put_file(
     state: &AppState,
     grant: &Grant,
-    file_id: &str,
+    file: FileRecord,
     req: SaveRequest,
     body: BlobStream,
     declared: Option<u64>,
@@ -99,7 +109,8 @@ pub async fn put_file(
         return Err(ProtoError::Forbidden("the access token does not allow writing").into());
     }
     let mode = state.lock_match();
-    let file = super::load(state, file_id).await?;
+    let file_id = file.id.clone();
+    let file_id = file_id.as_str();
     lock::check_put(
         req.lock_id.as_ref(),
         stored_lock(&file).as_ref(),
@@ -124,7 +135,7 @@ pub async fn put_file(
     let window =
         i64::try_from(state.config.autosave_coalesce_window.as_millis()).unwrap_or(i64::MAX);
     let mut replaced: Option<VersionRecord> = None;
-    let result = super::update(state, file_id, |f, now| {
+    let result = super::update_from(state, file_id, Some(file), |f, now| {
         lock::check_put(
             req.lock_id.as_ref(),
             stored_lock(f).as_ref(),

@@ -4,11 +4,10 @@ use base64::Engine as _;
 use wopid_proto::body::CheckFileInfo;
 use wopid_proto::names::split_ext;
 
-use wopid_store::FileRecord;
+use wopid_store::{Container, FileRecord, User};
 
 use crate::auth::Grant;
 use crate::clock::iso8601;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The share URL types GetShareUrl answers.
@@ -26,23 +25,21 @@ pub fn sha256_base64(hex: &str) -> Option<String> {
     bytes.map(|b| base64::engine::general_purpose::STANDARD.encode(b))
 }
 
-pub async fn check_file_info(
+/// CheckFileInfo of `file` for the token's `user`, with the file's container `folder`, all read
+/// with the token.
+pub fn check_file_info(
     state: &AppState,
     grant: &Grant,
     file: &FileRecord,
-) -> Result<CheckFileInfo, ApiError> {
-    let user = state.meta.user(&grant.user_id).await?;
-    let is_admin = user
-        .as_ref()
-        .is_some_and(|u| state.config.admins.contains(&u.login));
+    user: Option<&User>,
+    folder: Option<&Container>,
+) -> CheckFileInfo {
+    let is_admin = user.is_some_and(|u| state.config.admins.contains(&u.login));
     let (display_name, user_info) = user
-        .map(|u| (Some(u.display_name), u.user_info))
+        .map(|u| (Some(u.display_name.clone()), u.user_info.clone()))
         .unwrap_or_default();
     // A token redeemed from a share link is told nothing about the folders around the file.
-    let folder = match grant.link {
-        Some(_) => None,
-        None => state.meta.container(&file.container_id).await?,
-    };
+    let folder = folder.filter(|_| grant.link.is_none());
     let ui = &state.config.ui;
     let ext = split_ext(&file.name).1;
     let write = grant.perms.can_write();
@@ -59,7 +56,7 @@ pub async fn check_file_info(
         )
     );
 
-    Ok(CheckFileInfo {
+    CheckFileInfo {
         base_file_name: file.name.clone(),
         owner_id: file.owner_id.clone(),
         size: file.size,
@@ -93,10 +90,8 @@ pub async fn check_file_info(
         supported_share_url_types: SHARE_URL_TYPES.iter().map(|s| (*s).to_owned()).collect(),
         breadcrumb_brand_name: Some("wopid".to_owned()),
         breadcrumb_brand_url: Some(format!("{}/", state.base)),
-        breadcrumb_folder_name: folder.as_ref().map(|c| c.name.clone()),
-        breadcrumb_folder_url: folder
-            .as_ref()
-            .map(|c| format!("{}/browse/{}", state.base, c.id)),
+        breadcrumb_folder_name: folder.map(|c| c.name.clone()),
+        breadcrumb_folder_url: folder.map(|c| format!("{}/browse/{}", state.base, c.id)),
         file_url: Some(download.clone()),
         download_url: Some(download),
         host_view_url: Some(state.host_page(&file.id, "view")),
@@ -118,7 +113,7 @@ pub async fn check_file_info(
         hide_save_option: ui.hide_save_option,
         hide_export_option: ui.hide_export_option,
         ..Default::default()
-    })
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Lock, UnlockAndRelock, RefreshLock, Unlock and GetLock.
 
 use wopid_proto::{LockOutcome, LockRequest, ProtoError, StoredLock, lock};
-use wopid_store::FileUpdate;
+use wopid_store::{FileRecord, FileUpdate};
 
 use super::Step;
 use super::content::stored_lock;
@@ -9,17 +9,19 @@ use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Applies a lock operation; returns the file's version (unchanged by locking).
+/// Applies a lock operation to the file as the request read it (read again only if it changed
+/// meanwhile); returns the file's version (unchanged by locking).
 pub async fn lock_op(
     state: &AppState,
     grant: &Grant,
-    file_id: &str,
+    file: FileRecord,
     req: &LockRequest,
 ) -> Result<i64, ApiError> {
     if !grant.perms.can_write() {
         return Err(ProtoError::Forbidden("the access token does not allow editing").into());
     }
-    let done = super::update(state, file_id, |f, now| {
+    let id = file.id.clone();
+    let done = super::update_from(state, &id, Some(file), |f, now| {
         match lock::decide(req, stored_lock(f).as_ref(), now, state.lock_match()) {
             LockOutcome::Set(l) => Ok(Step::Apply(
                 FileUpdate::Lock {
@@ -43,12 +45,12 @@ pub async fn lock_op(
     Ok(f.version)
 }
 
-/// GetLock: the current lock id, empty when unlocked or expired.
-pub async fn get_lock(state: &AppState, file_id: &str) -> Result<(String, i64), ApiError> {
-    let f = super::load(state, file_id).await?;
-    let stored = stored_lock(&f);
+/// GetLock: the current lock id of the file as the request read it, empty when unlocked or
+/// expired.
+pub fn get_lock(state: &AppState, f: &FileRecord) -> (String, i64) {
+    let stored = stored_lock(f);
     let current = StoredLock::live(stored.as_ref(), state.now_ms())
         .map(|l| l.id.clone())
         .unwrap_or_default();
-    Ok((current, f.version))
+    (current, f.version)
 }

@@ -45,10 +45,24 @@ pub enum Step<T> {
 pub async fn update<T>(
     state: &AppState,
     id: &str,
+    decide: impl FnMut(&FileRecord, i64) -> Result<Step<T>, ApiError>,
+) -> Result<Option<(FileRecord, T)>, ApiError> {
+    update_from(state, id, None, decide).await
+}
+
+/// `update`, deciding first on `seen` (the file as the request already read it) instead of
+/// reading it again; a stale `seen` costs one refused compare-and-swap and a fresh read.
+pub async fn update_from<T>(
+    state: &AppState,
+    id: &str,
+    mut seen: Option<FileRecord>,
     mut decide: impl FnMut(&FileRecord, i64) -> Result<Step<T>, ApiError>,
 ) -> Result<Option<(FileRecord, T)>, ApiError> {
     for _ in 0..CAS_ATTEMPTS {
-        let file = load(state, id).await?;
+        let file = match seen.take() {
+            Some(f) => f,
+            None => load(state, id).await?,
+        };
         let (change, out) = match decide(&file, state.now_ms())? {
             Step::Done(out) => return Ok(Some((file, out))),
             Step::Apply(change, out) => (change, out),

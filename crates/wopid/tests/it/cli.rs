@@ -236,3 +236,78 @@ fn users_shares_and_oauth_clients_through_the_binary() {
             .success()
     );
 }
+
+/// A `wopid serve` on `data`, and its URL; killed by the caller.
+fn serve(data: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = wopid()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("read");
+    let url = first
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_owned();
+    (child, url)
+}
+
+/// Nothing the server reads per request is cached: a token revoked and a share narrowed by a CLI
+/// command (another process, writing the same database) take effect on the very next request.
+#[tokio::test]
+async fn revocations_and_share_changes_by_the_cli_apply_to_the_next_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let src = dir.path().join("in.txt");
+    std::fs::File::create(&src)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"shared"))
+        .expect("write input");
+    let (mut child, url) = serve(&data);
+    let cli = |args: &[&str]| output(wopid().args(args).arg("--data").arg(&data));
+    let src = src.to_str().expect("utf-8 path");
+    let id = cli(&["files", "add", "--name", "doc.txt", "--user", "alice", src])
+        .trim()
+        .to_owned();
+    cli(&["users", "add", "bob"]);
+    cli(&["share", &id, "--user", "bob", "--write"]);
+    let token = |user: &str| {
+        let json = cli(&["token", "issue", "--file", &id, "--user", user]);
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+        v["access_token"].as_str().expect("token").to_owned()
+    };
+    let (alice, bob) = (token("alice"), token("bob"));
+    let http = reqwest::Client::new();
+    let info = |t: String| {
+        let http = http.clone();
+        let url = format!("{url}/wopi/files/{id}?access_token={t}");
+        async move {
+            let r = http.get(url).send().await.expect("send");
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.ok())
+        }
+    };
+
+    // Bob may write; the share is narrowed to reading by the CLI; his next request sees it.
+    let (st, v) = info(bob.clone()).await;
+    assert_eq!(st, 200);
+    // A false flag is left out of CheckFileInfo.
+    let can_write = |v: Option<serde_json::Value>| v.expect("json")["UserCanWrite"] == true;
+    assert!(can_write(v));
+    cli(&["share", &id, "--user", "bob", "--read-only"]);
+    let (st, v) = info(bob.clone()).await;
+    assert_eq!(st, 200);
+    assert!(!can_write(v), "the narrowed share");
+
+    // Alice's tokens are revoked by the CLI; her next request is refused.
+    assert_eq!(info(alice.clone()).await.0, 200);
+    let out = cli(&["token", "revoke", "--user", "alice", "--file", &id]);
+    assert!(out.contains("revoked 1"), "{out}");
+    assert_eq!(info(alice).await.0, 401, "the revoked token");
+    assert_eq!(info(bob).await.0, 200, "another user's token stands");
+
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -454,6 +454,84 @@ async fn racing_saves_on_two_nodes_all_land_in_order() {
     }
 }
 
+/// Nothing a node reads per request is cached: a lock taken on one node, a share narrowed and a
+/// token revoked by another process on the same database are seen by the very next request on
+/// either node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn locks_shares_and_revocations_apply_to_the_next_request_on_every_node() {
+    let Some(c) = Cluster::start().await else {
+        return;
+    };
+    let r = c.op(0, "LOCK", Some("held-on-1")).await;
+    assert_eq!(r.status(), 200);
+    let r = c.op(1, "LOCK", Some("other")).await;
+    assert_eq!(r.status(), 409, "the lock taken on node 1");
+    assert_eq!(header(&r, "x-wopi-lock").as_deref(), Some("held-on-1"));
+
+    use wopid::Clock as _;
+    let now = SystemClock.now_ms();
+    let bob = c
+        .state
+        .meta
+        .ensure_user("bob", "Bob", now)
+        .await
+        .expect("bob");
+    let share = |can_write| wopid_store::Share {
+        resource_id: c.file.clone(),
+        user_id: bob.id.clone(),
+        can_write,
+    };
+    c.state.meta.put_share(&share(true)).await.expect("share");
+    let bob_token = tokens::issue(
+        &c.state,
+        &bob.id,
+        ResourceKind::File,
+        &c.file,
+        Perms::READ_WRITE,
+        now + 3_600_000,
+    )
+    .await
+    .expect("token")
+    .expose()
+    .to_owned();
+    let bob_info = |node: usize| {
+        let url = format!(
+            "{}/wopi/files/{}?access_token={bob_token}",
+            c.base(node),
+            c.file
+        );
+        let http = c.http.clone();
+        async move {
+            let r = http.get(url).send().await.expect("send");
+            assert_eq!(r.status(), 200);
+            // A false flag is left out of CheckFileInfo.
+            r.json::<serde_json::Value>().await.expect("json")["UserCanWrite"] == true
+        }
+    };
+    assert!(bob_info(0).await);
+    c.state.meta.put_share(&share(false)).await.expect("narrow");
+    assert!(!bob_info(1).await, "the narrowed share on node 2");
+    assert!(!bob_info(0).await, "the narrowed share on node 1");
+
+    let alice = c.state.meta.user_by_login("alice").await.expect("db");
+    let alice = alice.expect("alice");
+    for node in 0..2 {
+        let r = c.http.get(c.file_url(node)).send().await.expect("send");
+        assert_eq!(r.status(), 200);
+    }
+    let n = c
+        .state
+        .meta
+        .revoke_tokens(&alice.id, Some(&c.file))
+        .await
+        .expect("revoke");
+    assert_eq!(n, 1);
+    for node in 0..2 {
+        let r = c.http.get(c.file_url(node)).send().await.expect("send");
+        assert_eq!(r.status(), 401, "the revoked token on node {}", node + 1);
+    }
+}
+
 /// Sign-in guesses and refresh-token rotations spread over both nodes: the limits hold across
 /// them, since both are decided in PostgreSQL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
