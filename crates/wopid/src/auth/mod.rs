@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod oauth;
+pub mod oidc;
 pub mod password;
 pub mod purge;
 pub mod signed;

@@ -2,7 +2,7 @@
 
 mod bootstrap;
 mod containers;
-mod oauth;
+pub(crate) mod oauth;
 mod ops_routes;
 mod proof;
 pub mod serve;

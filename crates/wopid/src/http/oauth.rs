@@ -55,17 +55,17 @@ impl FromRequestParts<AppState> for ClientAddr {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub(super) struct AuthorizeParams {
-    response_type: Option<String>,
+pub(crate) struct AuthorizeParams {
+    pub(crate) response_type: Option<String>,
     #[serde(default)]
-    client_id: String,
-    redirect_uri: Option<String>,
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: Option<String>,
     #[serde(default)]
-    state: String,
+    pub(crate) state: String,
     #[serde(default)]
-    code_challenge: String,
+    pub(crate) code_challenge: String,
     #[serde(default)]
-    code_challenge_method: String,
+    pub(crate) code_challenge_method: String,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +92,8 @@ struct SignInPage<'a> {
     state: &'a str,
     code_challenge: &'a str,
     code_challenge_method: &'a str,
+    password: bool,
+    providers: Vec<crate::web::oidc::ProviderLink>,
 }
 
 fn page(status: StatusCode, html: String, cookie: Option<&str>) -> Response {
@@ -128,7 +130,11 @@ fn error_page(status: StatusCode, message: &str) -> Response {
 
 /// A redirect to the client with these parameters, and `state` if the request had one (an empty
 /// one is not echoed).
-fn redirect_to_client(redirect_uri: &str, params: &[(&str, &str)], state: &str) -> Response {
+pub(crate) fn redirect_to_client(
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: &str,
+) -> Response {
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.extend_pairs(params);
@@ -157,13 +163,13 @@ fn csrf_cookie(state: &AppState, value: &str) -> String {
 }
 
 /// The redirect URI the request named, if any (an empty one is none).
-fn redirect_uri(p: &AuthorizeParams) -> Option<&str> {
+pub(crate) fn redirect_uri(p: &AuthorizeParams) -> Option<&str> {
     p.redirect_uri.as_deref().filter(|r| !r.is_empty())
 }
 
 /// Checks what must hold before anything is sent to the redirect URI: a known client and its
 /// exact redirect URI. Then the request itself, whose errors go back to the client.
-async fn check(
+pub(crate) async fn check(
     state: &AppState,
     p: &AuthorizeParams,
 ) -> Result<Result<wopid_store::OAuthClient, Response>, ApiError> {
@@ -211,6 +217,8 @@ fn render_sign_in(
         state: &p.state,
         code_challenge: &p.code_challenge,
         code_challenge_method: &p.code_challenge_method,
+        password: state.config.password_sign_in,
+        providers: crate::web::oidc::oauth_links(state, p),
     }
     .render();
     match html {
@@ -242,6 +250,12 @@ pub(super) async fn authorize_submit(
         Err(resp) => return Ok(resp),
         Ok(c) => c,
     };
+    if !state.config.password_sign_in {
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            "Sign-in with a password is switched off here.",
+        ));
+    }
     let cookie = crate::web::session::cookie_value(&headers, CSRF_COOKIE).unwrap_or_default();
     if cookie.is_empty() || !bool::from(cookie.as_bytes().ct_eq(f.csrf.as_bytes())) {
         return Ok(error_page(

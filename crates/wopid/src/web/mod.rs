@@ -3,6 +3,7 @@
 
 pub mod host;
 pub mod newdoc;
+pub mod oidc;
 pub mod pages;
 pub mod session;
 
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/files/{id}/restore", post(pages::restore))
         .route("/assets/{name}", get(asset))
         .route("/avatar/{user}", get(avatar))
+        .merge(oidc::routes())
 }
 
 /// The embedded assets.

@@ -72,6 +72,8 @@ struct Login<'a> {
     error: Option<&'a str>,
     csrf: &'a str,
     next: &'a str,
+    password: bool,
+    providers: Vec<super::oidc::ProviderLink>,
 }
 
 #[derive(Deserialize, Default)]
@@ -84,7 +86,7 @@ pub(crate) struct Next {
 /// Browsers drop tabs and newlines from URLs and read `\\` as `/`, so `/<TAB>/evil.example` is
 /// `//evil.example` to them: a `next` must be printable ASCII without spaces or backslashes,
 /// start with one `/` and not a second one. Anything else means the home page.
-fn safe_next(next: &str) -> &str {
+pub(crate) fn safe_next(next: &str) -> &str {
     let printable = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     if printable && next.starts_with('/') && !next.starts_with("//") {
         next
@@ -101,6 +103,8 @@ fn login_page(state: &AppState, status: StatusCode, error: Option<&str>, next: &
             error,
             csrf: &csrf,
             next: safe_next(next),
+            password: state.config.password_sign_in,
+            providers: super::oidc::web_links(state, safe_next(next)),
         }
         .render(),
     );
@@ -144,6 +148,12 @@ pub(crate) async fn login(
         return Ok(message(
             StatusCode::FORBIDDEN,
             "The form expired or did not come from this site. Go back and try again.",
+        ));
+    }
+    if !state.config.password_sign_in {
+        return Ok(message(
+            StatusCode::FORBIDDEN,
+            "Sign-in with a password is switched off here.",
         ));
     }
     // Where to go is settled before anything is created: the redirect cannot fail afterwards.
