@@ -86,6 +86,19 @@ pub trait AccountStore: Send + Sync {
     async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64>;
     async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64>;
 
+    /// The id of the user linked to an OpenID Connect identity (the provider's issuer and the
+    /// `sub` it gave), if any.
+    async fn oidc_user(&self, issuer: &str, subject: &str) -> Result<Option<String>>;
+    /// Creates `user` and links it to the identity (issuer, subject), in one step. `Ok(false)`
+    /// when nothing was created: the sign-in name is taken or the identity is already linked.
+    async fn create_oidc_user(
+        &self,
+        issuer: &str,
+        subject: &str,
+        user: &NewUser,
+        now_ms: i64,
+    ) -> Result<bool>;
+
     /// Grants (or changes) a share of a file or container.
     async fn put_share(&self, share: &Share) -> Result<()>;
     /// Every share granted to a user.

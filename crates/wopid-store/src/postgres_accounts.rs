@@ -69,6 +69,58 @@ impl AccountStore for PgMeta {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    async fn oidc_user(&self, issuer: &str, subject: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT user_id FROM oidc_links WHERE issuer = $1 AND subject = $2")
+                .bind(issuer)
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn create_oidc_user(
+        &self,
+        issuer: &str,
+        subject: &str,
+        u: &NewUser,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "INSERT INTO users (id, login, display_name, email, password_hash, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&u.id)
+        .bind(&u.login)
+        .bind(&u.display_name)
+        .bind(&u.email)
+        .bind(&u.password_hash)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if crate::postgres::is_unique_violation(&e) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let res = sqlx::query(
+            "INSERT INTO oidc_links (issuer, subject, user_id, created_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(issuer)
+        .bind(subject)
+        .bind(&u.id)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if crate::postgres::is_unique_violation(&e) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn put_share(&self, sh: &Share) -> Result<()> {
         sqlx::query(
             "INSERT INTO shares (resource_id, user_id, can_write) VALUES ($1, $2, $3) \

@@ -77,6 +77,67 @@ impl AccountStore for SqliteMeta {
         })
     }
 
+    async fn oidc_user(&self, issuer: &str, subject: &str) -> Result<Option<String>> {
+        self.read(|c| {
+            one(
+                c,
+                "SELECT user_id FROM oidc_links WHERE issuer = ?1 AND subject = ?2",
+                [issuer, subject],
+                |r| Ok(r.get::<_, String>(0)?),
+            )
+        })
+    }
+
+    async fn create_oidc_user(
+        &self,
+        issuer: &str,
+        subject: &str,
+        u: &NewUser,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let (issuer, subject, u) = (issuer.to_owned(), subject.to_owned(), u.clone());
+        self.writer
+            .write(move |c| {
+                // The one writer runs this alone: nothing can link the identity or take the name
+                // between the check and the inserts, so a refusal leaves nothing behind.
+                let linked = one(
+                    c,
+                    "SELECT 1 FROM oidc_links WHERE issuer = ?1 AND subject = ?2",
+                    [&issuer, &subject],
+                    |_| Ok(()),
+                )?;
+                if linked.is_some() {
+                    return Ok(false);
+                }
+                let res = c
+                    .prepare_cached(
+                        "INSERT INTO users (id, login, display_name, email, password_hash, created_ms) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute(params![
+                        u.id,
+                        u.login,
+                        u.display_name,
+                        u.email,
+                        u.password_hash,
+                        now_ms
+                    ]);
+                match res {
+                    Ok(_) => {}
+                    Err(e) if crate::sqlite::is_unique_violation(&e) => return Ok(false),
+                    Err(e) => return Err(e.into()),
+                }
+                exec(
+                    c,
+                    "INSERT INTO oidc_links (issuer, subject, user_id, created_ms) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![issuer, subject, u.id, now_ms],
+                )?;
+                Ok(true)
+            })
+            .await
+    }
+
     async fn put_share(&self, sh: &Share) -> Result<()> {
         let sh = sh.clone();
         self.writer

@@ -145,4 +145,14 @@ CREATE TABLE oauth_family_tokens (
 CREATE INDEX oauth_family_tokens_family ON oauth_family_tokens(family);
 ALTER TABLE oauth_clients ADD COLUMN require_pkce INTEGER NOT NULL DEFAULT 1;
 "#,
+    r#"
+CREATE TABLE oidc_links (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX oidc_links_user ON oidc_links(user_id);
+"#,
 ];

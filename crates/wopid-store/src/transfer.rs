@@ -217,6 +217,18 @@ pub const TABLES: &[Table] = &[
         from_pg: "FROM oauth_family_tokens ORDER BY hash",
     },
     Table {
+        name: "oidc_links",
+        cols: &[
+            ("issuer", Text),
+            ("subject", Text),
+            ("user_id", Text),
+            ("created_ms", Int),
+        ],
+        keyed: true,
+        from_sqlite: "FROM oidc_links ORDER BY issuer, subject",
+        from_pg: "FROM oidc_links ORDER BY issuer, subject",
+    },
+    Table {
         name: "sign_in_failures",
         cols: &[("login", Text), ("at_ms", Int)],
         keyed: false,

@@ -1219,6 +1219,24 @@ meta_test!(
         meta.record_sign_in_failure("alice", 5, 0)
             .await
             .expect("failure");
+        for (sub, login) in [("s1", "sso1"), ("s2", "sso2"), ("s3", "sso3")] {
+            let linked = meta
+                .create_oidc_user(
+                    "https://idp.example",
+                    sub,
+                    &NewUser {
+                        id: format!("id-{login}"),
+                        login: login.into(),
+                        display_name: login.into(),
+                        email: None,
+                        password_hash: None,
+                    },
+                    1,
+                )
+                .await
+                .expect("oidc user");
+            assert!(linked);
+        }
 
         // Copied in small pages into an empty SQLite, twice (the second adds nothing).
         let target = engines::sqlite().await;
@@ -1390,3 +1408,60 @@ meta_test!(
         assert_eq!(meta.take_auth_code(&[1; 32]).await.expect("take"), None);
     }
 );
+
+meta_test!(oidc_links, |m: MetaUnderTest| async move {
+    let meta = m.meta;
+    let iss = "https://idp.example/realms/a";
+    let new = |id: &str, login: &str| NewUser {
+        id: id.into(),
+        login: login.into(),
+        display_name: "Alice Example".into(),
+        email: Some("alice@example.org".into()),
+        password_hash: None,
+    };
+    assert_eq!(meta.oidc_user(iss, "sub-1").await.expect("get"), None);
+    assert!(
+        meta.create_oidc_user(iss, "sub-1", &new("u-a", "alice"), 1)
+            .await
+            .expect("create")
+    );
+    assert_eq!(
+        meta.oidc_user(iss, "sub-1").await.expect("get").as_deref(),
+        Some("u-a")
+    );
+    let u = meta.user("u-a").await.expect("user").expect("created");
+    assert_eq!(
+        (u.login.as_str(), u.display_name.as_str()),
+        ("alice", "Alice Example")
+    );
+    assert_eq!(meta.password_hash("u-a").await.expect("hash"), None);
+    // The same sub of another issuer is another identity.
+    assert_eq!(
+        meta.oidc_user("https://other.example", "sub-1")
+            .await
+            .expect("get"),
+        None
+    );
+    // A taken name creates nothing and links nothing.
+    assert!(
+        !meta
+            .create_oidc_user(iss, "sub-2", &new("u-b", "alice"), 1)
+            .await
+            .expect("create")
+    );
+    assert_eq!(meta.oidc_user(iss, "sub-2").await.expect("get"), None);
+    assert_eq!(meta.user("u-b").await.expect("user"), None);
+    // An identity already linked creates no second user (the user insert is rolled back).
+    assert!(
+        !meta
+            .create_oidc_user(iss, "sub-1", &new("u-c", "alice2"), 1)
+            .await
+            .expect("create")
+    );
+    assert_eq!(meta.user("u-c").await.expect("user"), None);
+    assert_eq!(meta.user_by_login("alice2").await.expect("user"), None);
+    assert_eq!(
+        meta.oidc_user(iss, "sub-1").await.expect("get").as_deref(),
+        Some("u-a")
+    );
+});

@@ -85,6 +85,11 @@ pub struct Config {
     /// Most connections served at once; a connection beyond them is answered 503 (its
     /// `/healthz` still 200) and closed.
     pub max_connections: usize,
+    /// Whether the sign-in pages (the web UI's and the bootstrapper's) take a user name and
+    /// password. Off: only the OpenID Connect providers of `oidc` sign people in.
+    pub password_sign_in: bool,
+    /// OpenID Connect providers people can sign in through.
+    pub oidc: Vec<OidcConfig>,
 }
 
 /// A secret from the configuration: compared, never printed.
@@ -120,6 +125,50 @@ pub struct EditorConfig {
     /// Extensions (without dot) this editor opens by default.
     #[serde(default)]
     pub default_for: Vec<String>,
+}
+
+/// An OpenID Connect provider (Keycloak, Entra ID, Authentik, Okta …) people sign in through.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// Short name in URLs (`/oidc/NAME/start`, `/oidc/NAME/callback`): letters, digits, - or _.
+    pub name: String,
+    /// Text of the sign-in button; default "Sign in with NAME".
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The issuer URL; its discovery document is `ISSUER/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// The client secret, or a file holding it (its first line). Neither: a public client
+    /// (PKCE only).
+    #[serde(default)]
+    pub client_secret: Option<Secret>,
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    /// Scopes asked for besides `openid`.
+    #[serde(default = "default_oidc_scopes")]
+    pub scopes: Vec<String>,
+    /// The ID-token claim whose value becomes the sign-in name of a new user.
+    #[serde(default = "default_username_claim")]
+    pub username_claim: String,
+    /// The ID-token claim that lists the user's groups.
+    #[serde(default = "default_groups_claim")]
+    pub groups_claim: String,
+    /// Only members of one of these groups may sign in; empty: everyone the provider signs in.
+    #[serde(default)]
+    pub allowed_groups: Vec<String>,
+}
+
+fn default_oidc_scopes() -> Vec<String> {
+    vec!["profile".into(), "email".into()]
+}
+
+fn default_username_claim() -> String {
+    "preferred_username".into()
+}
+
+fn default_groups_claim() -> String {
+    "groups".into()
 }
 
 /// Whether requests from an editor must carry valid proof-key signatures.
@@ -200,6 +249,8 @@ impl Default for Config {
             max_connections: 512,
             sign_in_max_failures_per_address: 50,
             password_hash_concurrency: 0,
+            password_sign_in: true,
+            oidc: Vec::new(),
         }
     }
 }
@@ -244,6 +295,43 @@ impl Config {
         {
             anyhow::bail!("metrics_token is empty");
         }
+        let mut names = std::collections::HashSet::new();
+        for p in &mut self.oidc {
+            anyhow::ensure!(
+                !p.name.is_empty()
+                    && p.name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "oidc provider name {:?}: letters, digits, - or _ only",
+                p.name
+            );
+            anyhow::ensure!(
+                names.insert(p.name.clone()),
+                "oidc provider {} is configured twice",
+                p.name
+            );
+            anyhow::ensure!(
+                !p.issuer.is_empty() && !p.client_id.is_empty(),
+                "oidc provider {}: issuer and client_id are required",
+                p.name
+            );
+            if let Some(path) = &p.client_secret_file {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("reading client_secret_file {}: {e}", path.display())
+                })?;
+                let secret = text.lines().next().unwrap_or("").trim();
+                anyhow::ensure!(
+                    !secret.is_empty(),
+                    "client_secret_file {} is empty",
+                    path.display()
+                );
+                p.client_secret = Some(Secret::new(secret));
+            }
+        }
+        anyhow::ensure!(
+            self.password_sign_in || !self.oidc.is_empty(),
+            "password_sign_in = false needs at least one [[oidc]] provider"
+        );
         Ok(())
     }
 
@@ -359,6 +447,24 @@ sign_in_max_failures_per_address = 50
 # Passwords hashed or checked at once, on the blocking pool; more wait their turn.
 # 0: the number of CPUs.
 password_hash_concurrency = 0
+
+# Whether the sign-in pages (the web UI's and the bootstrapper's one for native Office
+# clients) take a user name and password. Off: only the [[oidc]] providers sign people in.
+password_sign_in = true
+
+# OpenID Connect providers people sign in through (single sign-on); repeat the table for each.
+# Register ISSUER's client with the redirect URI <public_url>/oidc/<name>/callback. Users are
+# created on their first sign-in and found again by the provider's `sub`, never by name.
+# [[oidc]]
+# name = "keycloak"
+# label = "Sign in with your company account"
+# issuer = "https://sso.example.com/realms/example"
+# client_id = "wopid"
+# client_secret_file = "/etc/wopid/oidc-secret"
+# scopes = ["profile", "email"]
+# username_claim = "preferred_username"
+# groups_claim = "groups"
+# allowed_groups = ["office"]
 
 # User-interface switches sent to editors in CheckFileInfo.
 [ui]

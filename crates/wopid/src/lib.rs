@@ -2,6 +2,7 @@
 //! command line and calls into [`cli`].
 
 pub mod auth;
+pub mod authorize;
 pub mod cli;
 mod cli_admin;
 pub mod cli_args;

@@ -4,6 +4,7 @@ pub mod access;
 pub mod cookie;
 pub mod issue;
 pub mod oauth;
+pub mod oidc;
 pub mod password;
 pub mod purge;
 pub mod session;

@@ -93,7 +93,7 @@ pub enum SignInError {
 
 /// The throttling key of a client address: the address, or its /64 for IPv6 (one host usually
 /// holds a whole /64).
-fn address_key(addr: IpAddr) -> String {
+pub(crate) fn address_key(addr: IpAddr) -> String {
     match addr {
         IpAddr::V4(a) => format!("addr:{a}"),
         IpAddr::V6(a) => match a.to_ipv4_mapped() {

@@ -11,6 +11,9 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::auth::oauth::{self, OAuthError};
+use crate::authorize::{
+    AuthorizeParams, check, error_page, page, redirect_to_client, redirect_uri,
+};
 use crate::error::ApiError;
 use crate::page::{ClientAddr, FORM_EXPIRED, FormCookie, refused_sign_in};
 use crate::state::AppState;
@@ -20,20 +23,6 @@ const CSRF: FormCookie = FormCookie {
     name: "wopid_csrf",
     path: "/oauth2",
 };
-
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct AuthorizeParams {
-    response_type: Option<String>,
-    #[serde(default)]
-    client_id: String,
-    redirect_uri: Option<String>,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    code_challenge: String,
-    #[serde(default)]
-    code_challenge_method: String,
-}
 
 #[derive(Deserialize)]
 pub(super) struct SignInForm {
@@ -59,81 +48,8 @@ struct SignInPage<'a> {
     state: &'a str,
     code_challenge: &'a str,
     code_challenge_method: &'a str,
-}
-
-fn page(status: StatusCode, html: String, cookie: Option<&str>) -> Response {
-    let resp = crate::page::send(status, html, crate::page::STANDALONE_CSP);
-    match cookie {
-        Some(c) => crate::page::with_cookie(resp, c),
-        None => resp,
-    }
-}
-
-fn error_page(status: StatusCode, message: &str) -> Response {
-    let text = format!(
-        "<!doctype html><title>wopid</title><p>{}</p>",
-        askama::filters::escape(message, askama::filters::Html)
-            .map(|e| e.to_string())
-            .unwrap_or_default()
-    );
-    page(status, text, None)
-}
-
-/// A redirect to the client with these parameters, and `state` if the request had one (an empty
-/// one is not echoed).
-fn redirect_to_client(redirect_uri: &str, params: &[(&str, &str)], state: &str) -> Response {
-    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    q.extend_pairs(params);
-    if !state.is_empty() {
-        q.append_pair("state", state);
-    }
-    let to = format!("{redirect_uri}{sep}{}", q.finish());
-    match HeaderValue::from_str(&to) {
-        Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
-        Err(_) => error_page(StatusCode::BAD_REQUEST, "The redirect URI is not usable."),
-    }
-}
-
-/// A redirect to the client with an RFC 6749 §4.1.2.1 error.
-fn redirect_error(redirect_uri: &str, error: &str, state: &str) -> Response {
-    redirect_to_client(redirect_uri, &[("error", error)], state)
-}
-
-/// The redirect URI the request named, if any (an empty one is none).
-fn redirect_uri(p: &AuthorizeParams) -> Option<&str> {
-    p.redirect_uri.as_deref().filter(|r| !r.is_empty())
-}
-
-/// Checks what must hold before anything is sent to the redirect URI: a known client and its
-/// exact redirect URI. Then the request itself, whose errors go back to the client.
-async fn check(
-    state: &AppState,
-    p: &AuthorizeParams,
-) -> Result<Result<wopid_store::OAuthClient, Response>, ApiError> {
-    let Some(client) = oauth::client_for(state, &p.client_id, redirect_uri(p)).await? else {
-        return Ok(Err(error_page(
-            StatusCode::BAD_REQUEST,
-            "Unknown client or redirect URI.",
-        )));
-    };
-    let error = match p.response_type.as_deref() {
-        None | Some("") => Some("invalid_request"),
-        Some("code") => None,
-        Some(_) => Some("unsupported_response_type"),
-    };
-    // PKCE: only S256 (a missing method means `plain`, RFC 7636 §4.3), a challenge that can be
-    // one, and one at all from a client that must use it.
-    let pkce_ok = if p.code_challenge.is_empty() {
-        p.code_challenge_method.is_empty() && !client.require_pkce
-    } else {
-        p.code_challenge_method == "S256" && oauth::valid_challenge(&p.code_challenge)
-    };
-    let error = error.or((!pkce_ok).then_some("invalid_request"));
-    if let Some(e) = error {
-        return Ok(Err(redirect_error(&client.redirect_uri, e, &p.state)));
-    }
-    Ok(Ok(client))
+    password: bool,
+    providers: Vec<crate::page::ProviderLink>,
 }
 
 fn render_sign_in(
@@ -155,6 +71,8 @@ fn render_sign_in(
         state: &p.state,
         code_challenge: &p.code_challenge,
         code_challenge_method: &p.code_challenge_method,
+        password: state.config.password_sign_in,
+        providers: crate::page::oauth_links(state, p),
     }
     .render();
     match html {
@@ -186,6 +104,12 @@ pub(super) async fn authorize_submit(
         Err(resp) => return Ok(resp),
         Ok(c) => c,
     };
+    if !state.config.password_sign_in {
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            "Sign-in with a password is switched off here.",
+        ));
+    }
     if !CSRF.matches(&headers, &f.csrf) {
         return Ok(error_page(StatusCode::FORBIDDEN, FORM_EXPIRED));
     }

@@ -8,6 +8,7 @@ mod create;
 mod files;
 pub mod host;
 pub mod newdoc;
+pub mod oidc;
 mod reach;
 pub mod session;
 mod sharing;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/files/{id}/restore", post(versions::restore))
         .route("/assets/{name}", get(asset))
         .route("/avatar/{user}", get(avatar))
+        .merge(oidc::routes())
 }
 
 /// The embedded assets.

@@ -29,6 +29,8 @@ struct Login<'a> {
     error: Option<&'a str>,
     csrf: &'a str,
     next: &'a str,
+    password: bool,
+    providers: Vec<crate::page::ProviderLink>,
 }
 
 #[derive(Deserialize, Default)]
@@ -41,7 +43,7 @@ pub(crate) struct Next {
 /// Browsers drop tabs and newlines from URLs and read `\\` as `/`, so `/<TAB>/evil.example` is
 /// `//evil.example` to them: a `next` must be printable ASCII without spaces or backslashes,
 /// start with one `/` and not a second one. Anything else means the home page.
-fn safe_next(next: &str) -> &str {
+pub(crate) fn safe_next(next: &str) -> &str {
     let printable = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     if printable && next.starts_with('/') && !next.starts_with("//") {
         next
@@ -56,6 +58,8 @@ fn login_page(state: &AppState, status: StatusCode, error: Option<&str>, next: &
         error,
         csrf: &csrf,
         next: safe_next(next),
+        password: state.config.password_sign_in,
+        providers: crate::page::web_links(state, safe_next(next)),
     };
     with_cookie(html(status, page.render()), &cookie)
 }
@@ -84,6 +88,12 @@ pub(crate) async fn login(
 ) -> Result<Response, ApiError> {
     if !LOGIN_CSRF.matches(&headers, &f.csrf) {
         return Ok(message(StatusCode::FORBIDDEN, FORM_EXPIRED));
+    }
+    if !state.config.password_sign_in {
+        return Ok(message(
+            StatusCode::FORBIDDEN,
+            "Sign-in with a password is switched off here.",
+        ));
     }
     // Where to go is settled before anything is created: the redirect cannot fail afterwards.
     let next = safe_next(&f.next);

@@ -16,10 +16,10 @@ use crate::harness::TestServer;
 use crate::web::user;
 
 /// Every wait in this test ends within this.
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-fn find(env: &str, names: &[&str]) -> Option<PathBuf> {
+pub(crate) fn find(env: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env) {
         return Some(PathBuf::from(p));
     }
@@ -30,7 +30,7 @@ fn find(env: &str, names: &[&str]) -> Option<PathBuf> {
 }
 
 /// chromedriver, killed when the test ends.
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -40,13 +40,18 @@ impl Drop for Driver {
 }
 
 /// A WebDriver session (W3C JSON protocol).
-struct Session {
-    http: reqwest::Client,
-    url: String,
+pub(crate) struct Session {
+    pub(crate) http: reqwest::Client,
+    pub(crate) url: String,
 }
 
 impl Session {
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn cmd(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let mut req = self.http.request(method, format!("{}{path}", self.url));
         if let Some(b) = body {
             req = req.json(&b);
@@ -58,12 +63,12 @@ impl Session {
         v["value"].clone()
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
             .await;
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         let v = self
             .cmd(
                 reqwest::Method::POST,
@@ -74,7 +79,7 @@ impl Session {
         v[ELEMENT].as_str().expect("element id").to_owned()
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css).await;
         self.cmd(
             reqwest::Method::POST,
@@ -84,7 +89,7 @@ impl Session {
         .await;
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let e = self.find(css).await;
         self.cmd(
             reqwest::Method::POST,
@@ -94,7 +99,7 @@ impl Session {
         .await;
     }
 
-    async fn script(&self, script: &str) -> Value {
+    pub(crate) async fn script(&self, script: &str) -> Value {
         self.cmd(
             reqwest::Method::POST,
             "/execute/sync",
@@ -103,7 +108,7 @@ impl Session {
         .await
     }
 
-    async fn current_url(&self) -> String {
+    pub(crate) async fn current_url(&self) -> String {
         self.cmd(reqwest::Method::GET, "/url", None)
             .await
             .as_str()
@@ -112,7 +117,7 @@ impl Session {
     }
 
     /// Polls `script` until it returns true, within [`WAIT`].
-    async fn wait_for(&self, what: &str, script: &str) {
+    pub(crate) async fn wait_for(&self, what: &str, script: &str) {
         let start = Instant::now();
         loop {
             if self.script(script).await == Value::Bool(true) {
@@ -179,70 +184,8 @@ async fn sign_in_upload_and_open_in_an_editor_in_chromium() {
     #[allow(clippy::disallowed_methods)]
     std::fs::write(&upload, b"PK\x03\x04 uploaded from chromium").expect("upload file");
 
-    // chromedriver on a free loopback port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let _driver = Driver(
-        Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    let http = reqwest::Client::builder()
-        .timeout(WAIT * 2)
-        .build()
-        .expect("client");
-    let driver = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    loop {
-        let ready = http
-            .get(format!("{driver}/status"))
-            .send()
-            .await
-            .ok()
-            .map(|r| r.json::<Value>());
-        if let Some(v) = ready
-            && v.await.is_ok_and(|v| v["value"]["ready"] == true)
-        {
-            break;
-        }
-        assert!(start.elapsed() < WAIT, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let profile = tempfile::tempdir().expect("profile dir");
-    let caps = json!({ "capabilities": { "alwaysMatch": {
-        "browserName": "chrome",
-        "pageLoadStrategy": "normal",
-        "timeouts": { "pageLoad": 30000, "script": 30000, "implicit": 5000 },
-        "goog:chromeOptions": {
-            "binary": chromium.display().to_string(),
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }
-    }}});
-    let r = http
-        .post(format!("{driver}/session"))
-        .json(&caps)
-        .send()
-        .await
-        .expect("new session");
-    let v: Value = r.json().await.expect("json");
-    let id = v["value"]["sessionId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no WebDriver session: {v}"))
-        .to_owned();
-    let b = Session {
-        http: http.clone(),
-        url: format!("{driver}/session/{id}"),
-    };
+    let (_driver, b, _profile) = start_browser(&chromium, &chromedriver).await;
+    let http = b.http.clone();
     // End the browser session (and so Chromium) whatever happens, then report.
     let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(flow(
         &b, &s, &emu, &upload,
@@ -383,4 +326,77 @@ async fn flow(b: &Session, s: &TestServer, emu: &Emulator, upload: &std::path::P
         "App_LoadingStatus",
         "only the editor's own message was handled"
     );
+}
+
+/// chromedriver on a free loopback port and a headless Chromium session of it (with its profile
+/// folder); all of them end when dropped or deleted.
+pub(crate) async fn start_browser(
+    chromium: &std::path::Path,
+    chromedriver: &std::path::Path,
+) -> (Driver, Session, tempfile::TempDir) {
+    // chromedriver on a free loopback port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let driver_process = Driver(
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let http = reqwest::Client::builder()
+        .timeout(WAIT * 2)
+        .build()
+        .expect("client");
+    let driver = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    loop {
+        let ready = http
+            .get(format!("{driver}/status"))
+            .send()
+            .await
+            .ok()
+            .map(|r| r.json::<Value>());
+        if let Some(v) = ready
+            && v.await.is_ok_and(|v| v["value"]["ready"] == true)
+        {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let profile = tempfile::tempdir().expect("profile dir");
+    let caps = json!({ "capabilities": { "alwaysMatch": {
+        "browserName": "chrome",
+        "pageLoadStrategy": "normal",
+        "timeouts": { "pageLoad": 30000, "script": 30000, "implicit": 5000 },
+        "goog:chromeOptions": {
+            "binary": chromium.display().to_string(),
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }
+    }}});
+    let r = http
+        .post(format!("{driver}/session"))
+        .json(&caps)
+        .send()
+        .await
+        .expect("new session");
+    let v: Value = r.json().await.expect("json");
+    let id = v["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no WebDriver session: {v}"))
+        .to_owned();
+    let b = Session {
+        http: http.clone(),
+        url: format!("{driver}/session/{id}"),
+    };
+    (driver_process, b, profile)
 }

@@ -18,6 +18,8 @@ mod misc;
 mod multinode;
 mod names;
 mod native;
+mod oidc;
+mod oidc_provider;
 mod ops;
 mod order;
 mod relative;
