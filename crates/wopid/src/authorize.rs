@@ -99,3 +99,43 @@ pub async fn check(
     }
     Ok(Ok(client))
 }
+
+/// The providers' buttons of the bootstrapper's sign-in page: the authorization request goes
+/// along, to be answered once the provider has signed the user in.
+pub fn oauth_links(
+    state: &AppState,
+    p: &crate::authorize::AuthorizeParams,
+) -> Vec<crate::page::ProviderLink> {
+    let q = query(p);
+    state
+        .config
+        .oidc
+        .iter()
+        .map(|o| crate::page::ProviderLink {
+            href: format!("{}/oidc/{}/authorize?{q}", state.base, o.name),
+            label: crate::page::label(o),
+        })
+        .collect()
+}
+
+/// The authorization request as a query string.
+fn query(p: &AuthorizeParams) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    if let Some(t) = &p.response_type {
+        q.append_pair("response_type", t);
+    }
+    q.append_pair("client_id", &p.client_id);
+    if let Some(r) = &p.redirect_uri {
+        q.append_pair("redirect_uri", r);
+    }
+    for (k, v) in [
+        ("state", &p.state),
+        ("code_challenge", &p.code_challenge),
+        ("code_challenge_method", &p.code_challenge_method),
+    ] {
+        if !v.is_empty() {
+            q.append_pair(k, v);
+        }
+    }
+    q.finish()
+}

@@ -72,7 +72,7 @@ fn render_sign_in(
         code_challenge: &p.code_challenge,
         code_challenge_method: &p.code_challenge_method,
         password: state.config.password_sign_in,
-        providers: crate::page::oauth_links(state, p),
+        providers: crate::authorize::oauth_links(state, p),
     }
     .render();
     match html {
