@@ -196,7 +196,10 @@ async fn next_is_only_ever_a_path_of_this_site() {
     assert_eq!(header(&r, "location").as_deref(), Some("/browse/x?y=1"));
 }
 
+// It measures how late a timer wakes, so the other tests of this binary running beside it on a
+// two-core machine disturb it: `.ci/run` runs it alone, as a step of its own.
 #[tokio::test]
+#[ignore = "timing: run alone (`.ci/run` does)"]
 async fn password_checks_never_stall_the_server() {
     // The server runs on this test's runtime, which has one thread. A probe on it wakes every
     // millisecond and notes how late it wakes: Argon2 run on that thread (rather than on the
