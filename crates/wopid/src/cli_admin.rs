@@ -1,12 +1,14 @@
-//! Administration commands: users, shares, OAuth clients.
+//! Administration commands: files, tokens, users, shares, OAuth clients, discovery.
 
 use std::io::BufRead as _;
 
 use anyhow::Context as _;
-use wopid_store::{NewUser, OAuthClient, Share};
+use futures_util::StreamExt as _;
+use tokio::io::AsyncWriteExt as _;
+use wopid_store::{BlobStream, NewUser, OAuthClient, ResourceKind, Share};
 
-use crate::auth::password;
-use crate::cli::{UsersCommand, open};
+use crate::auth::{Perms, password};
+use crate::cli_args::{FilesCommand, TokenCommand, UsersCommand, open};
 use crate::state::AppState;
 
 fn read_password() -> anyhow::Result<String> {
@@ -155,8 +157,8 @@ pub(crate) async fn add_oauth_client(
     Ok(())
 }
 
-pub(crate) async fn discovery(cmd: crate::cli::DiscoveryCommand) -> anyhow::Result<()> {
-    use crate::cli::DiscoveryCommand;
+pub(crate) async fn discovery(cmd: crate::cli_args::DiscoveryCommand) -> anyhow::Result<()> {
+    use crate::cli_args::DiscoveryCommand;
     use crate::editors::{Refreshed, load_cached, refresh};
     let (store, fetch) = match cmd {
         DiscoveryCommand::Show { store } => (store, false),
@@ -183,7 +185,7 @@ pub(crate) async fn discovery(cmd: crate::cli::DiscoveryCommand) -> anyhow::Resu
                     "{}\t{}\tfetched {}\tproof keys: {}\tproof: {:?}",
                     e.config.name,
                     e.config.discovery,
-                    crate::clock::iso8601(l.fetched_ms),
+                    wopid_proto::Millis::from_ms(l.fetched_ms).to_iso8601(),
                     if l.keys.is_some() { "yes" } else { "no" },
                     e.config.proof
                 );
@@ -193,5 +195,147 @@ pub(crate) async fn discovery(cmd: crate::cli::DiscoveryCommand) -> anyhow::Resu
         }
     }
     anyhow::ensure!(failed == 0, "{failed} discovery refresh(es) failed");
+    Ok(())
+}
+
+pub(crate) async fn files(cmd: FilesCommand) -> anyhow::Result<()> {
+    match cmd {
+        FilesCommand::Add {
+            store,
+            name,
+            user,
+            container,
+            path,
+        } => {
+            let state = open(&store).await?;
+            let body: BlobStream = match path {
+                Some(p) => {
+                    let f = tokio::fs::File::open(&p)
+                        .await
+                        .with_context(|| format!("opening {}", p.display()))?;
+                    Box::pin(tokio_util::io::ReaderStream::new(f))
+                }
+                None => Box::pin(futures_util::stream::empty()),
+            };
+            let f = crate::ops::files::add_file(&state, &user, &name, container.as_deref(), body)
+                .await?;
+            println!("{}", f.id);
+        }
+        FilesCommand::Ls { store } => {
+            let state = open(&store).await?;
+            for f in state.meta.list_files(None).await? {
+                let lock = if f.lock_id.is_some() && f.lock_expires_ms > state.clock.now_ms() {
+                    "locked"
+                } else {
+                    "-"
+                };
+                println!(
+                    "{}\t{}\t{}\tv{}\t{}\t{}",
+                    f.id,
+                    f.size,
+                    wopid_proto::Millis::from_ms(f.modified_ms).to_iso8601(),
+                    f.version,
+                    lock,
+                    f.name
+                );
+            }
+        }
+        FilesCommand::Get { store, id, out } => {
+            let state = open(&store).await?;
+            let file = crate::ops::load(&state, &id).await?;
+            let mut dl = crate::ops::content::get_file(&state, &file, u64::MAX, None).await?;
+            let mut file = tokio::fs::File::create(&out).await?;
+            while let Some(chunk) = dl.body.next().await {
+                file.write_all(&chunk?).await?;
+            }
+            file.sync_all().await?;
+        }
+        FilesCommand::Versions { store, id } => {
+            let state = open(&store).await?;
+            for v in crate::ops::files::versions(&state, &id).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    v.version,
+                    v.size,
+                    wopid_proto::Millis::from_ms(v.modified_ms).to_iso8601(),
+                    v.sha256,
+                    v.author_id
+                );
+            }
+        }
+        FilesCommand::Restore { store, id, version } => {
+            let state = open(&store).await?;
+            let f = crate::ops::files::restore(&state, &id, version).await?;
+            println!(
+                "restored version {version} of {} as version {}",
+                f.id, f.version
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Issue {
+            store,
+            file,
+            user,
+            read_only,
+            no_write_relative,
+            ttl,
+            for_editor: editor,
+        } => {
+            let state = open(&store).await?;
+            let f = crate::ops::load(&state, &file).await?;
+            let u = state
+                .meta
+                .user_by_login(&user)
+                .await?
+                .with_context(|| format!("no user {user}"))?;
+            // The token can grant no more than the user's access to the file.
+            let access = crate::auth::access::file_access(&state, &u.id, &f).await?;
+            let Some(max) = access.perms() else {
+                anyhow::bail!(
+                    "{user} has no access to {file}: share it first (wopid share {file} --user {user})"
+                );
+            };
+            let perms = Perms::new(!read_only && max.can_write(), !no_write_relative);
+
+            if let Some(e) = &editor {
+                anyhow::ensure!(
+                    state.editors.get(e).is_some(),
+                    "no editor {e} is configured"
+                );
+            }
+            let fresh = crate::auth::issue::Purpose::Fresh {
+                client: editor.as_deref(),
+                kind: ResourceKind::File,
+                id: &f.id,
+                perms,
+                ttl,
+                epoch: None,
+            };
+            let issued = crate::auth::issue::issue(&state, &u.id, fresh).await?;
+            let (t, expires) = (issued.token, issued.expires_ms);
+            let out = serde_json::json!({
+                "access_token": t.expose(),
+                "access_token_ttl": expires,
+                "wopi_src": state.wopi_src(&f.id),
+                "file_id": f.id,
+            });
+            println!("{out}");
+        }
+        TokenCommand::Revoke { store, user, file } => {
+            let state = open(&store).await?;
+            let u = state
+                .meta
+                .user_by_login(&user)
+                .await?
+                .context("no such user")?;
+            let n = state.meta.revoke_tokens(&u.id, file.as_deref()).await?;
+            println!("revoked {n} tokens");
+        }
+    }
     Ok(())
 }

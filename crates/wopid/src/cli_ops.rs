@@ -6,10 +6,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use clap::Args;
 use wopid_store::{Blobs, Meta, TABLES, Value, redact_url};
 
-use crate::cli::{StoreArgs, load_config};
+use crate::cli_args::{MigrateArgs, StoreArgs, load_config};
 
 /// How long `check` waits for each store.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
@@ -18,22 +17,6 @@ const PAGE: u64 = 500;
 /// The target's settings that record a migration in progress or done.
 const FROM_KEY: &str = "migrated_from";
 const STATE_KEY: &str = "migration_state";
-
-#[derive(Debug, Args)]
-pub struct MigrateArgs {
-    /// The metadata engine to copy from (e.g. sqlite://./wopid-data/wopid.db).
-    #[arg(long, env = "WOPID_MIGRATE_FROM_META")]
-    pub from_meta: String,
-    /// The blob engine to copy from (e.g. file://./wopid-data/blobs).
-    #[arg(long, env = "WOPID_MIGRATE_FROM_BLOBS")]
-    pub from_blobs: String,
-    /// The metadata engine to copy to (e.g. postgres://…).
-    #[arg(long, env = "WOPID_MIGRATE_TO_META")]
-    pub to_meta: String,
-    /// The blob engine to copy to (e.g. s3://bucket/prefix?endpoint=…).
-    #[arg(long, env = "WOPID_MIGRATE_TO_BLOBS")]
-    pub to_blobs: String,
-}
 
 async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> anyhow::Result<T> {
     tokio::time::timeout(CHECK_TIMEOUT, f)
@@ -129,6 +112,18 @@ pub async fn migrate(a: &MigrateArgs) -> anyhow::Result<()> {
         .await
         .context("opening --to-blobs")?;
 
+    begin(&to_meta, &source_id).await?;
+    // Blobs first: a metadata row is never copied before the content it points to.
+    copy_blobs(&from_meta, &from_blobs, &to_blobs).await?;
+    copy_tables(&from_meta, &to_meta).await?;
+    to_meta.put_setting(STATE_KEY, "done").await?;
+    eprintln!("migration done: the target now holds a copy of {source_id}");
+    Ok(())
+}
+
+/// Marks the target as a copy in progress of `source_id`, or resumes one; refuses a target that
+/// holds anything else.
+async fn begin(to_meta: &Meta, source_id: &str) -> anyhow::Result<()> {
     match (
         to_meta.setting(FROM_KEY).await?,
         to_meta.setting(STATE_KEY).await?,
@@ -139,16 +134,20 @@ pub async fn migrate(a: &MigrateArgs) -> anyhow::Result<()> {
         (Some(from), Some(state)) if state == "done" => {
             bail!("the target already holds a finished copy of {from}: refusing to copy again")
         }
-        _ if holds_data(&to_meta).await? => {
+        _ if holds_data(to_meta).await? => {
             bail!("the target metadata store is not empty: refusing to overwrite it")
         }
         _ => {
-            to_meta.put_setting(FROM_KEY, &source_id).await?;
+            to_meta.put_setting(FROM_KEY, source_id).await?;
             to_meta.put_setting(STATE_KEY, "copying").await?;
         }
     }
 
-    // Blobs first: a metadata row is never copied before the content it points to.
+    Ok(())
+}
+
+/// Copies every blob a version refers to, verifying size and SHA-256.
+async fn copy_blobs(from_meta: &Meta, from_blobs: &Blobs, to_blobs: &Blobs) -> anyhow::Result<()> {
     let versions = TABLES
         .iter()
         .find(|t| t.name == "versions")
@@ -179,7 +178,7 @@ pub async fn migrate(a: &MigrateArgs) -> anyhow::Result<()> {
                 continue;
             }
             let expected = (u64::try_from(*size).unwrap_or(0), sha.as_str());
-            if copy_blob(&from_blobs, &to_blobs, key, expected).await? {
+            if copy_blob(from_blobs, to_blobs, key, expected).await? {
                 copied += 1;
                 bytes += expected.0;
             }
@@ -193,6 +192,11 @@ pub async fn migrate(a: &MigrateArgs) -> anyhow::Result<()> {
         seen.len() as u64 - copied
     );
 
+    Ok(())
+}
+
+/// Copies every table, page by page; rows already in the target are kept.
+async fn copy_tables(from_meta: &Meta, to_meta: &Meta) -> anyhow::Result<()> {
     for t in TABLES {
         let total = from_meta.count_rows(t).await?;
         let started = Instant::now();
@@ -229,8 +233,6 @@ pub async fn migrate(a: &MigrateArgs) -> anyhow::Result<()> {
             );
         }
     }
-    to_meta.put_setting(STATE_KEY, "done").await?;
-    eprintln!("migration done: the target now holds a copy of {source_id}");
     Ok(())
 }
 

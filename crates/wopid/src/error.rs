@@ -5,6 +5,14 @@ use axum::response::{IntoResponse, Response};
 use wopid_proto::ProtoError;
 use wopid_store::StoreError;
 
+/// Marks a response that failed because of the storage layer; set by `ApiError`, counted by the
+/// metrics middleware.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreFailure {
+    /// The store was unreachable (503) rather than failing otherwise (500).
+    pub unavailable: bool,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error(transparent)]
@@ -35,7 +43,7 @@ impl IntoResponse for ApiError {
             )
                 .into_response();
             resp.headers_mut().insert(
-                "x-wopi-servererror",
+                wopid_proto::wopi_header::SERVER_ERROR,
                 HeaderValue::from_static("the document changed in storage"),
             );
             return resp;
@@ -46,7 +54,7 @@ impl IntoResponse for ApiError {
                 let p = ProtoError::TooLarge { limit: *limit };
                 (p.status(), p.headers(), p.to_string())
             }
-            ApiError::Store(StoreError::Body(e)) if crate::http::serve::body_timed_out(e) => (
+            ApiError::Store(StoreError::Body(e)) if body_timed_out(e) => (
                 408,
                 Vec::new(),
                 "the request body stopped arriving".to_owned(),
@@ -92,13 +100,13 @@ impl IntoResponse for ApiError {
             }
         }
         if let Ok(v) = HeaderValue::from_str(&message) {
-            h.insert("x-wopi-servererror", v);
+            h.insert(wopid_proto::wopi_header::SERVER_ERROR, v);
         }
         if let ApiError::Store(e) = &self
             && status >= 500
         {
             // Counted by the metrics middleware.
-            resp.extensions_mut().insert(crate::http::StoreFailure {
+            resp.extensions_mut().insert(StoreFailure {
                 unavailable: e.is_unavailable(),
             });
         }
@@ -106,8 +114,41 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Whether a body read failed because the client stopped sending (the server's idle timeout).
+pub fn body_timed_out(e: &std::io::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return true;
+            }
+            if let Some(inner) = io.get_ref() {
+                cur = Some(inner);
+                continue;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
 impl From<wopid_proto::Conflict> for ApiError {
     fn from(c: wopid_proto::Conflict) -> Self {
         ApiError::Proto(ProtoError::LockConflict(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    #[test]
+    fn timed_out_is_found_through_wrappers() {
+        let inner = io::Error::from(io::ErrorKind::TimedOut);
+        assert!(body_timed_out(&inner));
+        let wrapped = io::Error::other(axum::Error::new(io::Error::other(inner)));
+        assert!(body_timed_out(&wrapped));
+        assert!(!body_timed_out(&io::Error::other("reset")));
     }
 }

@@ -2,15 +2,21 @@
 //! command line and calls into [`cli`].
 
 pub mod auth;
+pub mod authorize;
 pub mod cli;
 mod cli_admin;
+pub mod cli_args;
 pub mod cli_ops;
 pub mod clock;
 pub mod config;
+pub mod editor_registry;
 pub mod editors;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod ops;
+pub mod page;
+pub mod respond;
 pub mod state;
 pub mod telemetry;
 pub mod web;
@@ -23,6 +29,13 @@ use tokio::net::TcpListener;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
 pub use state::AppState;
+
+/// The whole application as a router: the WOPI and protocol endpoints and the web pages, under
+/// the tracing and metrics layers. Neither `http` nor `web` names the other; they meet here.
+pub fn app(state: AppState) -> axum::Router {
+    let routes = http::routes(&state).merge(web::routes());
+    http::layers(routes, &state).with_state(state)
+}
 
 /// Opens the engines for a server that is bound to `listener`'s address.
 pub async fn prepare(
@@ -69,7 +82,7 @@ pub async fn run(
         _ => anyhow::bail!("TLS needs both tls_cert and tls_key"),
     };
     let purger = auth::purge::spawn(state.clone());
-    let served = http::serve::serve(listener, http::app(state), limits, tls, shutdown).await;
+    let served = http::serve::serve(listener, app(state), limits, tls, shutdown).await;
 
     if let Some(m) = metrics {
         m.abort();

@@ -20,9 +20,9 @@ pub struct Inner {
     /// Key of signed download URLs, shared by every node through the metadata store.
     pub url_key: Vec<u8>,
     /// This process's request metrics.
-    pub metrics: Arc<crate::http::Metrics>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The configured editors and their discovery documents.
-    pub editors: crate::editors::Editors,
+    pub editors: crate::editor_registry::Editors,
     /// Permits to hash or check a password on the blocking pool (`password_hash_concurrency`).
     pub hashing: Arc<tokio::sync::Semaphore>,
 }
@@ -32,7 +32,7 @@ impl AppState {
     pub async fn open(config: Config, clock: Arc<dyn Clock>, base: String) -> anyhow::Result<Self> {
         let meta = Meta::open(&config.meta_url()).await?;
         let blobs = Blobs::open(&config.blobs_url()).await?;
-        let editors = crate::editors::Editors::new(&config.editors);
+        let editors = crate::editor_registry::Editors::new(&config.editors);
         let hashing = Arc::new(tokio::sync::Semaphore::new(
             crate::auth::password::concurrency(config.password_hash_concurrency),
         ));

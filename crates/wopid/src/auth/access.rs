@@ -37,8 +37,19 @@ impl Access {
 
 /// The containers from `id` up to the root: the container itself first.
 pub async fn chain(state: &AppState, id: &str) -> Result<Vec<Container>, ApiError> {
-    let mut out = Vec::new();
-    let mut next = Some(id.to_owned());
+    walk_up(state, Vec::new(), Some(id.to_owned())).await
+}
+
+/// The chain of an already loaded container: it first, then its ancestors.
+pub async fn chain_of(state: &AppState, c: &Container) -> Result<Vec<Container>, ApiError> {
+    walk_up(state, vec![c.clone()], c.parent_id.clone()).await
+}
+
+async fn walk_up(
+    state: &AppState,
+    mut out: Vec<Container>,
+    mut next: Option<String>,
+) -> Result<Vec<Container>, ApiError> {
     while let Some(id) = next.take() {
         if out.len() >= MAX_DEPTH {
             break;
@@ -89,7 +100,19 @@ pub async fn container_access(
     user_id: &str,
     container_id: &str,
 ) -> Result<Access, ApiError> {
-    let chain = chain(state, container_id).await?;
+    chain_access(state, user_id, chain(state, container_id).await?).await
+}
+
+/// [`container_access`] for an already loaded container.
+pub async fn access_to(state: &AppState, user_id: &str, c: &Container) -> Result<Access, ApiError> {
+    chain_access(state, user_id, chain_of(state, c).await?).await
+}
+
+async fn chain_access(
+    state: &AppState,
+    user_id: &str,
+    chain: Vec<Container>,
+) -> Result<Access, ApiError> {
     if chain.is_empty() {
         return Ok(Access::None);
     }
@@ -129,12 +152,12 @@ pub async fn grant_file_access(
 pub async fn grant_container_access(
     state: &AppState,
     grant: &super::Grant,
-    container_id: &str,
+    container: &Container,
 ) -> Result<Option<Perms>, ApiError> {
     if grant.link.is_some() {
         return Ok(None);
     }
-    Ok(container_access(state, &grant.user_id, container_id)
+    Ok(access_to(state, &grant.user_id, container)
         .await?
         .limit(grant.perms))
 }

@@ -11,14 +11,13 @@ use subtle::ConstantTimeEq as _;
 
 use wopid_store::{AuthCode, OAuthClient, ResourceKind, Rotation, TokenRecord, User};
 
-use super::{Perms, password};
+use super::issue::Purpose;
+use super::password;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Authorization codes live this long.
 pub const CODE_TTL_MS: i64 = 60_000;
-/// Refresh tokens live this long.
-pub const REFRESH_TTL_MS: i64 = 30 * 24 * 3_600_000;
 /// Failed sign-ins of one name within the window before sign-in is refused for a while (for one
 /// client address, `sign_in_max_failures_per_address`).
 pub const MAX_FAILURES: u64 = 5;
@@ -190,30 +189,35 @@ fn token_pair(
     user_id: &str,
     epoch: i64,
 ) -> (TokenResponse, [TokenRecord; 2]) {
-    let ttl = i64::try_from(state.config.access_token_ttl.as_millis()).unwrap_or(i64::MAX);
     let now = state.now_ms();
     let access = random_b64();
     let refresh = random_b64();
-    let record = |secret: &str, kind, expires_ms| TokenRecord {
-        hash: sha(secret),
-        user_id: user_id.to_owned(),
-        kind,
-        resource_id: client_id.to_owned(),
-        perms: Perms::READ_WRITE.bits(),
-        expires_ms,
-        revoked: false,
-        client: None,
-        epoch,
-        link: None,
+    // Their permissions and lifetimes are the issuing policy's; they are stored together with
+    // the rotation that makes them (see `Meta::rotate_refresh_token`).
+    let record = |secret: &str, purpose: Purpose<'_>| {
+        let t = purpose.terms(now, &state.config);
+        TokenRecord {
+            hash: sha(secret),
+            user_id: user_id.to_owned(),
+            kind: t.kind,
+            resource_id: t.id.to_owned(),
+            perms: t.perms.bits(),
+            expires_ms: t.expires_ms,
+            revoked: false,
+            client: t.client.map(str::to_owned),
+            epoch,
+            link: None,
+        }
     };
+    let client = client_id;
     let records = [
-        record(&access, ResourceKind::OAuth, now.saturating_add(ttl)),
-        record(&refresh, ResourceKind::Refresh, now + REFRESH_TTL_MS),
+        record(&access, Purpose::OAuthAccess { client, epoch }),
+        record(&refresh, Purpose::OAuthRefresh { client, epoch }),
     ];
     let response = TokenResponse {
         access_token: access,
         token_type: "bearer",
-        expires_in: ttl / 1000,
+        expires_in: i64::try_from(state.config.access_token_ttl.as_secs()).unwrap_or(i64::MAX),
         refresh_token: refresh,
     };
     (response, records)

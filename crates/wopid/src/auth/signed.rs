@@ -49,6 +49,32 @@ pub fn verify(
     mac(key, file_id, user_id, expires_ms, token_ref).is_some_and(|m| m.verify_slice(&sig).is_ok())
 }
 
+/// The signature of a user's avatar URL: HMAC-SHA256 of the user id under the URL signing key,
+/// in a domain of its own so it can never pass for a download signature.
+fn avatar_mac(key: &[u8], user_id: &str) -> Option<HmacSha256> {
+    let mut m = HmacSha256::new_from_slice(key).ok()?;
+    m.update(format!("avatar\n{user_id}").as_bytes());
+    Some(m)
+}
+
+/// The avatar URL handed to editors in `UserExtraInfo`: signed, since the editor's page fetches
+/// it from another site, without wopid's session cookie.
+pub fn avatar_url(state: &crate::state::AppState, user_id: &str) -> String {
+    let sig = avatar_mac(&state.url_key, user_id)
+        .map(|m| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
+        .unwrap_or_default();
+    format!("{}/avatar/{user_id}.svg?s={sig}", state.base)
+}
+
+/// Whether `sig` is the signature of `user_id`'s avatar URL.
+pub fn avatar_verify(key: &[u8], user_id: &str, sig: &str) -> bool {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(sig.as_bytes())
+        .ok()
+        .zip(avatar_mac(key, user_id))
+        .is_some_and(|(sig, m)| m.verify_slice(&sig).is_ok())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -4,14 +4,15 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use wopid_proto::ProtoError;
 use wopid_proto::containers::{AccessTokenInfo, BootstrapResponse, UrlBody};
+use wopid_proto::request::BootstrapOp;
 use wopid_store::ResourceKind;
 
-use super::wopi::{h, json};
+use super::headers::Hdrs;
 use crate::auth::tokens;
 use crate::error::ApiError;
 use crate::ops;
+use crate::respond::json;
 use crate::state::AppState;
 
 /// The OAuth token: `Authorization: Bearer <t>`, also in the documented `Bearer: <t>` form.
@@ -49,7 +50,7 @@ fn challenge(state: &AppState) -> Response {
     }
     // Like every other WOPI error.
     resp.headers_mut().insert(
-        "x-wopi-servererror",
+        wopid_proto::wopi_header::SERVER_ERROR,
         HeaderValue::from_static("a valid OAuth 2.0 access token is required"),
     );
     resp
@@ -68,9 +69,8 @@ pub(super) async fn handle(
     let Some(user) = state.meta.user(&grant.user_id).await? else {
         return Ok(challenge(&state));
     };
-    let op = h(&headers, "x-wopi-ecosystemoperation")
-        .map(|v| String::from_utf8_lossy(v).trim().to_ascii_uppercase());
-    tracing::Span::current().record("op", op.as_deref().unwrap_or("Bootstrap"));
+    let op = BootstrapOp::parse(&Hdrs(&headers));
+    tracing::Span::current().record("op", op.label());
     // What the OAuth token stands for: the user's ecosystem, with a fresh lifetime (primary
     // authentication), in the token's credential generation.
     let primary = crate::auth::Grant {
@@ -78,7 +78,7 @@ pub(super) async fn handle(
         kind: ResourceKind::Ecosystem,
         resource_id: user.id.clone(),
         perms: crate::auth::Perms::READ_WRITE,
-        expires_ms: ops::ecosystem::fresh_expiry(&state),
+        expires_ms: crate::auth::issue::fresh_expiry(&state),
         client: None,
         epoch: grant.epoch,
         link: None,
@@ -91,32 +91,29 @@ pub(super) async fn handle(
         root_container_info: None,
         wopi_src_info: None,
     };
-    match op.as_deref() {
-        Some("GET_NEW_ACCESS_TOKEN") => {
-            let src = h(&headers, "x-wopi-wopisrc").and_then(|v| std::str::from_utf8(v).ok());
-            let src = src.ok_or(ProtoError::BadRequest("X-WOPI-WopiSrc is missing"))?;
+    match op {
+        BootstrapOp::GetNewAccessToken { wopi_src } => {
+            let src = wopi_src?;
             let (access_token, access_token_expiry) =
-                ops::ecosystem::new_access_token(&state, &primary, src).await?;
+                ops::ecosystem::new_access_token(&state, &primary, &src).await?;
             body.access_token_info = Some(AccessTokenInfo {
                 access_token,
                 access_token_expiry,
             });
         }
-        Some("GET_ROOT_CONTAINER") => {
+        BootstrapOp::GetRootContainer => {
             body.root_container_info =
                 Some(ops::ecosystem::root_container(&state, &primary).await?);
         }
-        Some("GET_WOPI_SRC_WITH_ACCESS_TOKEN") => {
-            let raw = h(&headers, "x-wopi-hostnativefilename").ok_or(ProtoError::BadRequest(
-                "X-WOPI-HostNativeFileName is missing",
-            ))?;
-            let ident = std::str::from_utf8(raw)
-                .map_err(|_| ProtoError::BadRequest("X-WOPI-HostNativeFileName is not UTF-8"))?;
-            let url = ops::ecosystem::file_wopi_src(&state, &primary, ident).await?;
+        BootstrapOp::GetFileWopiSrc {
+            host_native_file_name,
+        } => {
+            let ident = host_native_file_name?;
+            let url = ops::ecosystem::file_wopi_src(&state, &primary, &ident).await?;
             body.wopi_src_info = Some(UrlBody { url });
         }
         // Bootstrap itself, and any operation wopid does not know: the Bootstrap response.
-        _ => {}
+        BootstrapOp::Bootstrap | BootstrapOp::Other(_) => {}
     }
     Ok(json(StatusCode::OK, &[], &body))
 }

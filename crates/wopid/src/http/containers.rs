@@ -1,146 +1,102 @@
-//! `/wopi/containers/ID`, `/wopi/folders/ID` and `/wopi/ecosystem`: dispatch on the operation.
+//! `/wopi/containers/ID`, `/wopi/folders/ID` and `/wopi/ecosystem`: each operation is one use
+//! case and one response.
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
-use wopid_proto::body::ShareUrlType;
-use wopid_proto::containers::{Ancestors, CheckEcosystem, UrlBody, extension_filter};
-use wopid_proto::{Operation, ProtoError};
+use wopid_proto::body::{Renamed, ShareUrl};
+use wopid_proto::containers::{Ancestors, CheckEcosystem, UrlBody};
+use wopid_proto::request::{ContainerOp, EcosystemOp};
+use wopid_store::Container;
 
-use super::wopi::{empty, h, json};
 use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::ops;
+use crate::ops::containers as c;
+use crate::respond::{empty, json};
 use crate::state::AppState;
 
-pub(super) async fn container_op(
+pub(super) async fn dispatch(
     state: &AppState,
     grant: &Grant,
-    id: &str,
-    op: Operation,
-    headers: &HeaderMap,
+    container: Container,
+    op: ContainerOp,
 ) -> Result<Response, ApiError> {
-    use Operation as O;
-    use ops::containers as c;
     let ok = StatusCode::OK;
-    let resp = match op {
-        O::CheckContainerInfo => json(ok, &[], &c::check_container_info(state, grant, id).await?),
-        O::CreateChildContainer => {
-            let created = c::create_child_container(
-                state,
-                grant,
-                id,
-                h(headers, "x-wopi-suggestedtarget"),
-                h(headers, "x-wopi-relativetarget"),
-            )
-            .await?;
-            json(ok, &[], &created)
-        }
-        O::CreateChildFile => {
-            let created = c::create_child_file(
-                state,
-                grant,
-                id,
-                h(headers, "x-wopi-suggestedtarget"),
-                h(headers, "x-wopi-relativetarget"),
-                h(headers, "x-wopi-overwriterelativetarget"),
-            )
-            .await?;
-            json(ok, &[], &created)
-        }
-        O::DeleteContainer => {
-            c::delete_container(state, grant, id).await?;
+    let it = &container;
+    Ok(match op {
+        ContainerOp::CheckContainerInfo => json(ok, &[], &c::info(it, grant)),
+        ContainerOp::CreateChildContainer { target } => json(
+            ok,
+            &[],
+            &c::create_child_container(state, grant, it, target).await?,
+        ),
+        ContainerOp::CreateChildFile { target } => json(
+            ok,
+            &[],
+            &c::create_child_file(state, grant, it, target).await?,
+        ),
+        ContainerOp::DeleteContainer => {
+            c::delete_container(state, grant, it).await?;
             empty(&[])
         }
-        O::RenameContainer => {
-            let name =
-                c::rename_container(state, grant, id, h(headers, "x-wopi-requestedname")).await?;
-            json(ok, &[], &wopid_proto::body::Renamed { name })
+        ContainerOp::RenameContainer { name } => {
+            let name = c::rename_container(state, grant, it, name).await?;
+            json(ok, &[], &Renamed { name })
         }
-        O::GetContainerShareUrl => {
-            let kind = ShareUrlType::parse(h(headers, "x-wopi-urltype")).ok_or_else(|| {
-                ProtoError::NotImplemented(
-                    "X-WOPI-UrlType is missing or not ReadOnly/ReadWrite".into(),
-                )
-            })?;
+        ContainerOp::GetShareUrl { url_type } => {
+            let share_url = c::share_url(state, grant, it, url_type).await?;
+            json(ok, &[], &ShareUrl { share_url })
+        }
+        ContainerOp::EnumerateAncestors => {
+            let ancestors_with_root_first = c::ancestors(state, grant, it).await?;
             json(
                 ok,
                 &[],
-                &wopid_proto::body::ShareUrl {
-                    share_url: c::share_url(state, grant, id, kind).await?,
+                &Ancestors {
+                    ancestors_with_root_first,
                 },
             )
         }
-        O::EnumerateContainerAncestors => json(
+        ContainerOp::EnumerateChildren { filter } => json(
             ok,
             &[],
-            &Ancestors {
-                ancestors_with_root_first: c::ancestors(state, grant, id).await?,
-            },
+            &c::children(state, grant, it, filter.as_deref()).await?,
         ),
-        O::EnumerateChildren => {
-            let filter = extension_filter(h(headers, "x-wopi-fileextensionfilterlist"));
-            json(
-                ok,
-                &[],
-                &c::children(state, grant, id, filter.as_deref()).await?,
-            )
+        ContainerOp::GetEcosystem => {
+            let url = c::ecosystem_pointer(state, grant).await?;
+            json(ok, &[], &UrlBody { url })
         }
-        O::GetContainerEcosystem => json(
-            ok,
-            &[],
-            &UrlBody {
-                url: c::ecosystem_pointer(state, grant).await?,
-            },
-        ),
-        O::CheckFolderInfo => json(ok, &[], &c::check_folder_info(state, grant, id).await?),
-        O::EnumerateFolderChildren => json(ok, &[], &c::folder_children(state, grant, id).await?),
-        other => {
-            return Err(ProtoError::NotImplemented(format!(
-                "{} is not available on this endpoint",
-                other.name()
-            ))
-            .into());
+        ContainerOp::CheckFolderInfo => json(ok, &[], &c::check_folder_info(grant, it)),
+        ContainerOp::EnumerateFolderChildren => {
+            json(ok, &[], &c::folder_children(state, grant, it).await?)
         }
-    };
-    Ok(resp)
+    })
 }
 
-pub(super) async fn ecosystem_op(
+pub(super) async fn ecosystem_dispatch(
     state: &AppState,
     grant: &Grant,
-    op: Operation,
-    headers: &HeaderMap,
+    op: EcosystemOp,
 ) -> Result<Response, ApiError> {
     let ok = StatusCode::OK;
-    let resp = match op {
-        Operation::CheckEcosystem => json(
+    Ok(match op {
+        EcosystemOp::CheckEcosystem => json(
             ok,
             &[],
             &CheckEcosystem {
                 supports_containers: true,
             },
         ),
-        Operation::GetRootContainer => json(
+        EcosystemOp::GetRootContainer => json(
             ok,
             &[],
             &ops::ecosystem::root_container(state, grant).await?,
         ),
-        Operation::GetFileWopiSrc => {
-            let raw = h(headers, "x-wopi-hostnativefilename").ok_or(ProtoError::BadRequest(
-                "X-WOPI-HostNativeFileName is missing",
-            ))?;
-            let ident = std::str::from_utf8(raw)
-                .map_err(|_| ProtoError::BadRequest("X-WOPI-HostNativeFileName is not UTF-8"))?;
-            let url = ops::ecosystem::file_wopi_src(state, grant, ident).await?;
+        EcosystemOp::GetFileWopiSrc {
+            host_native_file_name,
+        } => {
+            let url = ops::ecosystem::file_wopi_src(state, grant, &host_native_file_name).await?;
             json(ok, &[], &UrlBody { url })
         }
-        other => {
-            return Err(ProtoError::NotImplemented(format!(
-                "{} is not available on this endpoint",
-                other.name()
-            ))
-            .into());
-        }
-    };
-    Ok(resp)
+    })
 }

@@ -1,28 +1,30 @@
-//! The HTTP layer: router, request extraction, one handler per endpoint, responses.
+//! The HTTP layer: routes, the per-family extractor of WOPI requests (`wopi_call`), one handler
+//! per endpoint, and the tracing and metrics layers. The web pages are a sibling (`crate::web`);
+//! the two meet only in [`crate::app`].
 
 mod bootstrap;
 mod containers;
-pub(crate) mod oauth;
+mod files;
+mod headers;
+mod oauth;
 mod ops_routes;
 mod proof;
 pub mod serve;
 mod share;
 pub mod tls;
-
-pub(crate) use oauth::ClientAddr;
-pub(crate) use share::send_file;
 mod trace;
 mod wopi;
+mod wopi_call;
 
 use axum::Router;
 use axum::routing::{any, get, post};
 
 use crate::state::AppState;
 
-pub use ops_routes::{Metrics, StoreFailure, metrics_app};
+pub use ops_routes::metrics_app;
 
-/// The whole application as a router.
-pub fn app(state: AppState) -> Router {
+/// The WOPI, bootstrapper, OAuth, share-link and operations routes.
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/wopi/{*rest}", any(wopi::handle))
         .route(
@@ -37,12 +39,15 @@ pub fn app(state: AppState) -> Router {
         .route("/share/{token}", get(share::download))
         .route("/share/{token}/{file_id}", get(share::download_in_folder))
         .route("/download/{file_id}", get(share::signed_download))
-        .merge(crate::web::routes())
-        .merge(ops_routes::routes(&state))
+        .merge(ops_routes::routes(state))
+}
+
+/// The metrics and tracing layers around every route of the application.
+pub fn layers(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
+    routes
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops_routes::measure,
         ))
         .layer(axum::middleware::from_fn(trace::span))
-        .with_state(state)
 }

@@ -2,71 +2,27 @@
 //! and `/oauth2/token`. CSRF protection is a double-submit cookie: a random value in a
 //! `SameSite=Strict` cookie and in the form, compared in constant time.
 
-use std::net::{IpAddr, SocketAddr};
-
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::Deserialize;
-use subtle::ConstantTimeEq as _;
 
-use crate::auth::oauth::{self, OAuthError, SignInError};
+use crate::auth::oauth::{self, OAuthError};
+use crate::authorize::{
+    AuthorizeParams, check, error_page, page, redirect_to_client, redirect_uri,
+};
 use crate::error::ApiError;
+use crate::page::{ClientAddr, FORM_EXPIRED, FormCookie, refused_sign_in};
 use crate::state::AppState;
 
-const CSRF_COOKIE: &str = "wopid_csrf";
-
-/// The client's address, for throttling sign-ins: the connection's peer, or with
-/// `trust_forwarded_headers` the last hop of `X-Forwarded-For` (the one the proxy appended).
-pub(crate) struct ClientAddr(pub(crate) Option<IpAddr>);
-
-impl FromRequestParts<AppState> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        if state.config.trust_forwarded_headers {
-            // Only the last entry: everything before it came from the client, unchecked.
-            let forwarded = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .next_back()
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|a| a.trim().parse::<IpAddr>().ok());
-            if forwarded.is_some() {
-                return Ok(Self(forwarded));
-            }
-        }
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct AuthorizeParams {
-    pub(crate) response_type: Option<String>,
-    #[serde(default)]
-    pub(crate) client_id: String,
-    pub(crate) redirect_uri: Option<String>,
-    #[serde(default)]
-    pub(crate) state: String,
-    #[serde(default)]
-    pub(crate) code_challenge: String,
-    #[serde(default)]
-    pub(crate) code_challenge_method: String,
-}
+/// The sign-in form's CSRF cookie.
+const CSRF: FormCookie = FormCookie {
+    name: "wopid_csrf",
+    path: "/oauth2",
+};
 
 #[derive(Deserialize)]
 pub(super) struct SignInForm {
@@ -93,109 +49,7 @@ struct SignInPage<'a> {
     code_challenge: &'a str,
     code_challenge_method: &'a str,
     password: bool,
-    providers: Vec<crate::web::oidc::ProviderLink>,
-}
-
-fn page(status: StatusCode, html: String, cookie: Option<&str>) -> Response {
-    let mut resp = (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        ),
-    );
-    if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
-        h.insert(header::SET_COOKIE, c);
-    }
-    resp
-}
-
-fn error_page(status: StatusCode, message: &str) -> Response {
-    let text = format!(
-        "<!doctype html><title>wopid</title><p>{}</p>",
-        askama::filters::escape(message, askama::filters::Html)
-            .map(|e| e.to_string())
-            .unwrap_or_default()
-    );
-    page(status, text, None)
-}
-
-/// A redirect to the client with these parameters, and `state` if the request had one (an empty
-/// one is not echoed).
-pub(crate) fn redirect_to_client(
-    redirect_uri: &str,
-    params: &[(&str, &str)],
-    state: &str,
-) -> Response {
-    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    q.extend_pairs(params);
-    if !state.is_empty() {
-        q.append_pair("state", state);
-    }
-    let to = format!("{redirect_uri}{sep}{}", q.finish());
-    match HeaderValue::from_str(&to) {
-        Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
-        Err(_) => error_page(StatusCode::BAD_REQUEST, "The redirect URI is not usable."),
-    }
-}
-
-/// A redirect to the client with an RFC 6749 §4.1.2.1 error.
-fn redirect_error(redirect_uri: &str, error: &str, state: &str) -> Response {
-    redirect_to_client(redirect_uri, &[("error", error)], state)
-}
-
-fn csrf_cookie(state: &AppState, value: &str) -> String {
-    let secure = if state.base.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{CSRF_COOKIE}={value}; Path=/oauth2; HttpOnly; SameSite=Strict{secure}")
-}
-
-/// The redirect URI the request named, if any (an empty one is none).
-pub(crate) fn redirect_uri(p: &AuthorizeParams) -> Option<&str> {
-    p.redirect_uri.as_deref().filter(|r| !r.is_empty())
-}
-
-/// Checks what must hold before anything is sent to the redirect URI: a known client and its
-/// exact redirect URI. Then the request itself, whose errors go back to the client.
-pub(crate) async fn check(
-    state: &AppState,
-    p: &AuthorizeParams,
-) -> Result<Result<wopid_store::OAuthClient, Response>, ApiError> {
-    let Some(client) = oauth::client_for(state, &p.client_id, redirect_uri(p)).await? else {
-        return Ok(Err(error_page(
-            StatusCode::BAD_REQUEST,
-            "Unknown client or redirect URI.",
-        )));
-    };
-    let error = match p.response_type.as_deref() {
-        None | Some("") => Some("invalid_request"),
-        Some("code") => None,
-        Some(_) => Some("unsupported_response_type"),
-    };
-    // PKCE: only S256 (a missing method means `plain`, RFC 7636 §4.3), a challenge that can be
-    // one, and one at all from a client that must use it.
-    let pkce_ok = if p.code_challenge.is_empty() {
-        p.code_challenge_method.is_empty() && !client.require_pkce
-    } else {
-        p.code_challenge_method == "S256" && oauth::valid_challenge(&p.code_challenge)
-    };
-    let error = error.or((!pkce_ok).then_some("invalid_request"));
-    if let Some(e) = error {
-        return Ok(Err(redirect_error(&client.redirect_uri, e, &p.state)));
-    }
-    Ok(Ok(client))
+    providers: Vec<crate::page::ProviderLink>,
 }
 
 fn render_sign_in(
@@ -205,7 +59,7 @@ fn render_sign_in(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let csrf = crate::auth::tokens::random_token();
+    let (csrf, cookie) = CSRF.issue(state);
     let action = format!("{}/oauth2/authorize", state.base);
     let html = SignInPage {
         action: &action,
@@ -218,11 +72,11 @@ fn render_sign_in(
         code_challenge: &p.code_challenge,
         code_challenge_method: &p.code_challenge_method,
         password: state.config.password_sign_in,
-        providers: crate::web::oidc::oauth_links(state, p),
+        providers: crate::authorize::oauth_links(state, p),
     }
     .render();
     match html {
-        Ok(html) => page(status, html, Some(&csrf_cookie(state, &csrf))),
+        Ok(html) => page(status, html, Some(&cookie)),
         Err(_) => error_page(
             StatusCode::INTERNAL_SERVER_ERROR,
             "The sign-in page could not be rendered.",
@@ -256,31 +110,19 @@ pub(super) async fn authorize_submit(
             "Sign-in with a password is switched off here.",
         ));
     }
-    let cookie = crate::web::session::cookie_value(&headers, CSRF_COOKIE).unwrap_or_default();
-    if cookie.is_empty() || !bool::from(cookie.as_bytes().ct_eq(f.csrf.as_bytes())) {
-        return Ok(error_page(
-            StatusCode::FORBIDDEN,
-            "The form expired or did not come from this site. Go back and try again.",
-        ));
+    if !CSRF.matches(&headers, &f.csrf) {
+        return Ok(error_page(StatusCode::FORBIDDEN, FORM_EXPIRED));
     }
     let user = match oauth::sign_in(&state, &f.username, &f.password, addr).await? {
         Ok(u) => u,
-        Err(SignInError::Invalid) => {
+        Err(e) => {
+            let (status, text) = refused_sign_in(&e);
             return Ok(render_sign_in(
                 &state,
                 &client,
                 &f.params,
-                Some("Wrong user name or password."),
-                StatusCode::UNAUTHORIZED,
-            ));
-        }
-        Err(SignInError::RateLimited) => {
-            return Ok(render_sign_in(
-                &state,
-                &client,
-                &f.params,
-                Some("Too many failed attempts; try again later."),
-                StatusCode::TOO_MANY_REQUESTS,
+                Some(text),
+                status,
             ));
         }
     };
@@ -384,6 +226,49 @@ fn oauth_json(status: StatusCode, body: &impl serde::Serialize) -> Response {
     resp
 }
 
+/// The client a token request is from. Public clients have no secret: they name themselves in
+/// the body, or as HTTP Basic with an empty password (what requests-oauthlib and authlib send by
+/// default). `Ok(Err(_))` is the answer to send instead.
+async fn token_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    f: &TokenForm,
+) -> Result<Result<String, Response>, ApiError> {
+    let bad = |e: OAuthError| oauth_json(StatusCode::BAD_REQUEST, &e);
+    Ok(Ok(
+        match (basic_credentials(headers), f.client_id.as_deref()) {
+            (Some(Err(())), _) => return Ok(Err(invalid_client("malformed Basic credentials"))),
+            (Some(Ok((_, secret))), _) if !secret.is_empty() => {
+                return Ok(Err(invalid_client("this client has no secret")));
+            }
+            (Some(Ok((id, _))), Some(body_id)) if id != body_id => {
+                return Ok(Err(bad(OAuthError::new(
+                    "invalid_request",
+                    "two different client ids",
+                ))));
+            }
+            (Some(Ok((id, _))), _) => id,
+            (None, Some(id)) => id.to_owned(),
+            // A public client refreshing may leave itself unnamed (requests-oauthlib does): the
+            // refresh token says whose it is.
+            (None, None) => match (f.grant_type.as_deref(), f.refresh_token.as_deref()) {
+                (Some("refresh_token"), Some(rt)) => {
+                    match oauth::refresh_client(state, rt).await? {
+                        Some(id) => id,
+                        None => {
+                            return Ok(Err(bad(OAuthError::new(
+                                "invalid_grant",
+                                "unknown, revoked or expired refresh token",
+                            ))));
+                        }
+                    }
+                }
+                _ => return Ok(Err(invalid_client("client_id is missing"))),
+            },
+        },
+    ))
+}
+
 pub(super) async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -408,35 +293,9 @@ pub(super) async fn token(
         Ok(f) => f,
         Err(e) => return Ok(bad(e)),
     };
-    // Public clients have no secret: they name themselves in the body, or as HTTP Basic with an
-    // empty password (what requests-oauthlib and authlib send by default).
-    let client_id = match (basic_credentials(&headers), f.client_id.as_deref()) {
-        (Some(Err(())), _) => return Ok(invalid_client("malformed Basic credentials")),
-        (Some(Ok((_, secret))), _) if !secret.is_empty() => {
-            return Ok(invalid_client("this client has no secret"));
-        }
-        (Some(Ok((id, _))), Some(body_id)) if id != body_id => {
-            return Ok(bad(OAuthError::new(
-                "invalid_request",
-                "two different client ids",
-            )));
-        }
-        (Some(Ok((id, _))), _) => id,
-        (None, Some(id)) => id.to_owned(),
-        // A public client refreshing may leave itself unnamed (requests-oauthlib does): the
-        // refresh token says whose it is.
-        (None, None) => match (f.grant_type.as_deref(), f.refresh_token.as_deref()) {
-            (Some("refresh_token"), Some(rt)) => match oauth::refresh_client(&state, rt).await? {
-                Some(id) => id,
-                None => {
-                    return Ok(bad(OAuthError::new(
-                        "invalid_grant",
-                        "unknown, revoked or expired refresh token",
-                    )));
-                }
-            },
-            _ => return Ok(invalid_client("client_id is missing")),
-        },
+    let client_id = match token_client(&state, &headers, &f).await? {
+        Ok(id) => id,
+        Err(resp) => return Ok(resp),
     };
     let Some(client) = state.meta.oauth_client(&client_id).await? else {
         return Ok(invalid_client("unknown client_id"));

@@ -3,6 +3,7 @@
 //! received, and checked against the keys of the editor the token was minted for.
 
 use axum::http::HeaderMap;
+use wopid_proto::wopi_header;
 
 use crate::auth::Grant;
 use crate::config::ProofMode;
@@ -39,7 +40,7 @@ pub(super) async fn check(
     path_and_query: &str,
 ) -> Result<(), ApiError> {
     let mode = editors::proof_mode(state, grant.client.as_deref());
-    let proof = header(headers, "x-wopi-proof");
+    let proof = header(headers, wopi_header::PROOF);
     match (mode, proof) {
         (ProofMode::Off, _) | (ProofMode::Optional, None) => return Ok(()),
         _ => {}
@@ -69,9 +70,9 @@ pub(super) async fn check(
                 keys,
                 token,
                 &url,
-                header(headers, "x-wopi-timestamp"),
+                header(headers, wopi_header::TIMESTAMP),
                 proof,
-                header(headers, "x-wopi-proofold"),
+                header(headers, wopi_header::PROOF_OLD),
                 now,
             )
         };

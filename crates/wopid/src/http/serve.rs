@@ -96,47 +96,59 @@ pub async fn serve(
             }
             continue;
         };
-        let app = app.clone();
-        let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-            // Set when the body was cut off: the response then closes the connection, since
-            // the rest of the body was never read.
-            let cut = Arc::new(AtomicBool::new(false));
-            let deadline = Instant::now() + limits.request;
-            let mut req = req.map(|body| limit_body(body, limits.body_idle, deadline, cut.clone()));
-            // The peer address, for throttling sign-in attempts per client.
-            req.extensions_mut()
-                .insert(axum::extract::ConnectInfo(peer));
-            let response = app.clone().call(req);
-            async move {
-                let mut resp = response.await?;
-                if cut.load(Ordering::Relaxed) {
-                    resp.headers_mut()
-                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                }
-                Ok::<_, Infallible>(resp)
-            }
-        });
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header);
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            // The handshake is bounded like the headers are: a client that stalls in it is cut
-            // off.
-            let Some(io) = handshake(stream, acceptor, limits.header).await else {
-                return;
-            };
-            let conn = watcher.watch(builder.serve_connection(TokioIo::new(io), service));
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection closed with an error");
-            }
-            drop(slot);
-        });
+        connection(app.clone(), stream, peer, acceptor, limits, &graceful, slot);
     }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Serves one accepted connection on a task of its own; `slot` is held until it closes.
+fn connection(
+    app: Router,
+    stream: TcpStream,
+    peer: std::net::SocketAddr,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    limits: Limits,
+    graceful: &GracefulShutdown,
+    slot: tokio::sync::OwnedSemaphorePermit,
+) {
+    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        // Set when the body was cut off: the response then closes the connection, since
+        // the rest of the body was never read.
+        let cut = Arc::new(AtomicBool::new(false));
+        let deadline = Instant::now() + limits.request;
+        let mut req = req.map(|body| limit_body(body, limits.body_idle, deadline, cut.clone()));
+        // The peer address, for throttling sign-in attempts per client.
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        let response = app.clone().call(req);
+        async move {
+            let mut resp = response.await?;
+            if cut.load(Ordering::Relaxed) {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok::<_, Infallible>(resp)
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header);
+    let watcher = graceful.watcher();
+    tokio::spawn(async move {
+        // The handshake is bounded like the headers are: a client that stalls in it is cut
+        // off.
+        let Some(io) = handshake(stream, acceptor, limits.header).await else {
+            return;
+        };
+        let conn = watcher.watch(builder.serve_connection(TokioIo::new(io), service));
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "connection closed with an error");
+        }
+        drop(slot);
+    });
 }
 
 /// File descriptors kept out of the connections' share: the stores, the listeners, the log and
@@ -257,24 +269,6 @@ fn limit_body(body: Incoming, idle: Duration, deadline: Instant, cut: Arc<Atomic
     }))
 }
 
-/// Whether a body read failed because the client stopped sending (see [`limit_body`]).
-pub fn body_timed_out(e: &io::Error) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<io::Error>() {
-            if io.kind() == io::ErrorKind::TimedOut {
-                return true;
-            }
-            if let Some(inner) = io.get_ref() {
-                cur = Some(inner);
-                continue;
-            }
-        }
-        cur = err.source();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,14 +282,5 @@ mod tests {
         assert_eq!(connection_cap(512, Some(1024)), 416);
         assert_eq!(connection_cap(512, Some(100)), 1);
         assert!(open_files_limit().is_none_or(|n| n > 0));
-    }
-
-    #[test]
-    fn timed_out_is_found_through_wrappers() {
-        let inner = io::Error::from(io::ErrorKind::TimedOut);
-        assert!(body_timed_out(&inner));
-        let wrapped = io::Error::other(axum::Error::new(io::Error::other(inner)));
-        assert!(body_timed_out(&wrapped));
-        assert!(!body_timed_out(&io::Error::other("reset")));
     }
 }

@@ -2,7 +2,6 @@
 //! and the signed download URLs of CheckFileInfo.
 
 use askama::Template as _;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -11,6 +10,7 @@ use wopid_store::ResourceKind;
 use crate::auth::{Access, access, tokens};
 use crate::error::ApiError;
 use crate::ops;
+use crate::respond::send_file;
 use crate::state::AppState;
 
 pub(super) async fn download(
@@ -89,41 +89,6 @@ pub(super) async fn download_in_folder(
         return Err(wopid_proto::ProtoError::Unauthorized.into());
     }
     send_file(&state, &file).await
-}
-
-/// The file's current content as an attachment.
-pub(crate) async fn send_file(
-    state: &AppState,
-    file: &wopid_store::FileRecord,
-) -> Result<Response, ApiError> {
-    let dl = ops::content::get_file(state, &file.id, u64::MAX, None).await?;
-    let disposition = format!("attachment; filename*=UTF-8''{}", percent(&file.name));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (header::CONTENT_LENGTH, dl.size.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (
-                header::HeaderName::from_static("x-wopi-itemversion"),
-                dl.version.to_string(),
-            ),
-        ],
-        Body::from_stream(dl.body),
-    )
-        .into_response())
-}
-
-/// RFC 5987 percent-encoding of a file name.
-fn percent(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[derive(serde::Deserialize)]

@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument as _;
+use wopid_proto::wopi_header;
 
 fn header(headers: &HeaderMap, name: &str) -> String {
     headers
@@ -23,8 +24,8 @@ pub(super) async fn span(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or("unmatched", |m| m.as_str())
         .to_owned();
-    let correlation_id = header(req.headers(), "x-wopi-correlationid");
-    let session_id = header(req.headers(), "x-wopi-sessionid");
+    let correlation_id = header(req.headers(), wopi_header::CORRELATION_ID);
+    let session_id = header(req.headers(), wopi_header::SESSION_ID);
     // The client's X-Request-ID when it sent one, else a fresh id, so log lines of one request
     // can be found together.
     let request_id = match header(req.headers(), "x-request-id") {

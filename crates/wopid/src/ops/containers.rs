@@ -1,37 +1,44 @@
 //! The Containers endpoint (and the legacy Folders endpoint mapped onto it).
 
-use wopid_proto::ProtoError;
 use wopid_proto::body::{NewFile as NewFileBody, ShareUrlType};
 use wopid_proto::containers::{
-    CheckContainerInfo, CheckFolderInfo, ChildFile, Children, ContainerPointer, ContainerWithInfo,
-    FolderChild, FolderChildren, child_target, passes_filter,
+    CheckContainerInfo, CheckFolderInfo, ChildFile, ChildName, Children, ContainerPointer,
+    ContainerWithInfo, FolderChild, FolderChildren, passes_filter,
 };
-use wopid_proto::names::numbered;
-use wopid_store::{
-    Blobs, Cas, Container, ContainerDeletion, Content, FileUpdate, NewFile, ResourceKind,
-};
+use wopid_proto::names::{RelativeTarget, free_name_candidates};
+use wopid_proto::request::Deferred;
+use wopid_proto::{Millis, ProtoError};
+use wopid_store::{Blobs, Cas, Container, ContainerDeletion, Content, NewFile, ResourceKind};
 
-use super::Step;
 use super::content::stored_lock;
-use crate::auth::{Grant, Perms, access, tokens};
-use crate::clock::iso8601;
+use super::create::{create_with_free_name, name_exists, new_file_body};
+use crate::auth::issue::{Purpose, issue};
+use crate::auth::{Grant, Perms, access};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// SHA-256 of no bytes: the content of every new child file.
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-const NAME_ATTEMPTS: u32 = 1000;
 
-/// A token for another resource, traded from the caller's: same user, never a longer life.
+/// A token for another resource, traded from the caller's (see `Purpose::Traded`).
 pub async fn traded(
     state: &AppState,
     grant: &Grant,
     kind: ResourceKind,
     id: &str,
-    perms: Perms,
 ) -> Result<String, ApiError> {
-    let t = tokens::trade(state, grant, kind, id, perms, grant.expires_ms).await?;
-    Ok(t.expose().to_owned())
+    let t = issue(
+        state,
+        &grant.user_id,
+        Purpose::Traded {
+            from: grant,
+            kind,
+            id,
+            perms: grant.perms,
+        },
+    )
+    .await?;
+    Ok(t.token.expose().to_owned())
 }
 
 pub fn container_url(state: &AppState, id: &str, token: &str) -> String {
@@ -62,21 +69,13 @@ pub fn info(c: &Container, grant: &Grant) -> CheckContainerInfo {
     }
 }
 
-pub async fn check_container_info(
-    state: &AppState,
-    grant: &Grant,
-    id: &str,
-) -> Result<CheckContainerInfo, ApiError> {
-    Ok(info(&load(state, id).await?, grant))
-}
-
 /// A pointer to a container with a traded token, and its info.
 pub async fn pointer(
     state: &AppState,
     grant: &Grant,
     c: &Container,
 ) -> Result<ContainerWithInfo, ApiError> {
-    let token = traded(state, grant, ResourceKind::Container, &c.id, grant.perms).await?;
+    let token = traded(state, grant, ResourceKind::Container, &c.id).await?;
     Ok(ContainerWithInfo {
         container_pointer: ContainerPointer {
             name: c.name.clone(),
@@ -94,22 +93,17 @@ fn require_write(grant: &Grant) -> Result<(), ApiError> {
     }
 }
 
+/// CreateChildContainer: an exact name must be free; an adjustable one takes its first free
+/// variant.
 pub async fn create_child_container(
     state: &AppState,
     grant: &Grant,
-    parent_id: &str,
-    suggested: Option<&[u8]>,
-    relative: Option<&[u8]>,
+    parent: &Container,
+    target: Deferred<ChildName>,
 ) -> Result<ContainerWithInfo, ApiError> {
     require_write(grant)?;
-    let parent = load(state, parent_id).await?;
-    let (name, exact) = child_target(suggested, relative, "Folder", true)?;
-    for n in 1..=NAME_ATTEMPTS {
-        let candidate = if n == 1 {
-            name.clone()
-        } else {
-            numbered(&name, n)
-        };
+    let ChildName { name, exact } = target?;
+    for candidate in free_name_candidates(&name) {
         let id = wopid_store::new_id();
         match state
             .meta
@@ -124,39 +118,20 @@ pub async fn create_child_container(
     Err(ProtoError::Conflict("no free name").into())
 }
 
+/// CreateChildFile: a new empty file, or an existing one emptied when overwriting was asked for.
 pub async fn create_child_file(
     state: &AppState,
     grant: &Grant,
-    container_id: &str,
-    suggested: Option<&[u8]>,
-    relative: Option<&[u8]>,
-    overwrite: Option<&[u8]>,
+    container: &Container,
+    target: Deferred<RelativeTarget>,
 ) -> Result<NewFileBody, ApiError> {
     require_write(grant)?;
-    let container = load(state, container_id).await?;
-    let (name, exact) = child_target(suggested, relative, "Untitled", false)?;
-    let overwrite = match overwrite {
-        Some(v) if exact => wopid_proto::names::parse_bool(v).ok_or(ProtoError::BadRequest(
-            "X-WOPI-OverwriteRelativeTarget is not a boolean",
-        ))?,
-        _ => false,
-    };
-    // The new file is empty; its blob is written like any other so every version has content.
-    let empty: wopid_store::BlobStream = Box::pin(futures_util::stream::empty());
-    let content = |key: String| Content {
-        blob_key: key,
-        size: 0,
-        sha256: EMPTY_SHA256.to_owned(),
-        author_id: grant.user_id.clone(),
-        modified_ms: state.now_ms(),
-    };
-    if exact && let Some(existing) = state.meta.file_by_name(&container.id, &name).await? {
+    let target = target?;
+    if let RelativeTarget::Exact { name, overwrite } = &target
+        && let Some(existing) = state.meta.file_by_name(&container.id, name).await?
+    {
         if !overwrite {
-            let free = super::relative::free_name(state, &container.id, &name).await?;
-            return Err(ProtoError::NameExists {
-                valid_target: Some(wopid_proto::utf7::encode(&free)),
-            }
-            .into());
+            return Err(name_exists(state, &container.id, name).await);
         }
         if access::file_access(state, &grant.user_id, &existing).await? < access::Access::Write {
             return Err(
@@ -164,73 +139,69 @@ pub async fn create_child_file(
             );
         }
         wopid_proto::lock::check_unlocked(stored_lock(&existing).as_ref(), state.now_ms())?;
-        let key = Blobs::new_key();
-        state.blobs.put(&key, empty, 0).await?;
-        let c = content(key);
-        let done = super::update(state, &existing.id, |f, now| {
-            wopid_proto::lock::check_unlocked(stored_lock(f).as_ref(), now)?;
-            let mut c = c.clone();
-            c.modified_ms = now.max(f.modified_ms + 1);
-            Ok(Step::Apply(FileUpdate::Content(c), ()))
-        })
-        .await?;
-        let (f, ()) = done.ok_or(ApiError::Busy)?;
+        let content = empty_content(state, grant).await?;
+        let f = super::create::overwrite(state, existing, content).await?;
         return new_file_body(state, grant, &f.id, &f.name).await;
     }
-    let key = Blobs::new_key();
-    state.blobs.put(&key, empty, 0).await?;
-    let f = if exact {
-        let new = NewFile {
-            id: wopid_store::new_id(),
-            container_id: container.id.clone(),
-            owner_id: grant.user_id.clone(),
-            name: name.clone(),
-            content: content(key.clone()),
-        };
-        match state.meta.create_file(new).await? {
-            Cas::Applied(f) => *f,
-            _ => {
-                super::content::discard_blob(state, &key).await;
-                let free = super::relative::free_name(state, &container.id, &name).await?;
-                return Err(ProtoError::NameExists {
-                    valid_target: Some(wopid_proto::utf7::encode(&free)),
-                }
-                .into());
-            }
+    let content = empty_content(state, grant).await?;
+    let f = match target {
+        RelativeTarget::Exact { name, .. } => {
+            create_exact(state, grant, &container.id, &name, content).await?
         }
-    } else {
-        super::relative::create_with_free_name(
-            state,
-            &container.id,
-            &grant.user_id,
-            &name,
-            content(key),
-        )
-        .await?
+        RelativeTarget::Suggested(name) => {
+            let owner = &grant.user_id;
+            create_with_free_name(state, &container.id, owner, &name, content).await?
+        }
     };
     new_file_body(state, grant, &f.id, &f.name).await
 }
 
-/// Name and URLs of a new file: its WopiSrc with a traded token (the caller's expiry) and its
-/// host pages.
-pub async fn new_file_body(
-    state: &AppState,
-    grant: &Grant,
-    id: &str,
-    name: &str,
-) -> Result<NewFileBody, ApiError> {
-    let token = traded(state, grant, ResourceKind::File, id, grant.perms).await?;
-    Ok(NewFileBody {
-        name: name.to_owned(),
-        url: format!("{}?access_token={token}", state.wopi_src(id)),
-        host_view_url: Some(state.host_page(id, "view")),
-        host_edit_url: Some(state.host_page(id, "edit")),
+/// A stored empty blob: the content of a new child file (every version has a blob).
+async fn empty_content(state: &AppState, grant: &Grant) -> Result<Content, ApiError> {
+    let empty: wopid_store::BlobStream = Box::pin(futures_util::stream::empty());
+    let key = Blobs::new_key();
+    state.blobs.put(&key, empty, 0).await?;
+    Ok(Content {
+        blob_key: key,
+        size: 0,
+        sha256: EMPTY_SHA256.to_owned(),
+        author_id: grant.user_id.clone(),
+        modified_ms: state.now_ms(),
     })
 }
 
-pub async fn delete_container(state: &AppState, grant: &Grant, id: &str) -> Result<(), ApiError> {
+/// A new file under exactly `name`; a taken name is 409 with its first free variant.
+async fn create_exact(
+    state: &AppState,
+    grant: &Grant,
+    container_id: &str,
+    name: &str,
+    content: Content,
+) -> Result<wopid_store::FileRecord, ApiError> {
+    let key = content.blob_key.clone();
+    let new = NewFile {
+        id: wopid_store::new_id(),
+        container_id: container_id.to_owned(),
+        owner_id: grant.user_id.clone(),
+        name: name.to_owned(),
+        content,
+    };
+    match state.meta.create_file(new).await? {
+        Cas::Applied(f) => Ok(*f),
+        _ => {
+            super::content::discard_blob(state, &key).await;
+            Err(name_exists(state, container_id, name).await)
+        }
+    }
+}
+
+pub async fn delete_container(
+    state: &AppState,
+    grant: &Grant,
+    c: &Container,
+) -> Result<(), ApiError> {
     require_write(grant)?;
-    let c = load(state, id).await?;
+    let id = c.id.as_str();
     if c.parent_id.is_none() {
         return Err(ProtoError::Conflict("the root container cannot be deleted").into());
     }
@@ -246,19 +217,12 @@ pub async fn delete_container(state: &AppState, grant: &Grant, id: &str) -> Resu
 pub async fn rename_container(
     state: &AppState,
     grant: &Grant,
-    id: &str,
-    requested: Option<&[u8]>,
+    c: &Container,
+    name: Deferred<String>,
 ) -> Result<String, ApiError> {
     require_write(grant)?;
-    let c = load(state, id).await?;
-    let raw = requested.ok_or(ProtoError::InvalidContainerName(
-        "X-WOPI-RequestedName is missing",
-    ))?;
-    let name = wopid_proto::utf7::decode(raw)
-        .map_err(|_| ProtoError::InvalidContainerName("X-WOPI-RequestedName is not valid UTF-7"))?;
-    if let Some(why) = wopid_proto::names::invalid_reason(&name) {
-        return Err(ProtoError::InvalidContainerName(why).into());
-    }
+    let name = name?;
+    let id = c.id.as_str();
     if name == c.name {
         return Ok(name);
     }
@@ -272,10 +236,10 @@ pub async fn rename_container(
 pub async fn share_url(
     state: &AppState,
     grant: &Grant,
-    id: &str,
+    c: &Container,
     kind: ShareUrlType,
 ) -> Result<String, ApiError> {
-    load(state, id).await?;
+    let id = c.id.as_str();
     let perms = match kind {
         ShareUrlType::ReadOnly => Perms::READ_ONLY,
         ShareUrlType::ReadWrite if grant.perms.can_write() => Perms::READ_WRITE,
@@ -286,27 +250,23 @@ pub async fn share_url(
             .into());
         }
     };
-    let ttl = i64::try_from(state.config.share_url_ttl.as_millis()).unwrap_or(i64::MAX);
-    let expires = state.now_ms().saturating_add(ttl);
-    let token = tokens::trade(
-        state,
-        grant,
-        ResourceKind::ContainerShareLink,
+    let link = Purpose::ShareLink {
+        from: grant,
+        kind: ResourceKind::ContainerShareLink,
         id,
         perms,
-        expires,
-    )
-    .await?;
-    Ok(format!("{}/share/{}", state.base, token.expose()))
+    };
+    let issued = issue(state, &grant.user_id, link).await?;
+    Ok(format!("{}/share/{}", state.base, issued.token.expose()))
 }
 
 /// EnumerateAncestors of a container: root first, the container itself excluded.
 pub async fn ancestors(
     state: &AppState,
     grant: &Grant,
-    id: &str,
+    c: &Container,
 ) -> Result<Vec<ContainerPointer>, ApiError> {
-    let mut chain = access::chain(state, id).await?;
+    let mut chain = access::chain_of(state, c).await?;
     if chain.is_empty() {
         return Err(ProtoError::NotFound.into());
     }
@@ -323,7 +283,7 @@ pub async fn pointers_root_first(
     chain.reverse();
     let mut out = Vec::with_capacity(chain.len());
     for c in chain {
-        let token = traded(state, grant, ResourceKind::Container, &c.id, grant.perms).await?;
+        let token = traded(state, grant, ResourceKind::Container, &c.id).await?;
         out.push(ContainerPointer {
             name: c.name,
             url: container_url(state, &c.id, &token),
@@ -335,13 +295,13 @@ pub async fn pointers_root_first(
 pub async fn children(
     state: &AppState,
     grant: &Grant,
-    id: &str,
+    c: &Container,
     filter: Option<&[String]>,
 ) -> Result<Children, ApiError> {
-    load(state, id).await?;
+    let id = c.id.as_str();
     let mut child_containers = Vec::new();
     for c in state.meta.child_containers(id).await? {
-        let token = traded(state, grant, ResourceKind::Container, &c.id, grant.perms).await?;
+        let token = traded(state, grant, ResourceKind::Container, &c.id).await?;
         child_containers.push(ContainerPointer {
             name: c.name,
             url: container_url(state, &c.id, &token),
@@ -355,13 +315,13 @@ pub async fn children(
         .into_iter()
         .filter(|f| passes_filter(&f.name, filter))
     {
-        let token = traded(state, grant, ResourceKind::File, &f.id, grant.perms).await?;
+        let token = traded(state, grant, ResourceKind::File, &f.id).await?;
         child_files.push(ChildFile {
             url: format!("{}?access_token={token}", state.wopi_src(&f.id)),
             name: f.name,
             size: f.size,
             version: f.version.to_string(),
-            last_modified_time: iso8601(f.modified_ms),
+            last_modified_time: Millis::from_ms(f.modified_ms).to_iso8601(),
         });
     }
     Ok(Children {
@@ -372,39 +332,27 @@ pub async fn children(
 
 /// GetEcosystem for a file or container: the ecosystem URL with a traded ecosystem token.
 pub async fn ecosystem_pointer(state: &AppState, grant: &Grant) -> Result<String, ApiError> {
-    let token = traded(
-        state,
-        grant,
-        ResourceKind::Ecosystem,
-        &grant.user_id,
-        grant.perms,
-    )
-    .await?;
+    let token = traded(state, grant, ResourceKind::Ecosystem, &grant.user_id).await?;
     Ok(format!(
         "{}/wopi/ecosystem?access_token={token}",
         state.base
     ))
 }
 
-pub async fn check_folder_info(
-    state: &AppState,
-    grant: &Grant,
-    id: &str,
-) -> Result<CheckFolderInfo, ApiError> {
-    let c = load(state, id).await?;
-    Ok(CheckFolderInfo {
-        folder_name: c.name,
-        owner_id: c.owner_id,
+pub fn check_folder_info(grant: &Grant, c: &Container) -> CheckFolderInfo {
+    CheckFolderInfo {
+        folder_name: c.name.clone(),
+        owner_id: c.owner_id.clone(),
         user_can_write: grant.perms.can_write(),
-    })
+    }
 }
 
 pub async fn folder_children(
     state: &AppState,
     grant: &Grant,
-    id: &str,
+    c: &Container,
 ) -> Result<FolderChildren, ApiError> {
-    let all = children(state, grant, id, None).await?;
+    let all = children(state, grant, c, None).await?;
     let mut out: Vec<FolderChild> = Vec::new();
     for c in all.child_containers {
         let url = c.url.replacen("/wopi/containers/", "/wopi/folders/", 1);
@@ -420,4 +368,19 @@ pub async fn folder_children(
         version: f.version,
     }));
     Ok(FolderChildren { children: out })
+}
+
+/// A new folder named exactly `name` in `parent`, owned by `user_id`; `None` when the name is
+/// taken.
+pub async fn create_named(
+    state: &AppState,
+    user_id: &str,
+    parent: &Container,
+    name: &str,
+) -> Result<Option<Container>, ApiError> {
+    let id = wopid_store::new_id();
+    Ok(state
+        .meta
+        .create_container(&id, &parent.id, user_id, name, state.now_ms())
+        .await?)
 }

@@ -1,7 +1,8 @@
 //! GetFile and PutFile.
 
-use wopid_proto::headers::ByteRange;
-use wopid_proto::{LockId, ProtoError, lock};
+use wopid_proto::headers::{ByteRange, RangeSpec};
+use wopid_proto::request::{PutFile, SeenModified};
+use wopid_proto::{Millis, ProtoError, lock};
 use wopid_store::{BlobStream, Blobs, Content, FileRecord, FileUpdate, SaveInfo, VersionRecord};
 
 use super::Step;
@@ -17,28 +18,18 @@ pub struct Download {
     pub version: i64,
 }
 
-/// GetFile: the current content, whole or a range, refused with 412 above `max_expected`.
+/// GetFile: the current content, whole or a range, refused with 412 above `max_expected` (before
+/// the range is looked at: 416).
 pub async fn get_file(
-    state: &AppState,
-    file_id: &str,
-    max_expected: u64,
-    range: Option<&[u8]>,
-) -> Result<Download, ApiError> {
-    let file = super::load(state, file_id).await?;
-    get_file_of(state, &file, max_expected, range).await
-}
-
-/// GetFile of a file already read.
-pub async fn get_file_of(
     state: &AppState,
     file: &FileRecord,
     max_expected: u64,
-    range: Option<&[u8]>,
+    range: Option<RangeSpec>,
 ) -> Result<Download, ApiError> {
     if file.size > max_expected {
         return Err(ProtoError::PreconditionFailed.into());
     }
-    let range = wopid_proto::headers::range(range, file.size)?;
+    let range = range.map(|r| r.resolve(file.size)).transpose()?;
     let body = state
         .blobs
         .get(&file.blob_key, range.map(|r| (r.start, r.end)))
@@ -79,20 +70,20 @@ pub async fn discard_blob(state: &AppState, key: &str) {
     }
 }
 
-/// What a PutFile request says besides its body.
-#[derive(Debug, Clone, Default)]
-pub struct SaveRequest {
-    pub lock_id: Option<LockId>,
-    /// Editors' save flags and `X-WOPI-Editors`.
-    pub info: SaveInfo,
-    /// `X-COOL-WOPI-Timestamp` (or `X-LOOL-`): the modification time the editor last saw; an
-    /// older one means the document changed in storage meanwhile.
-    pub seen_modified: Option<String>,
+/// The editor's view of the file is stale (Collabora's "document changed in storage").
+fn stale_view(seen: Option<SeenModified>, f: &FileRecord) -> bool {
+    seen.is_some_and(|s| s.is_stale(Millis::from_ms(f.modified_ms)))
 }
 
-/// The editor's view of the file is stale (Collabora's "document changed in storage").
-fn stale_view(seen: Option<&str>, f: &FileRecord) -> bool {
-    seen.is_some_and(|s| crate::clock::parse_iso8601(s).is_none_or(|ms| ms < f.modified_ms))
+/// How the save came about, as the history records it; the lock id names the editing session.
+fn save_info(req: &PutFile) -> SaveInfo {
+    SaveInfo {
+        editors: req.save.editors.clone(),
+        autosave: req.save.autosave,
+        exit_save: req.save.exit_save,
+        modified_by_user: req.save.modified_by_user,
+        session: req.lock.as_ref().map(|l| l.as_str().to_owned()),
+    }
 }
 
 /// PutFile: the lock rules decide before the body is read and again, atomically, when the new
@@ -101,7 +92,7 @@ pub async fn put_file(
     state: &AppState,
     grant: &Grant,
     file: FileRecord,
-    req: SaveRequest,
+    req: PutFile,
     body: BlobStream,
     declared: Option<u64>,
 ) -> Result<Saved, ApiError> {
@@ -109,16 +100,10 @@ pub async fn put_file(
         return Err(ProtoError::Forbidden("the access token does not allow writing").into());
     }
     let mode = state.lock_match();
-    let file_id = file.id.clone();
-    let file_id = file_id.as_str();
-    lock::check_put(
-        req.lock_id.as_ref(),
-        stored_lock(&file).as_ref(),
-        file.size,
-        state.now_ms(),
-        mode,
-    )?;
-    if stale_view(req.seen_modified.as_deref(), &file) {
+    let lock_id = req.lock.as_ref();
+    let stored = stored_lock(&file);
+    lock::check_put(lock_id, stored.as_ref(), file.size, state.now_ms(), mode)?;
+    if stale_view(req.seen_modified, &file) {
         return Err(ApiError::ChangedInStorage);
     }
     let (key, out) = store_body(state, body, declared).await?;
@@ -129,27 +114,38 @@ pub async fn put_file(
         author_id: grant.user_id.clone(),
         modified_ms: state.now_ms(),
     };
-    let mut info = req.info.clone();
-    info.session = req.lock_id.as_ref().map(|l| l.as_str().to_owned());
-    let last = state.meta.last_version(file_id).await?;
+    let result = commit(state, file, &req, content).await;
+    settle(state, result, &key).await
+}
+
+/// Commits the stored content if the lock rules still allow it; returns the saved file and the
+/// history row it replaced (a coalesced autosave).
+async fn commit(
+    state: &AppState,
+    file: FileRecord,
+    req: &PutFile,
+    content: Content,
+) -> Result<Option<(FileRecord, Option<VersionRecord>)>, ApiError> {
+    let mode = state.lock_match();
+    let info = save_info(req);
+    let last = state.meta.last_version(&file.id).await?;
     let window =
         i64::try_from(state.config.autosave_coalesce_window.as_millis()).unwrap_or(i64::MAX);
-    let mut replaced: Option<VersionRecord> = None;
-    let result = super::update_from(state, file_id, Some(file), |f, now| {
+    super::update_from(state, file, |f, now| {
         lock::check_put(
-            req.lock_id.as_ref(),
+            req.lock.as_ref(),
             stored_lock(f).as_ref(),
             f.size,
             now,
             mode,
         )?;
-        if stale_view(req.seen_modified.as_deref(), f) {
+        if stale_view(req.seen_modified, f) {
             return Err(ApiError::ChangedInStorage);
         }
         let mut c = content.clone();
         // Modification times never go backwards, whatever the clocks of several nodes say.
         c.modified_ms = now.max(f.modified_ms + 1);
-        replaced = coalesce_with(last.as_ref(), f.version, &info, now, window).cloned();
+        let replaced = coalesce_with(last.as_ref(), f.version, &info, now, window).cloned();
         let replaces = replaced.as_ref().map(|v| v.version);
         Ok(Step::Apply(
             FileUpdate::Save {
@@ -157,12 +153,20 @@ pub async fn put_file(
                 info: info.clone(),
                 replaces,
             },
-            (),
+            replaced,
         ))
     })
-    .await;
+    .await
+}
+
+/// The answer of a save: on success the replaced autosave's blob goes; on failure the new one.
+async fn settle(
+    state: &AppState,
+    result: Result<Option<(FileRecord, Option<VersionRecord>)>, ApiError>,
+    key: &str,
+) -> Result<Saved, ApiError> {
     match result {
-        Ok(Some((f, ()))) => {
+        Ok(Some((f, replaced))) => {
             if let Some(old) = replaced {
                 // The coalesced autosave's content left the history. Only a PutFile writes an
                 // autosave row, always with a blob of its own, so nothing else refers to it.
@@ -176,11 +180,11 @@ pub async fn put_file(
             })
         }
         Ok(None) => {
-            discard_blob(state, &key).await;
+            discard_blob(state, key).await;
             Err(ApiError::Busy)
         }
         Err(e) => {
-            discard_blob(state, &key).await;
+            discard_blob(state, key).await;
             Err(e)
         }
     }

@@ -4,6 +4,7 @@ use wopid_proto::ProtoError;
 use wopid_proto::containers::{Bootstrap, ContainerWithInfo};
 use wopid_store::{FileRecord, ResourceKind, User};
 
+use crate::auth::issue::{Issued, Purpose, issue};
 use crate::auth::{Access, Grant, Perms, access, tokens};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -77,7 +78,7 @@ pub async fn file_wopi_src(
         return Err(ProtoError::NotFound.into());
     }
     let own = access::file_access(state, &caller.user_id, &file).await?;
-    let (token, expires_ms) = match link {
+    let Issued { token, expires_ms } = match link {
         Some(link) => {
             let creator = access::file_access(state, &link.grant.user_id, &file).await?;
             let by_link = if link.grant.perms.can_write() {
@@ -90,22 +91,14 @@ pub async fn file_wopi_src(
                 let perms = by_link
                     .limit(Perms::new(caller.perms.can_write(), false))
                     .ok_or(ProtoError::NotFound)?;
-                let expires_ms = caller.expires_ms.min(link.grant.expires_ms);
-                let t = tokens::mint(
-                    state,
-                    tokens::Mint {
-                        user_id: &caller.user_id,
-                        kind: ResourceKind::File,
-                        resource_id: &file.id,
-                        perms,
-                        expires_ms,
-                        client: caller.client.as_deref(),
-                        epoch: caller.epoch,
-                        link: Some(link.token),
-                    },
-                )
-                .await?;
-                (t, expires_ms)
+                let redeemed = Purpose::Redeemed {
+                    from: caller,
+                    id: &file.id,
+                    perms,
+                    link: link.token,
+                    link_expires_ms: link.grant.expires_ms,
+                };
+                issue(state, &caller.user_id, redeemed).await?
             } else {
                 own_token(state, caller, &file, own).await?
             }
@@ -124,18 +117,14 @@ async fn own_token(
     caller: &Grant,
     file: &FileRecord,
     own: Access,
-) -> Result<(tokens::Secret, i64), ApiError> {
-    let perms = own.limit(caller.perms).ok_or(ProtoError::NotFound)?;
-    let t = tokens::trade(
-        state,
-        caller,
-        ResourceKind::File,
-        &file.id,
-        perms,
-        caller.expires_ms,
-    )
-    .await?;
-    Ok((t, caller.expires_ms))
+) -> Result<Issued, ApiError> {
+    let traded = Purpose::Traded {
+        from: caller,
+        kind: ResourceKind::File,
+        id: &file.id,
+        perms: own.limit(caller.perms).ok_or(ProtoError::NotFound)?,
+    };
+    issue(state, &caller.user_id, traded).await
 }
 
 /// The `Bootstrap` object: an ecosystem URL with a token of `primary`, the ecosystem grant an
@@ -145,16 +134,13 @@ pub async fn bootstrap(
     user: &User,
     primary: &Grant,
 ) -> Result<Bootstrap, ApiError> {
-    let expires = primary.expires_ms;
-    let token = tokens::trade(
-        state,
-        primary,
-        ResourceKind::Ecosystem,
-        &user.id,
-        Perms::READ_WRITE,
-        expires,
-    )
-    .await?;
+    let traded = Purpose::Traded {
+        from: primary,
+        kind: ResourceKind::Ecosystem,
+        id: &user.id,
+        perms: Perms::READ_WRITE,
+    };
+    let token = issue(state, &user.id, traded).await?.token;
     Ok(Bootstrap {
         ecosystem_url: format!(
             "{}/wopi/ecosystem?access_token={}",
@@ -165,13 +151,6 @@ pub async fn bootstrap(
         sign_in_name: user.login.clone(),
         user_friendly_name: user.display_name.clone(),
     })
-}
-
-/// The expiry of a token minted by primary authentication.
-pub fn fresh_expiry(state: &AppState) -> i64 {
-    state.now_ms().saturating_add(
-        i64::try_from(state.config.access_token_ttl.as_millis()).unwrap_or(i64::MAX),
-    )
 }
 
 /// GetNewAccessToken: a fresh token for the file or container a WopiSrc names, in the
@@ -187,7 +166,6 @@ pub async fn new_access_token(
         .ok_or(ProtoError::NotFound)?;
     let rest = rest.split(['?', '#']).next().unwrap_or_default();
     let endpoint = wopid_proto::Endpoint::parse(rest).ok_or(ProtoError::NotFound)?;
-    let expires = fresh_expiry(state);
     let (kind, id, a) = match endpoint {
         wopid_proto::Endpoint::File(id) => {
             let f = state.meta.file(&id).await?.ok_or(ProtoError::NotFound)?;
@@ -204,6 +182,12 @@ pub async fn new_access_token(
         _ => return Err(ProtoError::NotFound.into()),
     };
     let perms = a.perms().ok_or(ProtoError::NotFound)?;
-    let token = tokens::trade(state, primary, kind, &id, perms, expires).await?;
-    Ok((token.expose().to_owned(), expires))
+    let traded = Purpose::Traded {
+        from: primary,
+        kind,
+        id: &id,
+        perms,
+    };
+    let issued = issue(state, user_id, traded).await?;
+    Ok((issued.token.expose().to_owned(), issued.expires_ms))
 }

@@ -4,7 +4,7 @@ use wopid_proto::ProtoError;
 use wopid_store::{BlobStream, Content, FileRecord, FileUpdate, User, VersionRecord};
 
 use super::Step;
-use super::relative::create_with_free_name;
+use super::create::create_with_free_name;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -96,4 +96,89 @@ pub async fn restore(
     })
     .await?;
     done.map(|(f, ())| f).ok_or(ApiError::Busy)
+}
+
+/// Renames a file to exactly `name` (the web UI's rename: no numbered variant), refused while
+/// another editor holds its lock. `Ok(false)`: the name is taken in its folder.
+pub async fn rename_exact(
+    state: &AppState,
+    file: FileRecord,
+    name: &str,
+) -> Result<bool, ApiError> {
+    let done = super::update_from(state, file, |cur, now| {
+        wopid_proto::lock::check_rename(
+            None,
+            super::content::stored_lock(cur).as_ref(),
+            now,
+            state.lock_match(),
+        )?;
+        Ok(Step::Apply(FileUpdate::Rename(name.to_owned()), ()))
+    })
+    .await?;
+    Ok(done.is_some())
+}
+
+/// What became of a move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moved {
+    Done,
+    /// The user may not take files out of the file's folder (a share of the file alone is not
+    /// enough: moving changes the folder).
+    SourceRefused,
+    /// No folder the user may write to.
+    NoTarget,
+    /// A file of that name is already in the target folder.
+    NameTaken,
+}
+
+/// Moves an unlocked file into the container `to`, for `user_id`.
+pub async fn move_to(
+    state: &AppState,
+    user_id: &str,
+    file: FileRecord,
+    to: &str,
+) -> Result<Moved, ApiError> {
+    use crate::auth::{Access, access};
+    if file.owner_id != user_id
+        && access::container_access(state, user_id, &file.container_id).await? != Access::Write
+    {
+        return Ok(Moved::SourceRefused);
+    }
+    if access::container_access(state, user_id, to).await? != Access::Write {
+        return Ok(Moved::NoTarget);
+    }
+    let done = super::update_from(state, file, |cur, now| {
+        wopid_proto::lock::check_unlocked(super::content::stored_lock(cur).as_ref(), now)?;
+        Ok(Step::Apply(
+            FileUpdate::Move {
+                container_id: to.to_owned(),
+            },
+            (),
+        ))
+    })
+    .await?;
+    Ok(if done.is_some() {
+        Moved::Done
+    } else {
+        Moved::NameTaken
+    })
+}
+
+/// Shares a file with the user signed in as `login`. `Ok(false)`: no such user.
+pub async fn share_with(
+    state: &AppState,
+    file: &FileRecord,
+    login: &str,
+    can_write: bool,
+) -> Result<bool, ApiError> {
+    let Some(other) = state.meta.user_by_login(login).await? else {
+        return Ok(false);
+    };
+    let share = wopid_store::Share {
+        resource_id: file.id.clone(),
+        user_id: other.id,
+        can_write,
+    };
+    state.meta.put_share(&share).await?;
+    Ok(true)
 }

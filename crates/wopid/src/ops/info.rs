@@ -7,7 +7,6 @@ use wopid_proto::names::split_ext;
 use wopid_store::{Container, FileRecord, User};
 
 use crate::auth::Grant;
-use crate::clock::iso8601;
 use crate::state::AppState;
 
 /// The share URL types GetShareUrl answers.
@@ -40,23 +39,9 @@ pub fn check_file_info(
         .unwrap_or_default();
     // A token redeemed from a share link is told nothing about the folders around the file.
     let folder = folder.filter(|_| grant.link.is_none());
-    let ui = &state.config.ui;
     let ext = split_ext(&file.name).1;
     let write = grant.perms.can_write();
-    let download = format!(
-        "{}/download/{}?{}",
-        state.base,
-        file.id,
-        crate::auth::signed::sign(
-            &state.url_key,
-            &file.id,
-            &grant.user_id,
-            grant.expires_ms,
-            &grant.token_ref,
-        )
-    );
-
-    CheckFileInfo {
+    let info = CheckFileInfo {
         base_file_name: file.name.clone(),
         owner_id: file.owner_id.clone(),
         size: file.size,
@@ -66,7 +51,7 @@ pub fn check_file_info(
         file_name_max_length: Some(
             u32::try_from(wopid_proto::names::MAX_NAME_CHARS - ext.chars().count()).unwrap_or(0),
         ),
-        last_modified_time: Some(iso8601(file.modified_ms)),
+        last_modified_time: Some(wopid_proto::Millis::from_ms(file.modified_ms).to_iso8601()),
         sha256: sha256_base64(&file.sha256),
         user_friendly_name: display_name,
         user_info,
@@ -75,6 +60,17 @@ pub fn check_file_info(
         user_can_write: write,
         user_can_rename: write,
         user_can_not_write_relative: !grant.perms.can_write_relative(),
+        is_admin_user: is_admin,
+        enable_owner_termination: file.owner_id == grant.user_id,
+        ..host_capabilities(state)
+    };
+    with_urls(state, grant, file, folder, info)
+}
+
+/// What wopid supports, the same for every file, and the configured UI restrictions.
+fn host_capabilities(state: &AppState) -> CheckFileInfo {
+    let ui = &state.config.ui;
+    CheckFileInfo {
         supports_update: true,
         supports_locks: true,
         supports_get_lock: true,
@@ -90,6 +86,40 @@ pub fn check_file_info(
         supported_share_url_types: SHARE_URL_TYPES.iter().map(|s| (*s).to_owned()).collect(),
         breadcrumb_brand_name: Some("wopid".to_owned()),
         breadcrumb_brand_url: Some(format!("{}/", state.base)),
+        watermark_text: state.config.watermark_text.clone(),
+        disable_print: ui.disable_print,
+        disable_export: ui.disable_export,
+        disable_copy: ui.disable_copy,
+        hide_print_option: ui.hide_print_option,
+        hide_save_option: ui.hide_save_option,
+        hide_export_option: ui.hide_export_option,
+        ..Default::default()
+    }
+}
+
+/// The file's URLs: its signed download URL (for this user and token), its host pages and its
+/// folder (when the caller may know it).
+fn with_urls(
+    state: &AppState,
+    grant: &Grant,
+    file: &FileRecord,
+    folder: Option<&Container>,
+    info: CheckFileInfo,
+) -> CheckFileInfo {
+    let download = format!(
+        "{}/download/{}?{}",
+        state.base,
+        file.id,
+        crate::auth::signed::sign(
+            &state.url_key,
+            &file.id,
+            &grant.user_id,
+            grant.expires_ms,
+            &grant.token_ref,
+        )
+    );
+    let avatar = crate::auth::signed::avatar_url(state, &grant.user_id);
+    CheckFileInfo {
         breadcrumb_folder_name: folder.map(|c| c.name.clone()),
         breadcrumb_folder_url: folder.map(|c| format!("{}/browse/{}", state.base, c.id)),
         file_url: Some(download.clone()),
@@ -100,19 +130,8 @@ pub fn check_file_info(
         file_version_url: Some(state.host_page(&file.id, "versions")),
         file_sharing_url: Some(state.host_page(&file.id, "sharing")),
         post_message_origin: Some(state.origin()),
-        user_extra_info: Some(
-            serde_json::json!({ "avatar": crate::web::avatar_url(state, &grant.user_id) }),
-        ),
-        is_admin_user: is_admin,
-        enable_owner_termination: file.owner_id == grant.user_id,
-        watermark_text: state.config.watermark_text.clone(),
-        disable_print: ui.disable_print,
-        disable_export: ui.disable_export,
-        disable_copy: ui.disable_copy,
-        hide_print_option: ui.hide_print_option,
-        hide_save_option: ui.hide_save_option,
-        hide_export_option: ui.hide_export_option,
-        ..Default::default()
+        user_extra_info: Some(serde_json::json!({ "avatar": avatar })),
+        ..info
     }
 }
 

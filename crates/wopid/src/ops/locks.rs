@@ -9,8 +9,7 @@ use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Applies a lock operation to the file as the request read it (read again only if it changed
-/// meanwhile); returns the file's version (unchanged by locking).
+/// Applies a lock operation; returns the file's version (unchanged by locking).
 pub async fn lock_op(
     state: &AppState,
     grant: &Grant,
@@ -20,8 +19,7 @@ pub async fn lock_op(
     if !grant.perms.can_write() {
         return Err(ProtoError::Forbidden("the access token does not allow editing").into());
     }
-    let id = file.id.clone();
-    let done = super::update_from(state, &id, Some(file), |f, now| {
+    let done = super::update_from(state, file, |f, now| {
         match lock::decide(req, stored_lock(f).as_ref(), now, state.lock_match()) {
             LockOutcome::Set(l) => Ok(Step::Apply(
                 FileUpdate::Lock {
@@ -45,8 +43,7 @@ pub async fn lock_op(
     Ok(f.version)
 }
 
-/// GetLock: the current lock id of the file as the request read it, empty when unlocked or
-/// expired.
+/// GetLock: the current lock id, empty when unlocked or expired.
 pub fn get_lock(state: &AppState, f: &FileRecord) -> (String, i64) {
     let stored = stored_lock(f);
     let current = StoredLock::live(stored.as_ref(), state.now_ms())

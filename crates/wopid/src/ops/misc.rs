@@ -5,9 +5,10 @@ use wopid_proto::body::{
     ACTIVITY_OK, ACTIVITY_UNSUPPORTED, ActivityResponse, AddActivitiesRequest,
     AddActivitiesResponse, Ancestors, KNOWN_ACTIVITY_TYPES, Pointer, ShareUrlType,
 };
-use wopid_store::{ActivityRecord, ResourceKind};
+use wopid_store::{ActivityRecord, FileRecord, ResourceKind};
 
-use crate::auth::{Grant, Perms, tokens};
+use crate::auth::issue::{Purpose, issue};
+use crate::auth::{Grant, Perms};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -18,10 +19,10 @@ pub const MAX_USER_INFO: usize = 1024;
 pub async fn share_url(
     state: &AppState,
     grant: &Grant,
-    file_id: &str,
+    file: &FileRecord,
     kind: ShareUrlType,
 ) -> Result<String, ApiError> {
-    super::load(state, file_id).await?;
+    let file_id = file.id.as_str();
     let perms = match kind {
         ShareUrlType::ReadOnly => Perms::READ_ONLY,
         ShareUrlType::ReadWrite if grant.perms.can_write() => Perms::READ_WRITE,
@@ -32,18 +33,14 @@ pub async fn share_url(
             .into());
         }
     };
-    let ttl = i64::try_from(state.config.share_url_ttl.as_millis()).unwrap_or(i64::MAX);
-    let expires = state.now_ms().saturating_add(ttl);
-    let token = tokens::trade(
-        state,
-        grant,
-        ResourceKind::ShareLink,
-        file_id,
+    let link = Purpose::ShareLink {
+        from: grant,
+        kind: ResourceKind::ShareLink,
+        id: file_id,
         perms,
-        expires,
-    )
-    .await?;
-    Ok(format!("{}/share/{}", state.base, token.expose()))
+    };
+    let issued = issue(state, &grant.user_id, link).await?;
+    Ok(format!("{}/share/{}", state.base, issued.token.expose()))
 }
 
 /// PutUserInfo: stored per user, returned by every later CheckFileInfo of that user.
@@ -61,10 +58,10 @@ pub async fn put_user_info(state: &AppState, grant: &Grant, body: &[u8]) -> Resu
 pub async fn add_activities(
     state: &AppState,
     grant: &Grant,
-    file_id: &str,
+    file: &FileRecord,
     body: &[u8],
 ) -> Result<AddActivitiesResponse, ApiError> {
-    super::load(state, file_id).await?;
+    let file_id = file.id.as_str();
     let req = AddActivitiesRequest::parse(body).ok_or(ProtoError::BadRequest(
         "body is not an AddActivities JSON object",
     ))?;
@@ -96,9 +93,8 @@ pub async fn add_activities(
 pub async fn ancestors(
     state: &AppState,
     grant: &Grant,
-    file_id: &str,
+    file: &FileRecord,
 ) -> Result<Ancestors, ApiError> {
-    let file = super::load(state, file_id).await?;
     let chain = if grant.link.is_some() {
         Vec::new()
     } else {

@@ -4,8 +4,10 @@
 //! answer with a compare-and-swap, reading and deciding again (a bounded number of times) when
 //! another request changed the file in between.
 
+pub mod browse;
 pub mod containers;
 pub mod content;
+pub mod create;
 pub mod ecosystem;
 pub mod files;
 pub mod info;
@@ -47,27 +49,29 @@ pub async fn update<T>(
     id: &str,
     decide: impl FnMut(&FileRecord, i64) -> Result<Step<T>, ApiError>,
 ) -> Result<Option<(FileRecord, T)>, ApiError> {
-    update_from(state, id, None, decide).await
+    let file = load(state, id).await?;
+    update_from(state, file, decide).await
 }
 
-/// `update`, deciding first on `seen` (the file as the request already read it) instead of
-/// reading it again; a stale `seen` costs one refused compare-and-swap and a fresh read.
+/// [`update`] starting from the file as this request already read it; it is read again only
+/// when another request changed it in between.
 pub async fn update_from<T>(
     state: &AppState,
-    id: &str,
-    mut seen: Option<FileRecord>,
+    file: FileRecord,
     mut decide: impl FnMut(&FileRecord, i64) -> Result<Step<T>, ApiError>,
 ) -> Result<Option<(FileRecord, T)>, ApiError> {
+    let id = file.id.clone();
+    let mut read = Some(file);
     for _ in 0..CAS_ATTEMPTS {
-        let file = match seen.take() {
+        let file = match read.take() {
             Some(f) => f,
-            None => load(state, id).await?,
+            None => load(state, &id).await?,
         };
         let (change, out) = match decide(&file, state.now_ms())? {
             Step::Done(out) => return Ok(Some((file, out))),
             Step::Apply(change, out) => (change, out),
         };
-        match state.meta.update_file(id, file.rev, change).await? {
+        match state.meta.update_file(&id, file.rev, change).await? {
             Cas::Applied(f) => return Ok(Some((*f, out))),
             Cas::NameTaken => return Ok(None),
             Cas::Stale => continue,

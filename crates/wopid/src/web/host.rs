@@ -8,12 +8,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
 use wopid_proto::action_url::{Params, expand, ui_llcc_from_accept_language};
-use wopid_store::ResourceKind;
+use wopid_store::{FileRecord, ResourceKind};
 
-use super::pages::{grant_for, html, message};
+use super::reach::file_grant as grant_for;
 use super::session::SignedIn;
-use crate::auth::tokens;
+use crate::auth::issue::{Issued, Purpose, issue};
 use crate::error::ApiError;
+use crate::page::{html, message};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -68,87 +69,116 @@ async fn page(
         Ok(g) => g,
         Err(r) => return Ok(r),
     };
-    let ext = wopid_proto::names::split_ext(&file.name)
-        .1
-        .trim_start_matches('.')
-        .to_lowercase();
-    let Some(editor_name) = q.editor.clone().or_else(|| state.editors.default_for(&ext)) else {
-        return Ok(message(
-            StatusCode::NOT_FOUND,
-            "No editor is configured for this type of file.",
-        ));
+    let language = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let edit = want_edit && grant.perms.can_write();
+    let chosen = match choose(&state, &file, q.editor.clone(), edit, language) {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
     };
-    let Some(editor) = state.editors.get(&editor_name) else {
-        return Ok(message(StatusCode::NOT_FOUND, "No such editor."));
-    };
-    let Some(loaded) = editor.loaded() else {
-        return Ok(message(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The editor's discovery document is not available yet.",
-        ));
-    };
-    let can_write = grant.perms.can_write();
-    // A new, empty file opens with `editnew` (the editor fills in its template), an edit with
-    // `edit`, anything else with `view`.
-    let wanted: &[&str] = match (want_edit && can_write, file.size == 0) {
-        (true, true) => &["editnew", "edit", "view"],
-        (true, false) => &["edit", "view"],
-        (false, _) => &["view", "embedview"],
-    };
-    let Some(action) = wanted.iter().find_map(|a| loaded.discovery.action(&ext, a)) else {
-        return Ok(message(
-            StatusCode::NOT_FOUND,
-            "This editor cannot open this type of file.",
-        ));
-    };
-    let mut params = Params::new(state.wopi_src(&file.id));
-    params.ui_llcc = Some(ui_llcc_from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    ));
-    let action_url = expand(&action.action.urlsrc, &params);
-    let Some(editor_origin) = super::super::editors::origin_of(&action_url) else {
-        return Ok(message(
-            StatusCode::BAD_GATEWAY,
-            "The editor's action URL is not absolute.",
-        ));
-    };
-    let perms = if action.action.name == "view" {
+    let perms = if chosen.view {
         crate::auth::Perms::READ_ONLY
     } else {
         grant.perms
     };
-    let expires = crate::ops::ecosystem::fresh_expiry(&state);
-    let token = tokens::mint(
-        &state,
-        tokens::Mint {
-            user_id: &me.user.id,
-            kind: ResourceKind::File,
-            resource_id: &file.id,
-            perms,
-            expires_ms: expires,
-            client: Some(&editor_name),
-            epoch: me.epoch,
-            link: None,
-        },
-    )
-    .await?;
+    let fresh = Purpose::Fresh {
+        client: Some(&chosen.editor),
+        kind: ResourceKind::File,
+        id: &file.id,
+        perms,
+        ttl: None,
+        epoch: Some(me.epoch),
+    };
+    let Issued { token, expires_ms } = issue(&state, &me.user.id, fresh).await?;
     let close_url = format!("{}/browse/{}", state.base, file.container_id);
-    let edit_url = format!("{}?editor={editor_name}", state.host_page(&file.id, "edit"));
+    let edit_url = format!(
+        "{}?editor={}",
+        state.host_page(&file.id, "edit"),
+        chosen.editor
+    );
     let page = HostPage {
         title: &file.name,
-        favicon: action.app.fav_icon_url.as_deref(),
-        action_url: &action_url,
+        favicon: chosen.favicon.as_deref(),
+        action_url: &chosen.action_url,
         access_token: token.expose(),
-        access_token_ttl: expires,
-        editor_origin: &editor_origin,
+        access_token_ttl: expires_ms,
+        editor_origin: &chosen.origin,
         close_url: &close_url,
         edit_url: &edit_url,
         versions_url: &state.host_page(&file.id, "versions"),
         sharing_url: &state.host_page(&file.id, "sharing"),
     };
-    let mut resp = html(StatusCode::OK, page.render());
+    Ok(framed(html(StatusCode::OK, page.render()), &chosen.origin))
+}
+
+/// The editor and action a host page opens.
+struct Chosen {
+    editor: String,
+    action_url: String,
+    /// The editor's origin, the only one the page frames.
+    origin: String,
+    favicon: Option<String>,
+    /// The action only views the file (its token is read-only).
+    view: bool,
+}
+
+/// The editor (asked for, else the default for the type) and its action: a new, empty file
+/// opens with `editnew` (the editor fills in its template), an edit with `edit`, anything else
+/// with `view`. Or the page to answer.
+#[allow(clippy::result_large_err)] // the refusal page is the response, built once per request
+fn choose(
+    state: &AppState,
+    file: &FileRecord,
+    asked: Option<String>,
+    edit: bool,
+    language: Option<&str>,
+) -> Result<Chosen, Response> {
+    let ext = wopid_proto::names::split_ext(&file.name)
+        .1
+        .trim_start_matches('.')
+        .to_lowercase();
+    let not_found = |text| message(StatusCode::NOT_FOUND, text);
+    let Some(editor_name) = asked.or_else(|| state.editors.default_for(&ext)) else {
+        return Err(not_found("No editor is configured for this type of file."));
+    };
+    let Some(editor) = state.editors.get(&editor_name) else {
+        return Err(not_found("No such editor."));
+    };
+    let Some(loaded) = editor.loaded() else {
+        return Err(message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The editor's discovery document is not available yet.",
+        ));
+    };
+    let wanted: &[&str] = match (edit, file.size == 0) {
+        (true, true) => &["editnew", "edit", "view"],
+        (true, false) => &["edit", "view"],
+        (false, _) => &["view", "embedview"],
+    };
+    let Some(action) = wanted.iter().find_map(|a| loaded.discovery.action(&ext, a)) else {
+        return Err(not_found("This editor cannot open this type of file."));
+    };
+    let mut params = Params::new(state.wopi_src(&file.id));
+    params.ui_llcc = Some(ui_llcc_from_accept_language(language));
+    let action_url = expand(&action.action.urlsrc, &params);
+    let Some(origin) = crate::editors::origin_of(&action_url) else {
+        return Err(message(
+            StatusCode::BAD_GATEWAY,
+            "The editor's action URL is not absolute.",
+        ));
+    };
+    Ok(Chosen {
+        editor: editor_name,
+        action_url,
+        origin,
+        favicon: action.app.fav_icon_url.clone(),
+        view: action.action.name == "view",
+    })
+}
+
+/// A host page's headers: never cached, framing only the editor's origin.
+fn framed(mut resp: Response, editor_origin: &str) -> Response {
     let h = resp.headers_mut();
     h.insert(
         header::CACHE_CONTROL,
@@ -165,5 +195,5 @@ async fn page(
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    Ok(resp)
+    resp
 }

@@ -1,11 +1,19 @@
-//! The web side of wopid: sign-in, the file browser and the host pages that embed an editor.
-//! Server-rendered, autoescaping templates; assets embedded in the binary; no JS build step.
+//! The web side of wopid: sign-in, the file browser (folders, upload, download, new documents
+//! and folders, rename, move, delete, versions and restore, sharing) and the host pages that
+//! embed an editor. Server-rendered, autoescaping templates; assets embedded in the binary; no
+//! JS build step; every form carries the session's CSRF token. Every change goes through `ops`.
 
+mod browse;
+mod create;
+mod files;
 pub mod host;
 pub mod newdoc;
 pub mod oidc;
-pub mod pages;
+mod reach;
 pub mod session;
+mod sharing;
+mod signin;
+mod versions;
 
 use axum::Router;
 use axum::extract::Path;
@@ -17,23 +25,23 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::home))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/browse/{id}", get(pages::browse))
-        .route("/browse/{id}/upload", post(pages::upload))
-        .route("/browse/{id}/new", post(pages::new_document))
-        .route("/browse/{id}/mkdir", post(pages::mkdir))
+        .route("/", get(browse::home))
+        .route("/login", get(signin::login_form).post(signin::login))
+        .route("/logout", post(signin::logout))
+        .route("/browse/{id}", get(browse::browse))
+        .route("/browse/{id}/upload", post(create::upload))
+        .route("/browse/{id}/new", post(create::new_document))
+        .route("/browse/{id}/mkdir", post(create::mkdir))
         .route("/files/{id}/view", get(host::view))
         .route("/files/{id}/edit", get(host::edit))
-        .route("/files/{id}/download", get(pages::download))
-        .route("/files/{id}/versions", get(pages::versions))
-        .route("/files/{id}/sharing", get(pages::sharing))
-        .route("/files/{id}/rename", post(pages::rename))
-        .route("/files/{id}/move", post(pages::move_file))
-        .route("/files/{id}/delete", post(pages::delete))
-        .route("/files/{id}/share", post(pages::share))
-        .route("/files/{id}/restore", post(pages::restore))
+        .route("/files/{id}/download", get(browse::download))
+        .route("/files/{id}/versions", get(versions::versions))
+        .route("/files/{id}/sharing", get(sharing::sharing))
+        .route("/files/{id}/rename", post(files::rename))
+        .route("/files/{id}/move", post(files::move_file))
+        .route("/files/{id}/delete", post(files::delete))
+        .route("/files/{id}/share", post(sharing::share))
+        .route("/files/{id}/restore", post(versions::restore))
         .route("/assets/{name}", get(asset))
         .route("/avatar/{user}", get(avatar))
         .merge(oidc::routes())
@@ -66,26 +74,6 @@ async fn asset(Path(name): Path<String>) -> Response {
         .into_response()
 }
 
-/// The signature of a user's avatar URL: HMAC-SHA256 of the user id under the URL signing key,
-/// in a domain of its own so it can never pass for a download signature.
-fn avatar_mac(state: &AppState, user_id: &str) -> Option<hmac::Hmac<sha2::Sha256>> {
-    use hmac::Mac as _;
-    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(&state.url_key).ok()?;
-    m.update(format!("avatar\n{user_id}").as_bytes());
-    Some(m)
-}
-
-/// The avatar URL handed to editors in `UserExtraInfo`: signed, since the editor's page fetches
-/// it from another site, without wopid's session cookie.
-pub fn avatar_url(state: &AppState, user_id: &str) -> String {
-    use base64::Engine as _;
-    use hmac::Mac as _;
-    let sig = avatar_mac(state, user_id)
-        .map(|m| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
-        .unwrap_or_default();
-    format!("{}/avatar/{user_id}.svg?s={sig}", state.base)
-}
-
 #[derive(serde::Deserialize)]
 struct AvatarQuery {
     #[serde(default)]
@@ -93,7 +81,7 @@ struct AvatarQuery {
 }
 
 /// A round avatar with the user's initial, for editors that show one (`UserExtraInfo`). It
-/// answers a signed URL from [`avatar_url`] or a signed-in web session; anything else gets 401,
+/// answers a signed URL (`auth::signed::avatar_url`) or a signed-in web session; anything else gets 401,
 /// whether the user exists or not, so user ids and display names cannot be probed.
 async fn avatar(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -101,14 +89,8 @@ async fn avatar(
     axum::extract::Query(q): axum::extract::Query<AvatarQuery>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    use base64::Engine as _;
-    use hmac::Mac as _;
     let id = user.trim_end_matches(".svg");
-    let signed = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(q.s.as_bytes())
-        .ok()
-        .zip(avatar_mac(&state, id))
-        .is_some_and(|(sig, m)| m.verify_slice(&sig).is_ok());
+    let signed = crate::auth::signed::avatar_verify(&state.url_key, id, &q.s);
     let allowed = signed || matches!(session::current(&state, &headers).await, Ok(Some(_)));
     if !allowed {
         return (
@@ -118,7 +100,7 @@ async fn avatar(
         )
             .into_response();
     }
-    let name = match state.meta.user(id).await {
+    let name = match crate::ops::browse::user(&state, id).await {
         Ok(Some(u)) => u.display_name,
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

@@ -10,11 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::pages::message;
 use crate::auth::oauth;
 use crate::auth::oidc::{self, Flow, OidcError};
-use crate::http::ClientAddr;
-use crate::http::oauth::AuthorizeParams;
+use crate::authorize::AuthorizeParams;
+use crate::page::{ClientAddr, message};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -22,72 +21,6 @@ pub fn routes() -> Router<AppState> {
         .route("/oidc/{name}/start", get(start_web))
         .route("/oidc/{name}/authorize", get(start_oauth))
         .route("/oidc/{name}/callback", get(callback))
-}
-
-/// A provider's button on a sign-in page.
-#[derive(Debug, Clone)]
-pub struct ProviderLink {
-    pub href: String,
-    pub label: String,
-}
-
-fn label(p: &crate::config::OidcConfig) -> String {
-    p.label
-        .clone()
-        .unwrap_or_else(|| format!("Sign in with {}", p.name))
-}
-
-/// The providers' buttons of the web UI's sign-in page.
-pub fn web_links(state: &AppState, next: &str) -> Vec<ProviderLink> {
-    let q = form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", next)
-        .finish();
-    state
-        .config
-        .oidc
-        .iter()
-        .map(|p| ProviderLink {
-            href: format!("/oidc/{}/start?{q}", p.name),
-            label: label(p),
-        })
-        .collect()
-}
-
-/// The providers' buttons of the bootstrapper's sign-in page: the authorization request goes
-/// along, to be answered once the provider has signed the user in.
-pub(crate) fn oauth_links(state: &AppState, p: &AuthorizeParams) -> Vec<ProviderLink> {
-    let q = query(p);
-    state
-        .config
-        .oidc
-        .iter()
-        .map(|o| ProviderLink {
-            href: format!("{}/oidc/{}/authorize?{q}", state.base, o.name),
-            label: label(o),
-        })
-        .collect()
-}
-
-/// The authorization request as a query string.
-fn query(p: &AuthorizeParams) -> String {
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    if let Some(t) = &p.response_type {
-        q.append_pair("response_type", t);
-    }
-    q.append_pair("client_id", &p.client_id);
-    if let Some(r) = &p.redirect_uri {
-        q.append_pair("redirect_uri", r);
-    }
-    for (k, v) in [
-        ("state", &p.state),
-        ("code_challenge", &p.code_challenge),
-        ("code_challenge_method", &p.code_challenge_method),
-    ] {
-        if !v.is_empty() {
-            q.append_pair(k, v);
-        }
-    }
-    q.finish()
 }
 
 fn to_flow(p: &AuthorizeParams) -> Flow {
@@ -219,7 +152,7 @@ async fn start_web(
     Path(name): Path<String>,
     Query(q): Query<Next>,
 ) -> Response {
-    let next = super::pages::safe_next(&q.next).to_owned();
+    let next = super::signin::safe_next(&q.next).to_owned();
     begin(&state, &name, Flow::Web { next }).await
 }
 
@@ -230,7 +163,7 @@ async fn start_oauth(
 ) -> Result<Response, crate::error::ApiError> {
     // The same checks as `/oauth2/authorize` before anything else: a known client, its exact
     // redirect URI, a well-formed request.
-    if let Err(resp) = crate::http::oauth::check(&state, &p).await? {
+    if let Err(resp) = crate::authorize::check(&state, &p).await? {
         return Ok(resp);
     }
     Ok(begin(&state, &name, to_flow(&p)).await)
@@ -269,10 +202,10 @@ async fn callback(
             && crate::auth::tokens::same(&pending.state, &q.state)
         {
             let params = from_flow(&pending.flow);
-            if let Ok(client) = crate::http::oauth::check(&state, &params).await? {
+            if let Ok(client) = crate::authorize::check(&state, &params).await? {
                 tracing::warn!(error = %e, "the OpenID Connect provider refused a native sign-in");
                 return Ok(with_cookie(
-                    crate::http::oauth::redirect_to_client(
+                    crate::authorize::redirect_to_client(
                         &client.redirect_uri,
                         &[("error", "access_denied")],
                         &params.state,
@@ -293,11 +226,11 @@ async fn callback(
     let resp = match pending.flow {
         Flow::Web { next } => {
             let session = super::session::start(&state, &user).await?;
-            with_cookie(redirect(super::pages::safe_next(&next)), &session)
+            with_cookie(redirect(super::signin::safe_next(&next)), &session)
         }
         Flow::OAuth { .. } => {
             let params = from_flow(&pending.flow);
-            let client = match crate::http::oauth::check(&state, &params).await? {
+            let client = match crate::authorize::check(&state, &params).await? {
                 Ok(c) => c,
                 Err(resp) => return Ok(with_cookie(resp, &clear)),
             };
@@ -307,11 +240,11 @@ async fn callback(
                 &state,
                 &client,
                 &user,
-                crate::http::oauth::redirect_uri(&params),
+                crate::authorize::redirect_uri(&params),
                 challenge,
             )
             .await?;
-            crate::http::oauth::redirect_to_client(
+            crate::authorize::redirect_to_client(
                 &client.redirect_uri,
                 &[("code", &code)],
                 &params.state,

@@ -52,6 +52,54 @@ async fn health_readiness_and_metrics() {
 }
 
 #[tokio::test]
+async fn requests_are_labelled_by_their_parsed_operation() {
+    let s = TestServer::start_with(with_token).await;
+    let id = s.add_file("alice", "a.docx", b"").await;
+    let post = |path: String| s.http.post(format!("{}{path}", s.base));
+    // An unknown operation (501), a path that names no endpoint (404), and a Lock refused
+    // before its handler runs (no token: 401).
+    let r = post(format!("/wopi/files/{id}"))
+        .header("X-WOPI-Override", "FROBNICATE")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 501);
+    let r = post("/wopi/nothing/here".to_owned())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 404);
+    let r = post(format!("/wopi/files/{id}"))
+        .header("X-WOPI-Override", "LOCK")
+        .header("X-WOPI-Lock", "l")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 401);
+    let token = s.token("alice", &id, RW).await;
+    assert_eq!(s.lock(&id, &token, "one").await.status(), 200);
+    assert_eq!(s.lock(&id, &token, "two").await.status(), 409);
+    let text = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "wopid_requests_total{op=\"Unknown\",status=\"501\"} 1",
+        "wopid_requests_total{op=\"Unknown\",status=\"404\"} 1",
+        "wopid_requests_total{op=\"Lock\",status=\"401\"} 1",
+        "wopid_lock_conflicts_total{op=\"Lock\"} 1",
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
+}
+
+#[tokio::test]
 async fn metrics_on_their_own_listener() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

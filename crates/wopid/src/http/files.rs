@@ -1,0 +1,138 @@
+//! `/wopi/files/ID…`: each operation is one use case and one response.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use futures_util::TryStreamExt as _;
+use wopid_proto::body::{Renamed, ShareUrl};
+use wopid_proto::containers::UrlBody;
+use wopid_proto::request::{FileOp, PutFile};
+use wopid_proto::{ProtoError, wopi_header};
+use wopid_store::{BlobStream, Container, FileRecord, User};
+
+use crate::auth::Grant;
+use crate::error::ApiError;
+use crate::ops;
+use crate::respond::{empty, item_version, json};
+use crate::state::AppState;
+
+/// Largest JSON or text body read whole (PutUserInfo, AddActivities).
+const SMALL_BODY: usize = 1 << 20;
+
+fn body_stream(body: Body) -> BlobStream {
+    Box::pin(body.into_data_stream().map_err(std::io::Error::other))
+}
+
+fn declared_len(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.parse().ok())
+}
+
+async fn small_body(body: Body) -> Result<bytes::Bytes, ApiError> {
+    axum::body::to_bytes(body, SMALL_BODY)
+        .await
+        .map_err(|_| ProtoError::BadRequest("body too large or unreadable").into())
+}
+
+/// What the request read with its token: the file (with its lock), the token's user and the
+/// file's container.
+pub(super) struct Seen {
+    pub file: FileRecord,
+    pub user: Option<User>,
+    pub folder: Option<Container>,
+}
+
+pub(super) async fn dispatch(
+    state: &AppState,
+    grant: &Grant,
+    seen: Seen,
+    op: FileOp,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Seen { file, user, folder } = seen;
+    let ok = StatusCode::OK;
+    let lock_request = op.lock_request();
+    Ok(match op {
+        FileOp::CheckFileInfo => {
+            let info =
+                ops::info::check_file_info(state, grant, &file, user.as_ref(), folder.as_ref());
+            json(ok, &[], &info)
+        }
+        FileOp::GetFile {
+            max_expected,
+            range,
+        } => crate::respond::download(
+            ops::content::get_file(state, &file, max_expected, range).await?,
+        ),
+        FileOp::PutFile(req) => put_file(state, grant, file, req, headers, body).await?,
+        FileOp::Lock { .. }
+        | FileOp::UnlockAndRelock { .. }
+        | FileOp::RefreshLock { .. }
+        | FileOp::Unlock { .. } => {
+            let req = lock_request.ok_or(ProtoError::NotFound)?;
+            let version = ops::locks::lock_op(state, grant, file, &req).await?;
+            empty(&[item_version(version)])
+        }
+        FileOp::GetLock => {
+            let (current, version) = ops::locks::get_lock(state, &file);
+            empty(&[(wopi_header::LOCK, current), item_version(version)])
+        }
+        FileOp::PutRelativeFile { target, size: _ } => {
+            let body = body_stream(body);
+            let declared = declared_len(headers);
+            let created =
+                ops::relative::put_relative(state, grant, file, target, body, declared).await?;
+            json(ok, &[], &created)
+        }
+        FileOp::RenameFile { lock, requested } => {
+            let name = ops::relative::rename(state, grant, file, lock, requested).await?;
+            json(ok, &[], &Renamed { name })
+        }
+        FileOp::DeleteFile => {
+            ops::relative::delete(state, grant, file).await?;
+            empty(&[])
+        }
+        FileOp::GetShareUrl { url_type } => {
+            let share_url = ops::misc::share_url(state, grant, &file, url_type).await?;
+            json(ok, &[], &ShareUrl { share_url })
+        }
+        FileOp::PutUserInfo => {
+            ops::misc::put_user_info(state, grant, &small_body(body).await?).await?;
+            empty(&[])
+        }
+        FileOp::AddActivities => {
+            let body = small_body(body).await?;
+            json(
+                ok,
+                &[],
+                &ops::misc::add_activities(state, grant, &file, &body).await?,
+            )
+        }
+        FileOp::EnumerateAncestors => {
+            json(ok, &[], &ops::misc::ancestors(state, grant, &file).await?)
+        }
+        FileOp::GetEcosystem => {
+            let url = ops::containers::ecosystem_pointer(state, grant).await?;
+            json(ok, &[], &UrlBody { url })
+        }
+    })
+}
+
+async fn put_file(
+    state: &AppState,
+    grant: &Grant,
+    file: FileRecord,
+    req: PutFile,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body = body_stream(body);
+    let saved =
+        ops::content::put_file(state, grant, file, req, body, declared_len(headers)).await?;
+    let time = wopid_proto::Millis::from_ms(saved.modified_ms).to_iso8601();
+    let body = serde_json::json!({ "LastModifiedTime": time });
+    Ok(json(StatusCode::OK, &[item_version(saved.version)], &body))
+}

@@ -1,0 +1,99 @@
+//! A file's versions, and restoring one.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::reach::{file_grant, refusal, see_other};
+use super::session::SignedIn;
+use crate::error::ApiError;
+use crate::ops;
+use crate::page::html;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "versions.html")]
+struct Versions<'a> {
+    name: &'a str,
+    file_id: &'a str,
+    folder_id: &'a str,
+    csrf: &'a str,
+    current: i64,
+    writable: bool,
+    versions: Vec<VersionRow>,
+}
+
+struct VersionRow {
+    version: i64,
+    modified: String,
+    size: u64,
+    author: String,
+    kind: &'static str,
+}
+
+pub(crate) async fn versions(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (file, grant) = match file_grant(&state, &me, &id, false).await {
+        Ok(g) => g,
+        Err(r) => return Ok(r),
+    };
+    let mut rows = Vec::new();
+    for (v, author) in ops::browse::history(&state, &id).await? {
+        let kind = if v.info.exit_save {
+            "closing save"
+        } else if v.info.autosave {
+            "autosave"
+        } else {
+            "save"
+        };
+        rows.push(VersionRow {
+            version: v.version,
+            modified: wopid_proto::Millis::from_ms(v.modified_ms).to_iso8601(),
+            size: v.size,
+            author,
+            kind,
+        });
+    }
+    let page = Versions {
+        name: &file.name,
+        file_id: &file.id,
+        folder_id: &file.container_id,
+        csrf: &me.csrf,
+        current: file.version,
+        writable: grant.perms.can_write(),
+        versions: rows,
+    };
+    Ok(html(StatusCode::OK, page.render()))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RestoreForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: i64,
+}
+
+pub(crate) async fn restore(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<RestoreForm>,
+) -> Result<Response, ApiError> {
+    if let Err(r) = me.check_csrf(&f.csrf) {
+        return Ok(r);
+    }
+    if let Err(r) = file_grant(&state, &me, &id, true).await {
+        return Ok(r);
+    }
+    Ok(match ops::files::restore(&state, &id, f.version).await {
+        Ok(_) => see_other(&format!("/files/{id}/versions")),
+        Err(e) => refusal(e),
+    })
+}
