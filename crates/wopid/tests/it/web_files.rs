@@ -1,0 +1,70 @@
+//! The web UI's file handling over HTTP: large streamed uploads and the upload size limit.
+
+use crate::harness::*;
+use crate::web::{Browser, user};
+
+async fn upload(
+    b: &Browser,
+    folder: &str,
+    csrf: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    b.http
+        .post(format!("{}{folder}/upload?csrf={csrf}", b.base))
+        .header("Cookie", &b.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .expect("send")
+}
+
+async fn file_id(s: &TestServer, folder: &str, name: &str) -> Option<String> {
+    let folder_id = folder.trim_start_matches("/browse/");
+    s.state
+        .meta
+        .list_files(Some(folder_id))
+        .await
+        .expect("list")
+        .into_iter()
+        .find(|f| f.name == name)
+        .map(|f| f.id)
+}
+
+#[tokio::test]
+async fn uploads_larger_than_a_few_mebibytes_arrive_whole() {
+    let s = TestServer::start().await;
+    user(&s, "alice", "alice-password").await;
+    let b = Browser::sign_in(&s, "alice", "alice-password").await;
+    let (folder, csrf) = b.home().await;
+    let bytes: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let r = upload(&b, &folder, &csrf, "big.bin", bytes.clone()).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let id = file_id(&s, &folder, "big.bin").await.expect("uploaded");
+    let got = b.get(&format!("/files/{id}/download")).await;
+    assert_eq!(got.status(), 200);
+    assert!(got.bytes().await.expect("body").as_ref() == bytes.as_slice());
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_gets_a_413_page_and_stores_nothing() {
+    let s = TestServer::start_with(|c| c.max_upload_bytes = 256 * 1024).await;
+    user(&s, "alice", "alice-password").await;
+    let b = Browser::sign_in(&s, "alice", "alice-password").await;
+    let (folder, csrf) = b.home().await;
+    let r = upload(&b, &folder, &csrf, "fits.bin", vec![7; 256 * 1024]).await;
+    assert_eq!(r.status(), 303);
+    let r = upload(&b, &folder, &csrf, "big.bin", vec![7; 300 * 1024]).await;
+    assert_eq!(r.status(), 413);
+    assert!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"))
+    );
+    assert!(r.text().await.expect("html").contains("too large"));
+    assert!(file_id(&s, &folder, "big.bin").await.is_none());
+    assert!(file_id(&s, &folder, "fits.bin").await.is_some());
+}
