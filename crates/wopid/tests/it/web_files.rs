@@ -68,3 +68,44 @@ async fn an_upload_over_the_limit_gets_a_413_page_and_stores_nothing() {
     assert!(file_id(&s, &folder, "big.bin").await.is_none());
     assert!(file_id(&s, &folder, "fits.bin").await.is_some());
 }
+
+#[tokio::test]
+async fn renaming_without_the_extension_keeps_it() {
+    let s = TestServer::start().await;
+    user(&s, "alice", "alice-password").await;
+    let b = Browser::sign_in(&s, "alice", "alice-password").await;
+    let (folder, csrf) = b.home().await;
+    let r = upload(&b, &folder, &csrf, "Q3.docx", b"quarter".to_vec()).await;
+    assert_eq!(r.status(), 303);
+    let id = file_id(&s, &folder, "Q3.docx").await.expect("uploaded");
+    let rename = |name: &'static str| {
+        let (b, id, csrf) = (&b, &id, &csrf);
+        async move {
+            b.post(
+                &format!("/files/{id}/rename"),
+                &[("csrf", csrf.as_str()), ("name", name)],
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(rename("Q3 final").await, 303);
+    assert_eq!(
+        file_id(&s, &folder, "Q3 final.docx").await.as_deref(),
+        Some(id.as_str())
+    );
+    // The same extension, in any case, is kept as typed.
+    assert_eq!(rename("Q3 final.DOCX").await, 303);
+    assert_eq!(
+        file_id(&s, &folder, "Q3 final.DOCX").await.as_deref(),
+        Some(id.as_str())
+    );
+    // Another extension cannot change the type: the file's own is added.
+    assert_eq!(rename("Q3.txt").await, 303);
+    assert_eq!(
+        file_id(&s, &folder, "Q3.txt.DOCX").await.as_deref(),
+        Some(id.as_str())
+    );
+    // An empty name is still refused, not turned into ".docx".
+    assert_eq!(rename("  ").await, 400);
+}
