@@ -68,6 +68,15 @@ pub(crate) async fn new_document(
     else {
         return Ok(message(StatusCode::BAD_REQUEST, "Unknown document type."));
     };
+    // An editor that offers `editnew` for the type fills an empty file with its own template
+    // (the host page opens a zero-byte file with `editnew`); the others get wopid's blank one.
+    let editor = state.editors.default_for(&f.kind);
+    let editnew = editor
+        .as_deref()
+        .and_then(|name| state.editors.get(name))
+        .and_then(|e| e.loaded())
+        .is_some_and(|l| l.discovery.action(&f.kind, "editnew").is_some());
+    let bytes = if editnew { Vec::new() } else { bytes };
     let stem = if f.name.trim().is_empty() {
         "Untitled"
     } else {
@@ -80,7 +89,7 @@ pub(crate) async fn new_document(
         )]));
     let file = ops::files::add_file(&state, &me.user.login, &name, Some(&parent.id), body).await?;
     // Open it in the default editor for its type, when there is one.
-    Ok(match state.editors.default_for(&f.kind) {
+    Ok(match editor {
         Some(editor) => see_other(&format!("/files/{}/edit?editor={editor}", file.id)),
         None => back(&parent.id, "Document created."),
     })

@@ -205,6 +205,36 @@ async fn collabora_open_lock_autosave_rename_exit_save_unlock() {
     );
 }
 
+/// "New document" opens with the editor's `editnew` action when discovery offers it for the
+/// type (the file starts empty, for the editor to fill), else with `edit` on wopid's own blank
+/// document.
+#[tokio::test]
+async fn new_documents_open_with_editnew_when_the_editor_offers_it() {
+    let r = rig(&[(Kind::OnlyOffice, "onlyoffice")], |_| {}).await;
+    let (s, emu) = (&r.s, &r.emus[0]);
+    let (folder, csrf) = r.b.home().await;
+    for (kind, action) in [("docx", "/word/editnew?"), ("odt", "/word/edit?")] {
+        let made =
+            r.b.post(
+                &format!("{folder}/new"),
+                &[("csrf", csrf.as_str()), ("name", "Plan"), ("kind", kind)],
+            )
+            .await;
+        assert_eq!(made.status(), 303, "{kind}");
+        let to = header(&made, "location").expect("location");
+        let id = to
+            .strip_prefix("/files/")
+            .and_then(|rest| rest.split('/').next())
+            .expect("the new file's host page")
+            .to_owned();
+        assert!(to.ends_with("/edit?editor=onlyoffice"), "{to}");
+        let sess = open(s, &r.b, emu, &id, "edit").await;
+        assert!(sess.action.contains(action), "{kind}: {}", sess.action);
+        let size = emu.check_file_info(&sess).await["Size"].as_i64();
+        assert_eq!(size == Some(0), kind == "docx", "{kind}: {size:?}");
+    }
+}
+
 #[tokio::test]
 async fn onlyoffice_bearer_base64_locks_versions_and_conversion() {
     let r = rig(&[(Kind::OnlyOffice, "onlyoffice")], |_| {}).await;
