@@ -109,3 +109,37 @@ async fn renaming_without_the_extension_keeps_it() {
     // An empty name is still refused, not turned into ".docx".
     assert_eq!(rename("  ").await, 400);
 }
+
+#[tokio::test]
+async fn a_file_shared_with_me_can_be_downloaded_without_an_editor() {
+    let s = TestServer::start().await;
+    user(&s, "alice", "alice-password").await;
+    user(&s, "bob", "bob-password").await;
+    let alice = Browser::sign_in(&s, "alice", "alice-password").await;
+    let (folder, csrf) = alice.home().await;
+    let r = upload(&alice, &folder, &csrf, "plan.docx", b"the plan".to_vec()).await;
+    assert_eq!(r.status(), 303);
+    let id = file_id(&s, &folder, "plan.docx").await.expect("uploaded");
+    let r = alice
+        .post(
+            &format!("/files/{id}/share"),
+            &[("csrf", csrf.as_str()), ("user", "bob"), ("mode", "read")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+
+    let bob = Browser::sign_in(&s, "bob", "bob-password").await;
+    let (home, _) = bob.home().await;
+    let page = bob.get(&home).await.text().await.expect("html");
+    let shared = page.split("Shared with me").nth(1).expect("shared list");
+    assert!(shared.contains("plan.docx"), "{shared}");
+    assert!(
+        shared.contains(&format!("/files/{id}/download")),
+        "{shared}"
+    );
+    // No editor is configured: no link to a host page that could only say so.
+    assert!(!shared.contains(&format!("/files/{id}/view")), "{shared}");
+    let got = bob.get(&format!("/files/{id}/download")).await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.expect("body").as_ref(), b"the plan");
+}
