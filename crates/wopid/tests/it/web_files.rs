@@ -143,3 +143,39 @@ async fn a_file_shared_with_me_can_be_downloaded_without_an_editor() {
     assert_eq!(got.status(), 200);
     assert_eq!(got.bytes().await.expect("body").as_ref(), b"the plan");
 }
+
+#[tokio::test]
+async fn a_recipient_goes_back_to_shared_with_me_not_into_the_owners_folder() {
+    let s = TestServer::start().await;
+    user(&s, "alice", "alice-password").await;
+    user(&s, "bob", "bob-password").await;
+    let alice = Browser::sign_in(&s, "alice", "alice-password").await;
+    let (folder, csrf) = alice.home().await;
+    let r = upload(&alice, &folder, &csrf, "plan.docx", b"the plan".to_vec()).await;
+    assert_eq!(r.status(), 303);
+    let id = file_id(&s, &folder, "plan.docx").await.expect("uploaded");
+    // The owner goes back to the folder.
+    let page = alice.get(&format!("/files/{id}/versions")).await;
+    assert!(
+        page.text()
+            .await
+            .expect("html")
+            .contains(&format!("href=\"{folder}\""))
+    );
+    let info = s
+        .check_file_info(&id, &s.token("alice", &id, RW).await)
+        .await;
+    assert_eq!(info["CloseUrl"], format!("{}{folder}", s.base));
+
+    // Bob, who has the file but not its folder, goes to his home page ("Shared with me").
+    let bob_token = s.token("bob", &id, RO).await;
+    let bob = Browser::sign_in(&s, "bob", "bob-password").await;
+    let page = bob.get(&format!("/files/{id}/versions")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(!html.contains(&folder), "{html}");
+    assert!(html.contains("href=\"/\""), "{html}");
+    let info = s.check_file_info(&id, &bob_token).await;
+    assert_eq!(info["CloseUrl"], format!("{}/", s.base));
+    assert!(bob.get(&folder).await.status() == 404);
+}
