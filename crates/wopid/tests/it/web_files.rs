@@ -179,3 +179,29 @@ async fn a_recipient_goes_back_to_shared_with_me_not_into_the_owners_folder() {
     assert_eq!(info["CloseUrl"], format!("{}/", s.base));
     assert!(bob.get(&folder).await.status() == 404);
 }
+
+#[tokio::test]
+async fn a_form_over_the_body_limit_gets_a_413_page() {
+    let s = TestServer::start_with(|c| c.max_upload_bytes = 64 * 1024).await;
+    user(&s, "alice", "alice-password").await;
+    let b = Browser::sign_in(&s, "alice", "alice-password").await;
+    let (folder, csrf) = b.home().await;
+    // Each part fits the per-file limit; together they outgrow the limit plus the framing room.
+    let mut form = reqwest::multipart::Form::new();
+    for i in 0..20 {
+        let part =
+            reqwest::multipart::Part::bytes(vec![1; 60 * 1024]).file_name(format!("{i}.bin"));
+        form = form.part("file", part);
+    }
+    let r = b
+        .http
+        .post(format!("{}{folder}/upload?csrf={csrf}", b.base))
+        .header("Cookie", &b.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 413);
+    assert!(r.text().await.expect("html").contains("too large"));
+    assert!(file_id(&s, &folder, "19.bin").await.is_none());
+}
