@@ -288,6 +288,20 @@ pub fn relative_target(
     TargetRequest::parse(suggested, relative, overwrite).map(|t| t.resolve(source_name))
 }
 
+/// The new name of a file renamed by a person: the typed name when it ends in the file's current
+/// extension (in any case), otherwise the typed name with the current extension added, so a
+/// rename never changes a file's type: `Q3.docx` typed as `Q3 final` or `Q3 final.txt` becomes
+/// `Q3 final.docx` or `Q3 final.txt.docx`. A file without an extension takes the name as typed.
+pub fn keeping_ext(typed: &str, current_name: &str) -> String {
+    let ext = split_ext(current_name).1;
+    let typed_ext = split_ext(typed).1;
+    if ext.is_empty() || typed_ext.eq_ignore_ascii_case(ext) {
+        typed.to_owned()
+    } else {
+        format!("{typed}{ext}")
+    }
+}
+
 /// Reads `X-WOPI-RequestedName` of RenameFile: the new name without its extension, decoded.
 pub fn requested_stem(requested: Option<&[u8]>) -> Result<String, ProtoError> {
     let raw = requested.ok_or(ProtoError::InvalidFileName(
@@ -349,6 +363,15 @@ pub fn parse_bool(raw: &[u8]) -> Option<bool> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_rename_keeps_the_extension() {
+        assert_eq!(keeping_ext("Q3 final", "Q3.docx"), "Q3 final.docx");
+        assert_eq!(keeping_ext("Q3 final.DOCX", "Q3.docx"), "Q3 final.DOCX");
+        assert_eq!(keeping_ext("Q3 final.txt", "Q3.docx"), "Q3 final.txt.docx");
+        assert_eq!(keeping_ext("v1.2", "notes.md"), "v1.2.md");
+        assert_eq!(keeping_ext("readme.txt", "README"), "readme.txt");
+    }
 
     #[test]
     fn validity() {

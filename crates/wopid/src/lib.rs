@@ -33,7 +33,7 @@ pub use state::AppState;
 /// The whole application as a router: the WOPI and protocol endpoints and the web pages, under
 /// the tracing and metrics layers. Neither `http` nor `web` names the other; they meet here.
 pub fn app(state: AppState) -> axum::Router {
-    let routes = http::routes(&state).merge(web::routes());
+    let routes = http::routes(&state).merge(web::routes(&state));
     http::layers(routes, &state).with_state(state)
 }
 

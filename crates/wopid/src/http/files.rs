@@ -57,6 +57,11 @@ pub(super) async fn dispatch(
     let lock_request = op.lock_request();
     Ok(match op {
         FileOp::CheckFileInfo => {
+            // The folder is named only to a user who can reach it (not to a share's recipient).
+            let folder = match folder {
+                Some(c) if reaches(state, grant, &c.id).await? => Some(c),
+                _ => None,
+            };
             let info =
                 ops::info::check_file_info(state, grant, &file, user.as_ref(), folder.as_ref());
             json(ok, &[], &info)
@@ -135,4 +140,10 @@ async fn put_file(
     let time = wopid_proto::Millis::from_ms(saved.modified_ms).to_iso8601();
     let body = serde_json::json!({ "LastModifiedTime": time });
     Ok(json(StatusCode::OK, &[item_version(saved.version)], &body))
+}
+
+/// Whether the token's user can reach folder `id` themselves.
+async fn reaches(state: &AppState, grant: &Grant, id: &str) -> Result<bool, ApiError> {
+    let acc = crate::auth::access::container_access(state, &grant.user_id, id).await?;
+    Ok(acc != crate::auth::Access::None)
 }

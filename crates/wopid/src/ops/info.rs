@@ -126,7 +126,11 @@ fn with_urls(
         download_url: Some(download),
         host_view_url: Some(state.host_page(&file.id, "view")),
         host_edit_url: Some(state.host_page(&file.id, "edit")),
-        close_url: Some(format!("{}/browse/{}", state.base, file.container_id)),
+        // The folder, or (for a share's recipient) the home page that lists what is shared.
+        close_url: Some(match folder {
+            Some(c) => format!("{}/browse/{}", state.base, c.id),
+            None => format!("{}/", state.base),
+        }),
         file_version_url: Some(state.host_page(&file.id, "versions")),
         file_sharing_url: Some(state.host_page(&file.id, "sharing")),
         post_message_origin: Some(state.origin()),

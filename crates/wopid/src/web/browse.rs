@@ -47,7 +47,10 @@ struct Browse<'a> {
     targets: Vec<(String, String)>,
     writable: bool,
     kinds: &'static [&'static str],
+    /// Folders shared with the user: (link, name).
     shared: Vec<(String, String)>,
+    /// Files shared with the user: download always, "Open in" only where an editor can.
+    shared_files: Vec<FileRow>,
     notice: Option<&'a str>,
 }
 
@@ -82,15 +85,12 @@ pub(crate) async fn browse(
         .collect();
     let root = ops::browse::root(&state, &me.user.id).await?;
     let targets = ops::browse::tree(&state, &root).await?;
-    let mut shared = Vec::new();
-    if container.parent_id.is_none() && container.owner_id == me.user.id {
-        for s in ops::browse::shared_with(&state, &me.user.id).await? {
-            shared.push(match s {
-                Shared::File(f) => (format!("/files/{}/view", f.id), f.name),
-                Shared::Container(c) => (format!("/browse/{}", c.id), format!("{}/", c.name)),
-            });
-        }
-    }
+    let (shared, shared_files) =
+        if container.parent_id.is_none() && container.owner_id == me.user.id {
+            shared_with(&state, &me.user.id).await?
+        } else {
+            (Vec::new(), Vec::new())
+        };
     let notice = (!n.done.is_empty()).then_some(n.done.as_str());
     let page = Browse {
         user: &me.user.display_name,
@@ -104,9 +104,31 @@ pub(crate) async fn browse(
         writable: acc == Access::Write,
         kinds: &super::newdoc::NEW_DOCUMENT_EXTENSIONS,
         shared,
+        shared_files,
         notice,
     };
     Ok(html(StatusCode::OK, page.render()))
+}
+
+/// What is shared with the user, for "Shared with me": folders, and files as rows of their own
+/// with the editors that can open them (for editing only where the share allows it).
+async fn shared_with(
+    state: &AppState,
+    user_id: &str,
+) -> Result<(Vec<(String, String)>, Vec<FileRow>), ApiError> {
+    let (mut folders, mut files) = (Vec::new(), Vec::new());
+    for s in ops::browse::shared_with(state, user_id).await? {
+        match s {
+            Shared::File(f) => {
+                let acc = access::file_access(state, user_id, &f).await?;
+                files.push(file_row(state, f, acc));
+            }
+            Shared::Container(c) => {
+                folders.push((format!("/browse/{}", c.id), format!("{}/", c.name)));
+            }
+        }
+    }
+    Ok((folders, files))
 }
 
 fn file_row(state: &AppState, f: FileRecord, acc: Access) -> FileRow {

@@ -68,6 +68,15 @@ pub(crate) async fn new_document(
     else {
         return Ok(message(StatusCode::BAD_REQUEST, "Unknown document type."));
     };
+    // An editor that offers `editnew` for the type fills an empty file with its own template
+    // (the host page opens a zero-byte file with `editnew`); the others get wopid's blank one.
+    let editor = state.editors.default_for(&f.kind);
+    let editnew = editor
+        .as_deref()
+        .and_then(|name| state.editors.get(name))
+        .and_then(|e| e.loaded())
+        .is_some_and(|l| l.discovery.action(&f.kind, "editnew").is_some());
+    let bytes = if editnew { Vec::new() } else { bytes };
     let stem = if f.name.trim().is_empty() {
         "Untitled"
     } else {
@@ -80,7 +89,7 @@ pub(crate) async fn new_document(
         )]));
     let file = ops::files::add_file(&state, &me.user.login, &name, Some(&parent.id), body).await?;
     // Open it in the default editor for its type, when there is one.
-    Ok(match state.editors.default_for(&f.kind) {
+    Ok(match editor {
         Some(editor) => see_other(&format!("/files/{}/edit?editor={editor}", file.id)),
         None => back(&parent.id, "Document created."),
     })
@@ -91,6 +100,12 @@ pub(crate) struct UploadQuery {
     #[serde(default)]
     csrf: String,
 }
+
+/// Room for multipart boundaries and part headers on top of `max_upload_bytes`.
+pub(crate) const MULTIPART_OVERHEAD: u64 = 1 << 20;
+
+/// What a refused upload is told.
+const TOO_LARGE: &str = "The upload is too large for this server.";
 
 pub(crate) async fn upload(
     State(state): State<AppState>,
@@ -107,37 +122,20 @@ pub(crate) async fn upload(
         Err(r) => return Ok(r),
     };
     let mut stored = 0;
-    while let Ok(Some(mut field)) = form.next_field().await {
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Ok(refused_part(&e)),
+        };
         let Some(raw_name) = field.file_name().map(str::to_owned) else {
             continue;
         };
         let name =
             wopid_proto::names::sanitize(raw_name.rsplit(['/', '\\']).next().unwrap_or("upload"));
-        // Streamed: the part goes to the blob store chunk by chunk through a small channel,
-        // never whole in memory.
-        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
-        let body: wopid_store::BlobStream =
-            Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-                rx.recv().await.map(|item| (item, rx))
-            }));
-        let pump = async move {
-            loop {
-                let item = match field.chunk().await {
-                    Ok(Some(chunk)) => Ok(chunk),
-                    Ok(None) => break,
-                    Err(e) => Err(std::io::Error::other(e)),
-                };
-                let failed = item.is_err();
-                if tx.send(item).await.is_err() || failed {
-                    break;
-                }
-            }
-        };
-        let (stored_file, ()) = tokio::join!(
-            ops::files::add_file(&state, &me.user.login, &name, Some(&parent.id), body),
-            pump
-        );
-        stored_file?;
+        if let Err(r) = store_part(&state, &me, &parent.id, &name, field).await? {
+            return Ok(r);
+        }
         stored += 1;
     }
 
@@ -146,4 +144,60 @@ pub(crate) async fn upload(
     } else {
         back(&parent.id, "Uploaded.")
     })
+}
+
+/// The page for a multipart body that could not be read: 413 when it outgrew the limit.
+fn refused_part(e: &axum::extract::multipart::MultipartError) -> Response {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        message(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE)
+    } else {
+        message(StatusCode::BAD_REQUEST, "The upload could not be read.")
+    }
+}
+
+/// Stores one file part. Streamed: the part goes to the blob store chunk by chunk through a
+/// small channel, never whole in memory. A part or body over the limit gets a 413 page.
+async fn store_part(
+    state: &AppState,
+    me: &SignedIn,
+    parent: &str,
+    name: &str,
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<Result<(), Response>, ApiError> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
+    let body: wopid_store::BlobStream =
+        Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }));
+    let pump = async move {
+        loop {
+            let (item, failure) = match field.chunk().await {
+                Ok(Some(chunk)) => (Ok(chunk), None),
+                Ok(None) => return None,
+                Err(e) => (
+                    Err(std::io::Error::other("the upload could not be read")),
+                    Some(e),
+                ),
+            };
+            if tx.send(item).await.is_err() || failure.is_some() {
+                return failure;
+            }
+        }
+    };
+    let (stored, failure) = tokio::join!(
+        ops::files::add_file(state, &me.user.login, name, Some(parent), body),
+        pump
+    );
+    match (stored, failure) {
+        (Ok(_), _) => Ok(Ok(())),
+        (Err(_), Some(e)) => Ok(Err(refused_part(&e))),
+        (
+            Err(
+                ApiError::Store(wopid_store::StoreError::TooLarge { .. })
+                | ApiError::Proto(wopid_proto::ProtoError::TooLarge { .. }),
+            ),
+            None,
+        ) => Ok(Err(message(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE))),
+        (Err(e), None) => Err(e),
+    }
 }

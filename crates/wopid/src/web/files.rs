@@ -27,8 +27,11 @@ pub(crate) async fn rename(
         Ok(g) => g,
         Err(r) => return Ok(r),
     };
-    let name = f.name.trim().to_owned();
-    if let Some(why) = wopid_proto::names::invalid_reason(&name) {
+    // The typed name must be valid as typed, and again with the extension it may gain.
+    let typed = f.name.trim();
+    let name = wopid_proto::names::keeping_ext(typed, &file.name);
+    let invalid = wopid_proto::names::invalid_reason(typed);
+    if let Some(why) = invalid.or_else(|| wopid_proto::names::invalid_reason(&name)) {
         return Ok(message(StatusCode::BAD_REQUEST, why));
     }
     let folder = file.container_id.clone();

@@ -91,7 +91,8 @@ async fn page(
         epoch: Some(me.epoch),
     };
     let Issued { token, expires_ms } = issue(&state, &me.user.id, fresh).await?;
-    let close_url = format!("{}/browse/{}", state.base, file.container_id);
+    let back = super::reach::back_path(&state, &me, &file.container_id).await?;
+    let close_url = format!("{}{back}", state.base);
     let edit_url = format!(
         "{}?editor={}",
         state.host_page(&file.id, "edit"),

@@ -16,20 +16,30 @@ mod signin;
 mod versions;
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{DefaultBodyLimit, Path};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+/// The web pages. Uploads may be as large as `max_upload_bytes` plus room for the multipart
+/// framing; other forms keep axum's default body limit.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let upload_limit = state
+        .config
+        .max_upload_bytes
+        .saturating_add(create::MULTIPART_OVERHEAD);
+    let upload_limit = usize::try_from(upload_limit).unwrap_or(usize::MAX);
     Router::new()
         .route("/", get(browse::home))
         .route("/login", get(signin::login_form).post(signin::login))
         .route("/logout", post(signin::logout))
         .route("/browse/{id}", get(browse::browse))
-        .route("/browse/{id}/upload", post(create::upload))
+        .route(
+            "/browse/{id}/upload",
+            post(create::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/browse/{id}/new", post(create::new_document))
         .route("/browse/{id}/mkdir", post(create::mkdir))
         .route("/files/{id}/view", get(host::view))

@@ -2,8 +2,9 @@
 //! blank text document, spreadsheet or presentation.
 //!
 //! wopid writes them itself rather than shipping binary templates, so they are reviewable and
-//! identical on every build. Editors that offer `editnew` can fill a zero-byte file instead; these
-//! serve the editors (and extensions) that do not, and downloads made before any edit.
+//! identical on every build. When the default editor for the type offers `editnew`, "New document"
+//! stores a zero-byte file for it to fill instead; these serve the editors (and extensions) that do
+//! not, and servers without an editor.
 
 use std::io::{Cursor, Write as _};
 

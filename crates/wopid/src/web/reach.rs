@@ -39,6 +39,21 @@ pub(crate) fn back(folder: &str, done: &str) -> Response {
     see_other(&format!("/browse/{folder}?{q}"))
 }
 
+/// Where "back" leads from a file in `folder`: the folder when the user can reach it, else the
+/// home page, whose "Shared with me" lists what others shared with them.
+pub(crate) async fn back_path(
+    state: &AppState,
+    me: &SignedIn,
+    folder: &str,
+) -> Result<String, ApiError> {
+    Ok(
+        match access::container_access(state, &me.user.id, folder).await? {
+            Access::None => "/".to_owned(),
+            _ => format!("/browse/{folder}"),
+        },
+    )
+}
+
 pub(crate) fn refusal(e: ApiError) -> Response {
     let text = match &e {
         ApiError::Proto(ProtoError::LockConflict(_)) => {

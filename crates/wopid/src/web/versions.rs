@@ -19,7 +19,8 @@ use crate::state::AppState;
 struct Versions<'a> {
     name: &'a str,
     file_id: &'a str,
-    folder_id: &'a str,
+    /// "Back to the folder": the file's folder, or home for a recipient who cannot reach it.
+    back: &'a str,
     csrf: &'a str,
     current: i64,
     writable: bool,
@@ -63,7 +64,7 @@ pub(crate) async fn versions(
     let page = Versions {
         name: &file.name,
         file_id: &file.id,
-        folder_id: &file.container_id,
+        back: &super::reach::back_path(&state, &me, &file.container_id).await?,
         csrf: &me.csrf,
         current: file.version,
         writable: grant.perms.can_write(),

@@ -205,6 +205,82 @@ async fn collabora_open_lock_autosave_rename_exit_save_unlock() {
     );
 }
 
+/// "Shared with me" opens a file in an editor that handles it, as the share allows, and the host
+/// page's close button leads a recipient who cannot reach the owner's folder home.
+#[tokio::test]
+async fn the_host_page_closes_to_home_for_a_recipient() {
+    let r = rig(&[(Kind::Collabora, "collabora")], |_| {}).await;
+    let s = &r.s;
+    let id = s.add_file("alice", "plan.docx", b"PK\x03\x04 plan").await;
+    let folder = s
+        .state
+        .meta
+        .file(&id)
+        .await
+        .expect("db")
+        .expect("file")
+        .container_id;
+    let close = |html: &str| {
+        html.split("data-close-url=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("close url")
+            .replace("&#x2f;", "/")
+            .replace("&#47;", "/")
+    };
+    let page = r.b.get(&format!("/files/{id}/view")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert_eq!(close(&html), format!("{}/browse/{folder}", s.base));
+
+    user(s, "bob", "bob-password").await;
+    s.token("bob", &id, RO).await;
+    let bob = Browser::sign_in(s, "bob", "bob-password").await;
+    // "Shared with me" opens it in the editor, to view only, as the share allows.
+    let (home, _) = bob.home().await;
+    let list = bob.get(&home).await.text().await.expect("html");
+    let shared = list.split("Shared with me").nth(1).expect("shared list");
+    assert!(
+        shared.contains(&format!("/files/{id}/view?editor=collabora")),
+        "{shared}"
+    );
+    assert!(!shared.contains(&format!("/files/{id}/edit")), "{shared}");
+    let page = bob.get(&format!("/files/{id}/view")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert_eq!(close(&html), format!("{}/", s.base));
+}
+
+/// "New document" opens with the editor's `editnew` action when discovery offers it for the
+/// type (the file starts empty, for the editor to fill), else with `edit` on wopid's own blank
+/// document.
+#[tokio::test]
+async fn new_documents_open_with_editnew_when_the_editor_offers_it() {
+    let r = rig(&[(Kind::OnlyOffice, "onlyoffice")], |_| {}).await;
+    let (s, emu) = (&r.s, &r.emus[0]);
+    let (folder, csrf) = r.b.home().await;
+    for (kind, action) in [("docx", "/word/editnew?"), ("odt", "/word/edit?")] {
+        let made =
+            r.b.post(
+                &format!("{folder}/new"),
+                &[("csrf", csrf.as_str()), ("name", "Plan"), ("kind", kind)],
+            )
+            .await;
+        assert_eq!(made.status(), 303, "{kind}");
+        let to = header(&made, "location").expect("location");
+        let id = to
+            .strip_prefix("/files/")
+            .and_then(|rest| rest.split('/').next())
+            .expect("the new file's host page")
+            .to_owned();
+        assert!(to.ends_with("/edit?editor=onlyoffice"), "{to}");
+        let sess = open(s, &r.b, emu, &id, "edit").await;
+        assert!(sess.action.contains(action), "{kind}: {}", sess.action);
+        let size = emu.check_file_info(&sess).await["Size"].as_i64();
+        assert_eq!(size == Some(0), kind == "docx", "{kind}: {size:?}");
+    }
+}
+
 #[tokio::test]
 async fn onlyoffice_bearer_base64_locks_versions_and_conversion() {
     let r = rig(&[(Kind::OnlyOffice, "onlyoffice")], |_| {}).await;

@@ -264,8 +264,15 @@ impl Emulator {
                 self.origin
             ));
             for ext in *exts {
-                for action in ["view", "edit"] {
-                    let requires = if action == "edit" {
+                // ONLYOFFICE, like Office for the web, also offers `editnew` for its OOXML types.
+                let editnew = self.kind == Kind::OnlyOffice && matches!(*ext, "docx" | "xlsx");
+                let actions: &[&str] = if editnew {
+                    &["view", "edit", "editnew"]
+                } else {
+                    &["view", "edit"]
+                };
+                for &action in actions {
+                    let requires = if action.starts_with("edit") {
                         " requires=\"locks,update\""
                     } else {
                         ""

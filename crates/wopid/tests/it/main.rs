@@ -29,3 +29,4 @@ mod signin;
 mod style;
 mod tls;
 mod web;
+mod web_files;
