@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::reach::{CsrfOnly, NameForm, back, file_grant, refusal};
+use super::reach::{CsrfOnly, NameForm, back, file_to_change, refusal};
 use super::session::SignedIn;
 use crate::error::ApiError;
 use crate::ops;
@@ -20,10 +20,7 @@ pub(crate) async fn rename(
     Path(id): Path<String>,
     Form(f): Form<NameForm>,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = me.check_csrf(&f.csrf) {
-        return Ok(r);
-    }
-    let (file, _) = match file_grant(&state, &me, &id, true).await {
+    let (file, _) = match file_to_change(&state, &me, &f.csrf, &id).await {
         Ok(g) => g,
         Err(r) => return Ok(r),
     };
@@ -56,10 +53,7 @@ pub(crate) async fn move_file(
     Path(id): Path<String>,
     Form(f): Form<MoveForm>,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = me.check_csrf(&f.csrf) {
-        return Ok(r);
-    }
-    let (file, _) = match file_grant(&state, &me, &id, true).await {
+    let (file, _) = match file_to_change(&state, &me, &f.csrf, &id).await {
         Ok(g) => g,
         Err(r) => return Ok(r),
     };
@@ -86,10 +80,7 @@ pub(crate) async fn delete(
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = me.check_csrf(&f.csrf) {
-        return Ok(r);
-    }
-    let (file, grant) = match file_grant(&state, &me, &id, true).await {
+    let (file, grant) = match file_to_change(&state, &me, &f.csrf, &id).await {
         Ok(g) => g,
         Err(r) => return Ok(r),
     };

@@ -68,6 +68,18 @@ pub(crate) fn refusal(e: ApiError) -> Response {
     message(StatusCode::CONFLICT, &text)
 }
 
+/// What every form that changes a file checks first: the form's CSRF token, then the signed-in
+/// user's write grant on the file.
+pub(crate) async fn file_to_change(
+    state: &AppState,
+    me: &SignedIn,
+    csrf: &str,
+    id: &str,
+) -> Result<(FileRecord, Grant), Response> {
+    me.check_csrf(csrf)?;
+    file_grant(state, me, id, true).await
+}
+
 /// The signed-in user's grant on a file: 404 without access, and without write access when
 /// `write` is asked.
 pub(crate) async fn file_grant(

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::reach::{back, file_grant};
+use super::reach::{back, file_grant, file_to_change};
 use super::session::SignedIn;
 use crate::error::ApiError;
 use crate::ops;
@@ -30,10 +30,7 @@ pub(crate) async fn share(
     Path(id): Path<String>,
     Form(f): Form<ShareForm>,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = me.check_csrf(&f.csrf) {
-        return Ok(r);
-    }
-    let (file, _) = match file_grant(&state, &me, &id, true).await {
+    let (file, _) = match file_to_change(&state, &me, &f.csrf, &id).await {
         Ok(g) => g,
         Err(r) => return Ok(r),
     };

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::reach::{file_grant, refusal, see_other};
+use super::reach::{file_grant, file_to_change, refusal, see_other};
 use super::session::SignedIn;
 use crate::error::ApiError;
 use crate::ops;
@@ -87,10 +87,7 @@ pub(crate) async fn restore(
     Path(id): Path<String>,
     Form(f): Form<RestoreForm>,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = me.check_csrf(&f.csrf) {
-        return Ok(r);
-    }
-    if let Err(r) = file_grant(&state, &me, &id, true).await {
+    if let Err(r) = file_to_change(&state, &me, &f.csrf, &id).await {
         return Ok(r);
     }
     Ok(match ops::files::restore(&state, &id, f.version).await {
