@@ -82,9 +82,6 @@ pub trait AccountStore: Send + Sync {
     /// Sets a new password and, in the same step, voids every credential the user holds
     /// (as `revoke_tokens(user_id, None)` does).
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()>;
-    /// Records a failed sign-in and returns how many failed since `since_ms`.
-    async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64>;
-    async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64>;
 
     /// The id of the user linked to an OpenID Connect identity (the provider's issuer and the
     /// `sub` it gave), if any.

@@ -36,39 +36,6 @@ impl AccountStore for PgMeta {
         Ok(())
     }
 
-    async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO sign_in_failures (login, at_ms) VALUES ($1, $2)")
-            .bind(login)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE at_ms < $1")
-            .bind(since_ms)
-            .execute(&mut *tx)
-            .await?;
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sign_in_failures WHERE login = $1 AND at_ms >= $2",
-        )
-        .bind(login)
-        .bind(since_ms)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sign_in_failures WHERE login = $1 AND at_ms >= $2",
-        )
-        .bind(login)
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
     async fn oidc_user(&self, issuer: &str, subject: &str) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT user_id FROM oidc_links WHERE issuer = $1 AND subject = $2")

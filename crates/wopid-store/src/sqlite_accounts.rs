@@ -9,13 +9,7 @@ use crate::model::*;
 use crate::rows::{self, auth_code_cols, session_cols, share_cols, token_cols};
 use crate::sqlite::{SqliteMeta, all, exec, one};
 
-const COUNT_FAILURES: &str =
-    "SELECT COUNT(*) FROM sign_in_failures WHERE login = ?1 AND at_ms >= ?2";
 const SETTING: &str = "SELECT value FROM settings WHERE key = ?1";
-
-fn count(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
 
 #[async_trait]
 impl AccountStore for SqliteMeta {
@@ -44,37 +38,6 @@ impl AccountStore for SqliteMeta {
                 end_sessions(c, &user_id)
             })
             .await
-    }
-
-    async fn record_sign_in_failure(&self, login: &str, now_ms: i64, since_ms: i64) -> Result<u64> {
-        let login = login.to_owned();
-        self.writer
-            .write(move |c| {
-                exec(
-                    c,
-                    "INSERT INTO sign_in_failures (login, at_ms) VALUES (?1, ?2)",
-                    params![login, now_ms],
-                )?;
-                exec(
-                    c,
-                    "DELETE FROM sign_in_failures WHERE at_ms < ?1",
-                    [since_ms],
-                )?;
-                let n: i64 = c
-                    .prepare_cached(COUNT_FAILURES)?
-                    .query_row(params![login, since_ms], |r| r.get(0))?;
-                Ok(count(n))
-            })
-            .await
-    }
-
-    async fn sign_in_failures(&self, login: &str, since_ms: i64) -> Result<u64> {
-        self.read(|c| {
-            let n: i64 = c
-                .prepare_cached(COUNT_FAILURES)?
-                .query_row(params![login, since_ms], |r| r.get(0))?;
-            Ok(count(n))
-        })
     }
 
     async fn oidc_user(&self, issuer: &str, subject: &str) -> Result<Option<String>> {

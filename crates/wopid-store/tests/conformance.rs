@@ -819,16 +819,6 @@ meta_test!(
         assert_eq!(meta.session(&s.hash).await.expect("get"), Some(s.clone()));
         meta.delete_session(&s.hash).await.expect("delete");
         assert_eq!(meta.session(&s.hash).await.expect("get"), None);
-
-        // Sign-in failures count within the window, old ones are dropped.
-        assert_eq!(meta.record_sign_in_failure("u", 10, 0).await.expect("f"), 1);
-        assert_eq!(meta.record_sign_in_failure("u", 20, 0).await.expect("f"), 2);
-        assert_eq!(
-            meta.record_sign_in_failure("v", 30, 15).await.expect("f"),
-            1
-        );
-        assert_eq!(meta.sign_in_failures("u", 15).await.expect("n"), 1);
-        assert_eq!(meta.sign_in_failures("u", 0).await.expect("n"), 1);
     }
 );
 
@@ -1216,9 +1206,11 @@ meta_test!(
         })
         .await
         .expect("session");
-        meta.record_sign_in_failure("alice", 5, 0)
-            .await
-            .expect("failure");
+        assert!(
+            meta.reserve_sign_in(&[("name:alice", 5)], 5, 0)
+                .await
+                .expect("failure")
+        );
         for (sub, login) in [("s1", "sso1"), ("s2", "sso2"), ("s3", "sso3")] {
             let linked = meta
                 .create_oidc_user(
