@@ -129,20 +129,6 @@ pub async fn issue(
     perms: Perms,
     expires_ms: i64,
 ) -> Result<Secret, ApiError> {
-    issue_for(state, None, user_id, kind, resource_id, perms, expires_ms).await
-}
-
-/// Issues a token minted for an editor (`client`), whose proof-key policy then applies to it,
-/// in the user's current credential generation (primary authentication).
-pub async fn issue_for(
-    state: &AppState,
-    client: Option<&str>,
-    user_id: &str,
-    kind: ResourceKind,
-    resource_id: &str,
-    perms: Perms,
-    expires_ms: i64,
-) -> Result<Secret, ApiError> {
     let epoch = state.meta.user(user_id).await?.map_or(0, |u| u.epoch);
     mint(
         state,
@@ -152,33 +138,8 @@ pub async fn issue_for(
             resource_id,
             perms,
             expires_ms,
-            client,
+            client: None,
             epoch,
-            link: None,
-        },
-    )
-    .await
-}
-
-/// A token traded from `grant`: the same user, editor and credential generation.
-pub async fn trade(
-    state: &AppState,
-    grant: &Grant,
-    kind: ResourceKind,
-    resource_id: &str,
-    perms: Perms,
-    expires_ms: i64,
-) -> Result<Secret, ApiError> {
-    mint(
-        state,
-        Mint {
-            user_id: &grant.user_id,
-            kind,
-            resource_id,
-            perms,
-            expires_ms,
-            client: grant.client.as_deref(),
-            epoch: grant.epoch,
             link: None,
         },
     )
