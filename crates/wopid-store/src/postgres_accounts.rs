@@ -196,23 +196,7 @@ impl AccountStore for PgMeta {
     }
 
     async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&t.hash)
-        .bind(&t.user_id)
-        .bind(t.kind.as_str())
-        .bind(&t.resource_id)
-        .bind(t.perms)
-        .bind(t.expires_ms)
-        .bind(t.revoked)
-        .bind(&t.client)
-        .bind(t.epoch)
-        .bind(&t.link)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        insert_token_row(&self.pool, t).await
     }
 
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
@@ -392,5 +376,29 @@ async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, user_id: &
             .execute(&mut **tx)
             .await?;
     }
+    Ok(())
+}
+
+/// Stores one token row, every column: the one INSERT of tokens on this engine.
+pub(crate) async fn insert_token_row<'e>(
+    e: impl sqlx::PgExecutor<'e>,
+    t: &TokenRecord,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&t.hash)
+    .bind(&t.user_id)
+    .bind(t.kind.as_str())
+    .bind(&t.resource_id)
+    .bind(t.perms)
+    .bind(t.expires_ms)
+    .bind(t.revoked)
+    .bind(&t.client)
+    .bind(t.epoch)
+    .bind(&t.link)
+    .execute(e)
+    .await?;
     Ok(())
 }

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::grants::Grants;
 use crate::model::{Rotation, TokenRecord};
 use crate::postgres::PgMeta;
+use crate::postgres_accounts::insert_token_row;
 
 async fn insert_tokens(
     tx: &mut Transaction<'_, Postgres>,
@@ -16,22 +17,7 @@ async fn insert_tokens(
     tokens: &[TokenRecord],
 ) -> Result<()> {
     for t in tokens {
-        sqlx::query(
-            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&t.hash)
-        .bind(&t.user_id)
-        .bind(t.kind.as_str())
-        .bind(&t.resource_id)
-        .bind(t.perms)
-        .bind(t.expires_ms)
-        .bind(t.revoked)
-        .bind(&t.client)
-        .bind(t.epoch)
-        .bind(&t.link)
-        .execute(&mut **tx)
-        .await?;
+        insert_token_row(&mut **tx, t).await?;
         sqlx::query("INSERT INTO oauth_family_tokens (hash, family) VALUES ($1, $2)")
             .bind(&t.hash)
             .bind(family)

@@ -245,31 +245,7 @@ impl AccountStore for SqliteMeta {
 
     async fn insert_token(&self, t: &TokenRecord) -> Result<()> {
         let t = t.clone();
-        self.writer
-            .write(move |c| {
-                exec(
-                    c,
-                    concat!(
-                        "INSERT INTO tokens (",
-                        token_cols!(),
-                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                    ),
-                    params![
-                        t.hash,
-                        t.user_id,
-                        t.kind.as_str(),
-                        t.resource_id,
-                        t.perms,
-                        t.expires_ms,
-                        t.revoked,
-                        t.client,
-                        t.epoch,
-                        t.link
-                    ],
-                )?;
-                Ok(())
-            })
-            .await
+        self.writer.write(move |c| insert_token_row(c, &t)).await
     }
 
     async fn token(&self, hash: &[u8]) -> Result<Option<TokenRecord>> {
@@ -439,6 +415,31 @@ impl AccountStore for SqliteMeta {
 
 /// Deletes a user's sessions and authorization codes (their generation is void already; this
 /// only frees the rows).
+/// Stores one token row, every column: the one INSERT of tokens on this engine.
+pub(crate) fn insert_token_row(c: &rusqlite::Connection, t: &TokenRecord) -> Result<()> {
+    exec(
+        c,
+        concat!(
+            "INSERT INTO tokens (",
+            token_cols!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ),
+        params![
+            t.hash,
+            t.user_id,
+            t.kind.as_str(),
+            t.resource_id,
+            t.perms,
+            t.expires_ms,
+            t.revoked,
+            t.client,
+            t.epoch,
+            t.link
+        ],
+    )?;
+    Ok(())
+}
+
 fn end_sessions(c: &rusqlite::Connection, user_id: &str) -> Result<()> {
     exec(c, "DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
     exec(c, "DELETE FROM oauth_codes WHERE user_id = ?1", [user_id])?;

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::grants::Grants;
 use crate::model::{Rotation, TokenRecord};
 use crate::sqlite::{SqliteMeta, exec, one};
+use crate::sqlite_accounts::insert_token_row;
 
 /// Runs `f` in a savepoint and rolls it back when `f` answers `keep = false`.
 fn undone_unless<R>(c: &Connection, f: impl FnOnce(&Connection) -> Result<(bool, R)>) -> Result<R> {
@@ -23,23 +24,7 @@ fn undone_unless<R>(c: &Connection, f: impl FnOnce(&Connection) -> Result<(bool,
 
 fn insert_tokens(c: &Connection, family: &[u8], tokens: &[TokenRecord]) -> Result<()> {
     for t in tokens {
-        exec(
-            c,
-            "INSERT INTO tokens (hash, user_id, kind, resource_id, perms, expires_ms, revoked, client, epoch, link) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                t.hash,
-                t.user_id,
-                t.kind.as_str(),
-                t.resource_id,
-                t.perms,
-                t.expires_ms,
-                t.revoked,
-                t.client,
-                t.epoch,
-                t.link
-            ],
-        )?;
+        insert_token_row(c, t)?;
         exec(
             c,
             "INSERT INTO oauth_family_tokens (hash, family) VALUES (?1, ?2)",
