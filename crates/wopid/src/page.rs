@@ -14,7 +14,7 @@ use crate::auth::oauth::SignInError;
 use crate::state::AppState;
 
 /// The content security policy of the web UI's pages (their stylesheet is an asset).
-pub const SITE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
+pub const SITE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /// The content security policy of a self-contained page (inline style, no assets).
 pub const STANDALONE_CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
@@ -54,15 +54,29 @@ pub fn html(status: StatusCode, rendered: askama::Result<String>) -> Response {
     }
 }
 
-/// A small page with one message.
+/// A small page with one message, its title named after the status, and a way back.
 #[derive(Template)]
 #[template(path = "message.html")]
 struct Message<'a> {
+    title: &'a str,
     text: &'a str,
+    error: bool,
 }
 
 pub fn message(status: StatusCode, text: &str) -> Response {
-    html(status, Message { text }.render())
+    let title = match status.as_u16() {
+        200..=399 => "Done",
+        400 => "That did not work",
+        401 | 403 => "Not allowed",
+        404 => "Not found",
+        409 => "Conflict",
+        413 => "Too large",
+        429 => "Too many attempts",
+        503 => "Not available",
+        _ => "Something went wrong",
+    };
+    let error = status.as_u16() >= 400;
+    html(status, Message { title, text, error }.render())
 }
 
 /// What a sign-in form that did not come from this site (or expired) is told.
