@@ -14,12 +14,12 @@
   });
 
   // Multi-select.
-  var bulk = document.getElementById("bulk");
-  var selected = document.getElementById("selected");
   function boxes() {
     return Array.prototype.slice.call(document.querySelectorAll("#listing input[name=item]"));
   }
   function refreshSelection() {
+    var bulk = document.getElementById("bulk");
+    var selected = document.getElementById("selected");
     if (!bulk) return;
     var n = 0;
     boxes().forEach(function (b) {
