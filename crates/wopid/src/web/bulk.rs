@@ -318,8 +318,9 @@ fn write_zip(
             .large_file(file.size >= u64::from(u32::MAX) - CHUNK as u64);
         zip.start_file(path, options).map_err(|e| e.to_string())?;
         let mut body = handle
-            .block_on(state.blobs.get(&file.blob_key, None))
-            .map_err(|e| e.to_string())?;
+            .block_on(ops::content::get_file(state, &file, u64::MAX, None))
+            .map_err(|e| e.to_string())?
+            .body;
         while let Some(chunk) = handle.block_on(body.next()) {
             let chunk = chunk.map_err(|e| e.to_string())?;
             zip.write_all(&chunk).map_err(|e| e.to_string())?;

@@ -420,6 +420,35 @@ async fn flow(b: &Session, s: &TestServer, dir: &std::path::Path) {
         1000
     );
 
+    // Cancel: an upload slowed to 1 MB/s is stopped halfway and nothing is stored.
+    cdp(b, "Network.enable", json!({})).await;
+    cdp(
+        b,
+        "Network.emulateNetworkConditions",
+        json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1_000_000 }),
+    )
+    .await;
+    drop_file(b, "slow.bin", 8 * 1024 * 1024, 6).await;
+    b.wait_for(
+        "the slow upload to start",
+        "var u = window.wopidUploads; return u.length === 6 && u[5].percent > 0",
+    )
+    .await;
+    b.click("#uploads li:last-child button").await;
+    let ups = uploads_settled(b, 6).await;
+    assert_eq!(ups[5]["status"], "cancelled", "{:?}", ups[5]);
+    cdp(
+        b,
+        "Network.emulateNetworkConditions",
+        json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+    )
+    .await;
+    let stored = s.state.meta.list_files(None).await.expect("files");
+    assert!(
+        stored.iter().all(|f| f.name != "slow.bin"),
+        "a cancelled upload is not stored"
+    );
+
     // Rename without the extension keeps it.
     b.goto(&format!("{}/browse/{}", s.base, f.container_id))
         .await;
