@@ -63,11 +63,45 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/avatar/{user}", get(avatar))
         .merge(oidc::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signed_in_messages,
+        ))
 }
 
-/// Any other address: a page that says so, with the way back.
-async fn not_found() -> Response {
-    crate::page::message(StatusCode::NOT_FOUND, "There is no page at this address.")
+/// Message pages (refusals, errors, 404) keep the header of a signed-in user: their name and
+/// Sign out.
+async fn signed_in_messages(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = req.headers().clone();
+    let resp = next.run(req).await;
+    if resp
+        .extensions()
+        .get::<crate::page::MessageParts>()
+        .is_none()
+    {
+        return resp;
+    }
+    match session::current(&state, &headers).await {
+        Ok(Some(me)) => crate::page::with_user(resp, &me.user.display_name, &me.csrf),
+        _ => resp,
+    }
+}
+
+/// Any other address: a page that says so, with the way back (the fallback is outside the
+/// routes' layers, so it adds the signed-in header itself).
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let page = crate::page::message(StatusCode::NOT_FOUND, "There is no page at this address.");
+    match session::current(&state, &headers).await {
+        Ok(Some(me)) => crate::page::with_user(page, &me.user.display_name, &me.csrf),
+        _ => page,
+    }
 }
 
 /// The embedded assets.

@@ -477,7 +477,21 @@ async fn error_pages_are_styled_with_a_way_back_and_the_favicon_is_served() {
         assert!(html.contains("/assets/wopid.css"), "{path}: {html}");
         assert!(html.contains("<h1>Not found</h1>"), "{path}: {html}");
         assert!(html.contains("href=\"/\""), "{path}: a way back");
+        assert!(
+            html.contains("action=\"/logout\"") && html.contains("ALICE"),
+            "{path}: the signed-in header: {html}"
+        );
     }
+    // Without a session, the same page has no one's name in it.
+    let r = reqwest::get(format!("{}/no/such/page", b.base))
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 404);
+    let html = r.text().await.expect("html");
+    assert!(
+        !html.contains("/logout") && html.contains("My files"),
+        "{html}"
+    );
     for path in ["/favicon.ico", "/assets/favicon.svg"] {
         let r = b.get(path).await;
         assert_eq!(r.status(), 200);
