@@ -389,6 +389,12 @@ async fn flow(b: &Session, s: &TestServer, dir: &std::path::Path) {
 
     // The same name again: replace (a new version), keep both, skip.
     drop_file(b, "report.docx", 1000, 3).await;
+    b.wait_for(
+        "the question",
+        "var d = document.getElementById('conflict'); return !!d && d.open",
+    )
+    .await;
+    check_page(b, "name-exists").await;
     answer(b, "replace").await;
     let ups = uploads_settled(b, 3).await;
     assert_eq!(ups[2]["status"], "done", "{:?}", ups[2]);
@@ -524,6 +530,7 @@ async fn flow(b: &Session, s: &TestServer, dir: &std::path::Path) {
             .await,
         "2 selected"
     );
+    check_page(b, "folder-selected").await;
     let zip = script_async(
         b,
         "var data = new FormData(document.getElementById('bulk'));\n\
