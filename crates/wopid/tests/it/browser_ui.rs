@@ -9,6 +9,10 @@
 //! `NAME-desktop.png` and `NAME-phone.png`. axe-core comes from `tests/browser` (`npm ci` there;
 //! `.ci/run` does it) or `$WOPID_AXE` (the path of `axe.min.js`). Without Chromium, or without
 //! axe-core, the test says so and passes locally, and fails when `CI` is set.
+//!
+//! Other browser tests reuse it: `crate::browser::start_browser` for a session, then
+//! `sign_in(&b, &s, "alice", "alice-password")`, `b.goto(&url)` and `check_page(&b, "trash")` on
+//! each page they visit (`script_async`, `fetched_sha256`, `listed` and `drop_file` help too).
 
 use std::path::PathBuf;
 
@@ -183,7 +187,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Drops a file of `len` pattern bytes named `name` on the page, as a drag from the desktop does.
-async fn drop_file(b: &Session, name: &str, len: usize, seed: u8) {
+pub(crate) async fn drop_file(b: &Session, name: &str, len: usize, seed: u8) {
     b.script(&format!(
         "var n = {len}, data = new Uint8Array(n);\n\
          for (var i = 0; i < n; i++) {{ data[i] = (i * 7 + {seed}) % 251; }}\n\
@@ -200,7 +204,7 @@ async fn drop_file(b: &Session, name: &str, len: usize, seed: u8) {
 }
 
 /// The SHA-256 of what the page fetches from `url` with its session.
-async fn fetched_sha256(b: &Session, url: &str) -> String {
+pub(crate) async fn fetched_sha256(b: &Session, url: &str) -> String {
     let v = script_async(
         b,
         &format!(
@@ -217,7 +221,7 @@ async fn fetched_sha256(b: &Session, url: &str) -> String {
 }
 
 /// Waits until every upload the page started has ended, and returns their records.
-async fn uploads_settled(b: &Session, count: usize) -> Vec<Value> {
+pub(crate) async fn uploads_settled(b: &Session, count: usize) -> Vec<Value> {
     b.wait_for(
         "the uploads to end",
         &format!(
@@ -234,7 +238,7 @@ async fn uploads_settled(b: &Session, count: usize) -> Vec<Value> {
 }
 
 /// The names of the listing's rows, top to bottom, that are not hidden.
-async fn listed(b: &Session) -> Vec<String> {
+pub(crate) async fn listed(b: &Session) -> Vec<String> {
     b.script(
         "return Array.prototype.slice.call(document.querySelectorAll('#listing tr.row'))\n\
          .filter(function (r) { return !r.hidden; }).map(function (r) { return r.getAttribute('data-name'); })",
@@ -258,7 +262,7 @@ async fn wait_listing(b: &Session, name: &str) {
     .await;
 }
 
-async fn sign_in(b: &Session, s: &TestServer, login: &str, password: &str) {
+pub(crate) async fn sign_in(b: &Session, s: &TestServer, login: &str, password: &str) {
     b.goto(&format!("{}/login", s.base)).await;
     b.type_into("#username", login).await;
     b.type_into("#password", password).await;
