@@ -98,6 +98,43 @@ pub async fn restore(
     done.map(|(f, ())| f).ok_or(ApiError::Busy)
 }
 
+/// Replaces a file's content with `body`, as a new version by `author_id` (an upload over an
+/// existing file). Refused while an editor holds the file's lock; the stored blob goes when the
+/// change is refused.
+pub async fn replace_content(
+    state: &AppState,
+    author_id: &str,
+    file_id: &str,
+    body: BlobStream,
+) -> Result<FileRecord, ApiError> {
+    let (key, out) = super::content::store_body(state, body, None).await?;
+    let content = Content {
+        blob_key: key.clone(),
+        size: out.size,
+        sha256: out.sha256,
+        author_id: author_id.to_owned(),
+        modified_ms: 0,
+    };
+    let done = super::update(state, file_id, |f, now| {
+        wopid_proto::lock::check_unlocked(super::content::stored_lock(f).as_ref(), now)?;
+        let mut c = content.clone();
+        c.modified_ms = now.max(f.modified_ms + 1);
+        Ok(Step::Apply(FileUpdate::Content(c), ()))
+    })
+    .await;
+    match done {
+        Ok(Some((f, ()))) => Ok(f),
+        Ok(None) => {
+            super::content::discard_blob(state, &key).await;
+            Err(ApiError::Busy)
+        }
+        Err(e) => {
+            super::content::discard_blob(state, &key).await;
+            Err(e)
+        }
+    }
+}
+
 /// Renames a file to exactly `name` (the web UI's rename: no numbered variant), refused while
 /// another editor holds its lock. `Ok(false)`: the name is taken in its folder.
 pub async fn rename_exact(

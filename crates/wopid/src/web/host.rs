@@ -152,6 +152,14 @@ fn choose(
             "The editor's discovery document is not available yet.",
         ));
     };
+    if editor.unprovable() {
+        return Err(message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "This editor cannot be used: it is configured to require proof keys, but its \
+             discovery document publishes none. Ask the administrator to set its proof policy \
+             to optional.",
+        ));
+    }
     let wanted: &[&str] = match (edit, file.size == 0) {
         (true, true) => &["editnew", "edit", "view"],
         (true, false) => &["edit", "view"],

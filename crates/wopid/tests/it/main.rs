@@ -3,6 +3,7 @@
 mod access;
 mod bad_input;
 mod browser;
+mod browser_ui;
 mod cli;
 mod concurrency;
 mod containers;
@@ -30,3 +31,4 @@ mod style;
 mod tls;
 mod web;
 mod web_files;
+mod web_ui;
