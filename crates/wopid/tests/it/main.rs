@@ -30,3 +30,4 @@ mod style;
 mod tls;
 mod web;
 mod web_files;
+mod webhooks;
