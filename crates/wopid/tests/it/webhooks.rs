@@ -202,6 +202,8 @@ async fn a_file_s_life_is_told_in_order_and_signed() {
     assert_eq!(s.lock(&id, &t, "L1").await.status(), 200);
     assert_eq!(s.lock(&id, &t, "L2").await.status(), 409);
     assert_eq!(s.put_file(&id, &t, Some("wrong"), b"x").await.status(), 409);
+    let r = s.op(&id, &t, "DELETE").send().await.expect("delete");
+    assert_eq!(r.status(), 409, "locked");
     assert_eq!(s.put_file(&id, &t, Some("L1"), b"v2").await.status(), 200);
     let r = s
         .op(&id, &t, "UNLOCK")
@@ -400,8 +402,7 @@ async fn deliveries_pending_at_a_stop_are_sent_after_the_next_start() {
     );
     drop(first);
 
-    // Back up, and wopid started again on the same data.
-    rx.inbox.failures.store(0, Ordering::SeqCst);
+    // wopid started again on the same data, and the receiver back up.
     let url = rx.url.clone();
     let second = TestServer::start_with(move |c| {
         c.data = data;
@@ -411,6 +412,7 @@ async fn deliveries_pending_at_a_stop_are_sent_after_the_next_start() {
         fast_retries(c);
     })
     .await;
+    rx.inbox.failures.store(0, Ordering::SeqCst);
     rx.retry_until(&second, "both delivered after the restart", |g| {
         g.iter().filter(|g| g.status < 300).count() >= 2
     })
@@ -423,7 +425,40 @@ async fn deliveries_pending_at_a_stop_are_sent_after_the_next_start() {
     after.sort();
     assert_eq!(after, before, "the same deliveries, same ids and bodies");
     drained(&second).await;
+    // Sent by the new server.
+    let metrics = second.state.metrics.render();
+    assert!(
+        metrics.contains("wopid_webhook_deliveries_total{outcome=\"delivered\"} 2"),
+        "{metrics}"
+    );
     drop(dir);
+}
+
+/// A WOPI container URL with a token of `user_id`.
+async fn container_url(s: &TestServer, user_id: &str, id: &str) -> String {
+    let t = wopid::auth::tokens::issue(
+        &s.state,
+        user_id,
+        wopid_store::ResourceKind::Container,
+        id,
+        RW,
+        s.clock_now() + crate::harness::HOUR,
+    )
+    .await
+    .expect("token");
+    format!(
+        "{}/wopi/containers/{id}?access_token={}",
+        s.base,
+        t.expose()
+    )
+}
+
+async fn container_op(s: &TestServer, url: &str, op: &str, name: Option<&str>) -> u16 {
+    let mut r = s.http.post(url).header("X-WOPI-Override", op);
+    if let Some(n) = name {
+        r = r.header("X-WOPI-RequestedName", n);
+    }
+    r.send().await.expect("send").status().as_u16()
 }
 
 #[tokio::test]
@@ -431,11 +466,13 @@ async fn folders_and_moves_are_told_too() {
     let rx = Receiver::start().await;
     let url = rx.url.clone();
     let s = TestServer::start_with(move |c| {
-        c.webhooks = vec![hook(
-            &url,
-            SECRET,
-            Some(&["container.created", "file.moved"]),
-        )];
+        let wanted = [
+            "container.created",
+            "container.renamed",
+            "container.deleted",
+            "file.moved",
+        ];
+        c.webhooks = vec![hook(&url, SECRET, Some(&wanted))];
     })
     .await;
     let alice = wopid::ops::files::ensure_user(&s.state, "alice")
@@ -464,14 +501,49 @@ async fn folders_and_moves_are_told_too() {
         .await
         .expect("move");
     assert_eq!(moved, wopid::ops::files::Moved::Done);
-    rx.wait_until("both", |g| g.len() >= 2).await;
+    let docs = container_url(&s, &alice.id, &folder.id).await;
+    assert_eq!(
+        container_op(&s, &docs, "RENAME_CONTAINER", Some("Papers")).await,
+        200
+    );
+    // Not empty, or the same name again: nothing happens, nothing is told.
+    assert_eq!(container_op(&s, &docs, "DELETE_CONTAINER", None).await, 409);
+    assert_eq!(
+        container_op(&s, &docs, "RENAME_CONTAINER", Some("Papers")).await,
+        200
+    );
+    let empty = wopid::ops::containers::create_named(&s.state, &alice.id, &root, "Empty")
+        .await
+        .expect("mkdir")
+        .expect("created");
+    let empty_url = container_url(&s, &alice.id, &empty.id).await;
+    assert_eq!(
+        container_op(&s, &empty_url, "DELETE_CONTAINER", None).await,
+        200
+    );
+
+    let want = [
+        "container.created",
+        "file.moved",
+        "container.renamed",
+        "container.created",
+        "container.deleted",
+    ];
+    rx.wait_until("all", |g| g.len() >= want.len()).await;
     let got = rx.got();
-    assert_eq!(types(&got), ["container.created", "file.moved"]);
-    let (c, m) = (got[0].json(), got[1].json());
-    assert_eq!(c["container"]["name"], "Docs");
-    assert_eq!(c["container"]["parent"], root.id.as_str());
-    assert_eq!(m["file"]["parent"], folder.id.as_str());
-    assert_eq!(m["previous_parent"], root.id.as_str());
+    assert_eq!(types(&got), want);
+    let v: Vec<Value> = got.iter().map(Got::json).collect();
+    assert_eq!(v[0]["container"]["name"], "Docs");
+    assert_eq!(v[0]["container"]["parent"], root.id.as_str());
+    assert_eq!(v[1]["file"]["parent"], folder.id.as_str());
+    assert_eq!(v[1]["previous_parent"], root.id.as_str());
+    assert_eq!(v[2]["container"]["name"], "Papers");
+    assert_eq!(v[2]["previous_name"], "Docs");
+    assert_eq!(v[4]["container"]["id"], empty.id.as_str());
+    assert!(got.iter().all(|g| {
+        let v = g.json();
+        v["actor"]["id"] == alice.id.as_str()
+    }));
 }
 
 #[tokio::test]
