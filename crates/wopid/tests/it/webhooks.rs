@@ -82,9 +82,11 @@ async fn receive(State(inbox): State<Inbox>, headers: HeaderMap, body: String) -
 
 impl Receiver {
     async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        Self::start_on("127.0.0.1:0".parse().expect("address")).await
+    }
+
+    async fn start_on(addr: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let inbox = Inbox::default();
         let app = axum::Router::new()
@@ -431,6 +433,80 @@ async fn deliveries_pending_at_a_stop_are_sent_after_the_next_start() {
         metrics.contains("wopid_webhook_deliveries_total{outcome=\"delivered\"} 2"),
         "{metrics}"
     );
+    drop(dir);
+}
+
+#[tokio::test]
+async fn deliveries_for_a_receiver_that_is_down_survive_a_restart() {
+    // An address with nothing listening: every attempt is refused.
+    let probe = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = probe.local_addr().expect("addr");
+    drop(probe);
+    let url = format!("http://{addr}/hook");
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let (u, d1) = (url.clone(), data.clone());
+    let first = TestServer::start_with(move |c| {
+        c.data = d1;
+        c.webhooks = vec![hook(&u, SECRET, None)];
+        fast_retries(c);
+    })
+    .await;
+    let id = first.add_file("alice", "a.txt", b"one").await;
+    let t = first.token("alice", &id, RW).await;
+    assert_eq!(first.lock(&id, &t, "L").await.status(), 200);
+    // Each delivery was tried once and failed, and waits in the queue.
+    let mut before = Vec::new();
+    for _ in 0..500 {
+        let q = first
+            .state
+            .meta
+            .pending_deliveries(10)
+            .await
+            .expect("queue");
+        if q.len() == 2 && q.iter().all(|d| d.attempts >= 1) {
+            assert!(q.iter().all(|d| d.last_error.is_some()), "{q:#?}");
+            before = q;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(before.len(), 2, "two failed deliveries queued");
+    let (meta, blobs) = (
+        first.state.config.meta.clone(),
+        first.state.config.blobs.clone(),
+    );
+    drop(first);
+
+    let u = url.clone();
+    let second = TestServer::start_with(move |c| {
+        c.data = data;
+        c.meta = meta;
+        c.blobs = blobs;
+        c.webhooks = vec![hook(&u, SECRET, None)];
+        fast_retries(c);
+    })
+    .await;
+    let rx = Receiver::start_on(addr).await;
+    rx.retry_until(&second, "both delivered once the receiver is up", |g| {
+        g.len() >= 2
+    })
+    .await;
+    drained(&second).await;
+    let mut want: Vec<_> = before
+        .iter()
+        .map(|d| (d.id.clone(), d.event.clone(), d.payload.clone()))
+        .collect();
+    let mut got: Vec<_> = rx
+        .got()
+        .iter()
+        .map(|g| (g.delivery.clone(), g.event.clone(), g.body.clone()))
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "every queued delivery, with its id and body");
     drop(dir);
 }
 
