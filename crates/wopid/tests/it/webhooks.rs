@@ -510,6 +510,51 @@ async fn deliveries_for_a_receiver_that_is_down_survive_a_restart() {
     drop(dir);
 }
 
+#[tokio::test]
+async fn two_nodes_on_one_database_send_each_delivery_once() {
+    let rx = Receiver::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let (u, d) = (rx.url.clone(), data.clone());
+    let a = TestServer::start_with(move |c| {
+        c.data = d;
+        c.webhooks = vec![hook(&u, SECRET, None)];
+    })
+    .await;
+    let (meta, blobs) = (a.state.config.meta.clone(), a.state.config.blobs.clone());
+    let u = rx.url.clone();
+    let b = TestServer::start_with(move |c| {
+        c.data = data;
+        c.meta = meta;
+        c.blobs = blobs;
+        c.webhooks = vec![hook(&u, SECRET, None)];
+    })
+    .await;
+    // Both nodes queue events at once; both workers claim from the one queue.
+    let (na, nb) = tokio::join!(
+        async {
+            for i in 0..15 {
+                a.add_file("alice", &format!("a{i}.txt"), b"a").await;
+            }
+        },
+        async {
+            for i in 0..15 {
+                b.add_file("bob", &format!("b{i}.txt"), b"b").await;
+            }
+        }
+    );
+    let ((), ()) = (na, nb);
+    rx.wait_until("thirty deliveries", |g| g.len() >= 30).await;
+    drained(&a).await;
+    let got = rx.got();
+    let mut ids: Vec<_> = got.iter().map(|g| g.delivery.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "each delivery once: {got:#?}");
+    assert_eq!(got.len(), 30, "no delivery twice");
+    drop((a, b, dir));
+}
+
 /// A WOPI container URL with a token of `user_id`.
 async fn container_url(s: &TestServer, user_id: &str, id: &str) -> String {
     let t = wopid::auth::tokens::issue(
