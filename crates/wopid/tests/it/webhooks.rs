@@ -724,3 +724,88 @@ async fn start_up_refuses_bad_webhook_settings() {
         assert!(!shown.contains(hidden), "{hidden} in {shown}");
     }
 }
+
+/// Kills the child process when the test ends, whatever happens.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_binary_sends_the_events_of_cli_changes() {
+    use std::io::BufRead as _;
+    let rx = Receiver::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let secret_file = dir.path().join("hook-secret");
+    let config = dir.path().join("wopid.toml");
+    let data = dir.path().join("data");
+    for (path, text) in [
+        (&secret_file, format!("{SECRET}\n")),
+        (
+            &config,
+            format!(
+                "[[webhooks]]\nurl = \"{}\"\nevents = [\"file.created\"]\nsecret_file = \"{}\"\n",
+                rx.url,
+                secret_file.display()
+            ),
+        ),
+    ] {
+        std::fs::File::create(path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .expect("write");
+    }
+    let wopid = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wopid"));
+        c.stderr(std::process::Stdio::null());
+        c
+    };
+    let mut serve = Child(
+        wopid()
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&config)
+            .arg("--data")
+            .arg(&data)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn serve"),
+    );
+    let mut lines = std::io::BufReader::new(serve.0.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("read");
+    assert!(first.starts_with("listening on "), "{first}");
+
+    // A file added by the CLI, in another process, while the server runs.
+    let out = wopid()
+        .args([
+            "files", "add", "--name", "cli.txt", "--user", "carol", "--config",
+        ])
+        .arg(&config)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("files add");
+    assert!(out.status.success());
+    let id = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+
+    rx.wait_until("the CLI's file.created", |g| !g.is_empty())
+        .await;
+    let g = rx.got().remove(0);
+    assert_eq!(g.event, "file.created");
+    assert!(wopid::webhooks::sign::verify(
+        SECRET.as_bytes(),
+        &g.timestamp,
+        g.body.as_bytes(),
+        &g.signature
+    ));
+    let v = g.json();
+    assert_eq!(v["file"]["id"], id.as_str());
+    assert_eq!(v["file"]["name"], "cli.txt");
+    assert!(v["actor"]["id"].as_str().is_some_and(|a| !a.is_empty()));
+    drop(serve);
+}
