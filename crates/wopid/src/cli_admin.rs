@@ -114,8 +114,8 @@ pub(crate) async fn share(
         None => state.meta.container(target).await?,
     };
     let on = match (&file, &container) {
-        (Some(f), _) => crate::ops::files::Shared::File(f),
-        (None, Some(c)) => crate::ops::files::Shared::Container(c),
+        (Some(f), _) => crate::webhooks::Shared::File(f),
+        (None, Some(c)) => crate::webhooks::Shared::Container(c),
         (None, None) => anyhow::bail!("no file or container {target}"),
     };
     let is_file = file.is_some();

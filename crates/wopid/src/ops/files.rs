@@ -7,7 +7,7 @@ use super::Step;
 use super::create::create_with_free_name;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::webhooks::{self, Event};
+use crate::webhooks::{self, Event, Shared};
 
 /// The user with this sign-in name, created on first use with the name as display name.
 pub async fn ensure_user(state: &AppState, login: &str) -> Result<User, ApiError> {
@@ -210,13 +210,6 @@ pub async fn share_with(
     Ok(true)
 }
 
-/// What a share is on.
-#[derive(Debug, Clone, Copy)]
-pub enum Shared<'a> {
-    File(&'a FileRecord),
-    Container(&'a wopid_store::Container),
-}
-
 /// Grants `user_id` a share of `on` (or changes its permission), and tells the webhooks when
 /// that changed anything: `share.created` for a new share, `share.changed` for another
 /// permission. Granting the same share again changes nothing and tells nobody.
@@ -250,14 +243,7 @@ pub async fn share(
         Some(b) if b.can_write != can_write => webhooks::SHARE_CHANGED,
         Some(_) => return Ok(()),
     };
-    let ev = match on {
-        Shared::File(f) => Event::file(kind, actor, f),
-        Shared::Container(c) => Event::container(kind, actor, c),
-    };
-    let ev = ev.with(
-        "share",
-        serde_json::json!({ "user": { "id": user_id }, "can_write": can_write }),
-    );
+    let ev = Event::share(kind, actor, on, user_id, Some(can_write));
     webhooks::emit(state, ev).await;
     Ok(())
 }

@@ -62,6 +62,13 @@ impl Hub {
     }
 }
 
+/// What a share is on.
+#[derive(Debug, Clone, Copy)]
+pub enum Shared<'a> {
+    File(&'a FileRecord),
+    Container(&'a Container),
+}
+
 /// One event: its type, who caused it, and what it is about.
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -89,6 +96,26 @@ impl Event {
     /// An event about a container.
     pub fn container(kind: &'static str, actor: Option<&str>, c: &Container) -> Self {
         Self::new(kind, actor).with("container", container_json(c))
+    }
+
+    /// An event about a share of a file or container with `user_id`: `can_write` is the share's
+    /// permission now (`None` for `share.removed`).
+    pub fn share(
+        kind: &'static str,
+        actor: Option<&str>,
+        on: Shared<'_>,
+        user_id: &str,
+        can_write: Option<bool>,
+    ) -> Self {
+        let ev = match on {
+            Shared::File(f) => Self::file(kind, actor, f),
+            Shared::Container(c) => Self::container(kind, actor, c),
+        };
+        let mut share = json!({ "user": { "id": user_id } });
+        if let Some(w) = can_write {
+            share["can_write"] = w.into();
+        }
+        ev.with("share", share)
     }
 
     /// One more member of the payload.
@@ -192,6 +219,19 @@ mod tests {
         assert_eq!(v["occurred_at"], "2026-01-01T00:00:00.0000000Z");
         assert_eq!(v["actor"], json!({"id": "u1"}));
         assert_eq!(v["previous_name"], "a.docx");
+        let c = Container {
+            id: "c1".into(),
+            parent_id: Some("root".into()),
+            owner_id: "u1".into(),
+            name: "Docs".into(),
+        };
+        let removed = Event::share(SHARE_REMOVED, Some("u1"), Shared::Container(&c), "u2", None);
+        let v: Value = serde_json::from_str(&removed.payload("ev3", 0)).expect("json");
+        assert_eq!(v["share"], json!({"user": {"id": "u2"}}));
+        assert_eq!(
+            v["container"],
+            json!({"id": "c1", "name": "Docs", "parent": "root", "owner": "u1"})
+        );
         let anon = Event::new(FILE_SAVED, None).payload("ev2", 0);
         let v: Value = serde_json::from_str(&anon).expect("json");
         assert_eq!(v["actor"], Value::Null);
