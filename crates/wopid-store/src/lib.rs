@@ -6,6 +6,7 @@
 //! revision, so several wopid processes sharing one database need nothing else to agree.
 
 mod blob;
+mod deliveries;
 mod disk;
 mod error;
 mod grants;
@@ -13,18 +14,21 @@ mod meta;
 mod model;
 mod postgres;
 mod postgres_accounts;
+mod postgres_deliveries;
 mod postgres_grants;
 mod postgres_schema;
 mod rows;
 mod s3;
 mod sqlite;
 mod sqlite_accounts;
+mod sqlite_deliveries;
 mod sqlite_grants;
 mod sqlite_schema;
 mod transfer;
 mod writer;
 
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
+pub use deliveries::{Delivery, NewDelivery, WebhookQueue};
 pub use error::StoreError;
 pub use grants::Grants;
 pub use meta::{AccountStore, Cas, Meta, MetaBackend, redact_url};

@@ -151,4 +151,20 @@ CREATE TABLE oidc_links (
 );
 CREATE INDEX oidc_links_user ON oidc_links(user_id);
 "#,
+    r#"
+CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    seq BIGSERIAL,
+    url TEXT NOT NULL,
+    event TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_ms BIGINT NOT NULL,
+    claim TEXT,
+    last_error TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_ms);
+CREATE INDEX webhook_deliveries_seq ON webhook_deliveries(seq);
+"#,
 ];

@@ -1230,6 +1230,15 @@ meta_test!(
             assert!(linked);
         }
 
+        meta.enqueue_deliveries(&[delivery("d1", "file.saved", 3)])
+            .await
+            .expect("delivery");
+        let claimed = meta.claim_deliveries(3, 10, 1, "n").await.expect("claim");
+        meta.retry_delivery("d1", "n", 20, "HTTP 500")
+            .await
+            .expect("retry");
+        assert_eq!(claimed.len(), 1);
+
         // Copied in small pages into an empty SQLite, twice (the second adds nothing).
         let target = engines::sqlite().await;
         for pass in 0..2 {
@@ -1457,3 +1466,172 @@ meta_test!(oidc_links, |m: MetaUnderTest| async move {
         Some("u-a")
     );
 });
+
+fn delivery(id: &str, event: &str, at: i64) -> NewDelivery {
+    NewDelivery {
+        id: id.into(),
+        url: "http://receiver.example/hook".into(),
+        event: event.into(),
+        payload: format!("{{\"id\":\"{id}\"}}"),
+        created_ms: at,
+    }
+}
+
+meta_test!(
+    webhook_deliveries_are_claimed_leased_retried_and_finished,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        assert_eq!(meta.next_delivery_due().await.expect("due"), None);
+        assert!(
+            meta.claim_deliveries(100, 10, 10, "a")
+                .await
+                .expect("claim")
+                .is_empty()
+        );
+        meta.enqueue_deliveries(&[
+            delivery("d1", "file.created", 100),
+            delivery("d2", "file.saved", 100),
+        ])
+        .await
+        .expect("enqueue");
+        meta.enqueue_deliveries(&[delivery("d3", "file.deleted", 50)])
+            .await
+            .expect("enqueue");
+        meta.enqueue_deliveries(&[]).await.expect("nothing");
+        assert_eq!(meta.next_delivery_due().await.expect("due"), Some(50));
+        let pending = meta.pending_deliveries(10).await.expect("pending");
+        let ids: Vec<_> = pending.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["d1", "d2", "d3"], "queuing order, whatever the times");
+        assert_eq!(pending[1].payload, "{\"id\":\"d2\"}");
+        assert_eq!(pending[1].event, "file.saved");
+        assert_eq!(
+            (pending[1].attempts, pending[1].claim.as_deref()),
+            (0, None)
+        );
+
+        // Not yet due: nothing. Due: oldest first, up to the limit, under the claim.
+        assert!(
+            meta.claim_deliveries(49, 10, 10, "a")
+                .await
+                .expect("claim")
+                .is_empty()
+        );
+        let a = meta.claim_deliveries(100, 30, 2, "a").await.expect("claim");
+        let ids: Vec<_> = a.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["d1", "d2"]);
+        assert!(
+            a.iter()
+                .all(|d| d.claim.as_deref() == Some("a") && d.next_attempt_ms == 130)
+        );
+        // While the lease runs, another claimant gets only what is left.
+        let b = meta
+            .claim_deliveries(100, 30, 10, "b")
+            .await
+            .expect("claim");
+        assert_eq!(b.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["d3"]);
+        assert!(
+            meta.claim_deliveries(129, 30, 10, "c")
+                .await
+                .expect("claim")
+                .is_empty()
+        );
+
+        // A failed attempt is recorded only by the holder of the claim.
+        assert!(
+            !meta
+                .retry_delivery("d1", "b", 500, "no")
+                .await
+                .expect("retry")
+        );
+        assert!(
+            meta.retry_delivery("d1", "a", 500, "HTTP 500")
+                .await
+                .expect("retry")
+        );
+        assert!(
+            !meta
+                .retry_delivery("d1", "a", 600, "again")
+                .await
+                .expect("retry"),
+            "claim spent"
+        );
+        let d1 = meta
+            .pending_deliveries(10)
+            .await
+            .expect("pending")
+            .remove(0);
+        assert_eq!(d1.id, "d1");
+        assert_eq!((d1.attempts, d1.next_attempt_ms), (1, 500));
+        assert_eq!(
+            (d1.claim, d1.last_error.as_deref()),
+            (None, Some("HTTP 500"))
+        );
+
+        // A lease that ran out (its node died) makes the delivery due again, for anyone.
+        let again = meta
+            .claim_deliveries(130, 30, 10, "c")
+            .await
+            .expect("claim");
+        let ids: Vec<_> = again.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["d2", "d3"]);
+        assert!(
+            !meta
+                .retry_delivery("d2", "a", 900, "late")
+                .await
+                .expect("retry"),
+            "lease lost"
+        );
+
+        // Delivered: gone, once.
+        assert!(meta.finish_delivery("d2").await.expect("finish"));
+        assert!(!meta.finish_delivery("d2").await.expect("finish"));
+        assert!(meta.finish_delivery("d3").await.expect("finish"));
+        let left = meta.pending_deliveries(10).await.expect("pending");
+        assert_eq!(
+            left.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+            ["d1"]
+        );
+        assert_eq!(meta.next_delivery_due().await.expect("due"), Some(500));
+        let d1 = meta
+            .claim_deliveries(500, 30, 10, "d")
+            .await
+            .expect("claim");
+        assert_eq!(d1.len(), 1);
+        assert_eq!(d1[0].attempts, 1);
+    }
+);
+
+meta_test!(
+    parallel_webhook_claims_hand_out_each_delivery_once,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        let all: Vec<_> = (0..40)
+            .map(|i| delivery(&format!("d{i:02}"), "file.saved", 1))
+            .collect();
+        meta.enqueue_deliveries(&all).await.expect("enqueue");
+        let mut tasks = Vec::new();
+        for t in 0..8 {
+            let meta = meta.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let got = meta
+                        .claim_deliveries(10, 1_000, 3, &format!("node{t}"))
+                        .await
+                        .expect("claim");
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got.into_iter().map(|d| d.id));
+                }
+            }));
+        }
+        let mut seen = Vec::new();
+        for t in tasks {
+            seen.extend(t.await.expect("task"));
+        }
+        seen.sort();
+        let want: Vec<_> = all.iter().map(|d| d.id.clone()).collect();
+        assert_eq!(seen, want, "every delivery claimed exactly once");
+    }
+);

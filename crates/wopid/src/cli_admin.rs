@@ -5,7 +5,7 @@ use std::io::BufRead as _;
 use anyhow::Context as _;
 use futures_util::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
-use wopid_store::{BlobStream, NewUser, OAuthClient, ResourceKind, Share};
+use wopid_store::{BlobStream, NewUser, OAuthClient, ResourceKind};
 
 use crate::auth::{Perms, password};
 use crate::cli_args::{FilesCommand, TokenCommand, UsersCommand, open};
@@ -108,19 +108,18 @@ pub(crate) async fn share(
         .user_by_login(login)
         .await?
         .with_context(|| format!("no user {login}"))?;
-    let is_file = state.meta.file(target).await?.is_some();
-    anyhow::ensure!(
-        is_file || state.meta.container(target).await?.is_some(),
-        "no file or container {target}"
-    );
-    state
-        .meta
-        .put_share(&Share {
-            resource_id: target.to_owned(),
-            user_id: u.id,
-            can_write: write,
-        })
-        .await?;
+    let file = state.meta.file(target).await?;
+    let container = match &file {
+        Some(_) => None,
+        None => state.meta.container(target).await?,
+    };
+    let on = match (&file, &container) {
+        (Some(f), _) => crate::webhooks::Shared::File(f),
+        (None, Some(c)) => crate::webhooks::Shared::Container(c),
+        (None, None) => anyhow::bail!("no file or container {target}"),
+    };
+    let is_file = file.is_some();
+    crate::ops::files::share(state, None, on, &u.id, write).await?;
     let what = if is_file { "file" } else { "container" };
     println!(
         "{what} {target} shared with {login} ({})",
@@ -265,7 +264,7 @@ pub(crate) async fn files(cmd: FilesCommand) -> anyhow::Result<()> {
         }
         FilesCommand::Restore { store, id, version } => {
             let state = open(&store).await?;
-            let f = crate::ops::files::restore(&state, &id, version).await?;
+            let f = crate::ops::files::restore(&state, None, &id, version).await?;
             println!(
                 "restored version {version} of {} as version {}",
                 f.id, f.version

@@ -99,6 +99,70 @@ pub struct Config {
     /// CheckContainerInfo send `LicenseCheckForEditIsEnabled: true`, and Office for the web
     /// requires a business licence to edit.
     pub license_check_for_edit: bool,
+    /// Receivers of wopid's events (`[[webhooks]]`), each POSTed the events it asks for.
+    pub webhooks: Vec<WebhookConfig>,
+    /// Deadline of one webhook delivery attempt, from connecting to the end of the answer.
+    #[serde(with = "humantime_serde_compat")]
+    pub webhook_timeout: Duration,
+    /// Wait before the first retry of a failed webhook delivery; each further retry waits twice
+    /// as long (less a random part), up to `webhook_retry_max`.
+    #[serde(with = "humantime_serde_compat")]
+    pub webhook_retry_initial: Duration,
+    /// Longest wait between two attempts of a webhook delivery.
+    #[serde(with = "humantime_serde_compat")]
+    pub webhook_retry_max: Duration,
+    /// A webhook delivery still failing this long after its event is dropped, with a warning.
+    #[serde(with = "humantime_serde_compat")]
+    pub webhook_max_age: Duration,
+}
+
+/// One webhook receiver: where wopid POSTs events, which ones, and the key it signs them with.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// An `http://` or `https://` URL.
+    pub url: String,
+    /// Event types to send (`file.saved`…); absent: every type.
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+    /// The HMAC-SHA256 signing key, or a file holding it (its first line); one of the two.
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a credential of the receiver in its query; the secret is redacted
+        // by its own type.
+        f.debug_struct("WebhookConfig")
+            .field("url", &redact_query(&self.url))
+            .field("events", &self.events)
+            .field("secret", &self.secret)
+            .field("secret_file", &self.secret_file)
+            .finish()
+    }
+}
+
+impl WebhookConfig {
+    /// Whether this receiver asked for events of type `event`.
+    pub fn wants(&self, event: &str) -> bool {
+        self.events
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|e| e == event))
+    }
+}
+
+/// A URL with its query (and any user info) left out, for logs.
+pub fn redact_query(url: &str) -> String {
+    let no_query = url.split(['?', '#']).next().unwrap_or("");
+    match (no_query.find("://"), no_query.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            format!("{}://***@{}", &no_query[..s], &no_query[at + 1..])
+        }
+        _ => no_query.to_owned(),
+    }
 }
 
 /// A secret from the configuration: compared, never printed.
@@ -308,6 +372,11 @@ impl Default for Config {
             oidc: Vec::new(),
             containers: true,
             license_check_for_edit: false,
+            webhooks: Vec::new(),
+            webhook_timeout: Duration::from_secs(10),
+            webhook_retry_initial: Duration::from_secs(10),
+            webhook_retry_max: Duration::from_secs(3600),
+            webhook_max_age: Duration::from_secs(3 * 24 * 3600),
         }
     }
 }
@@ -389,6 +458,73 @@ impl Config {
             self.password_sign_in || !self.oidc.is_empty(),
             "password_sign_in = false needs at least one [[oidc]] provider"
         );
+        self.resolve_webhooks()
+    }
+
+    /// Checks every `[[webhooks]]` entry and reads its `secret_file`: an http(s) URL, configured
+    /// once, known event types, and exactly one non-empty secret.
+    fn resolve_webhooks(&mut self) -> anyhow::Result<()> {
+        let mut urls = std::collections::HashSet::new();
+        for w in &mut self.webhooks {
+            let shown = redact_query(&w.url);
+            let parsed = reqwest::Url::parse(&w.url)
+                .map_err(|e| anyhow::anyhow!("webhook url {shown}: {e}"))?;
+            anyhow::ensure!(
+                matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some(),
+                "webhook url {shown}: only http:// and https:// URLs are accepted"
+            );
+            anyhow::ensure!(
+                urls.insert(w.url.clone()),
+                "webhook {shown} is configured twice"
+            );
+            if let Some(events) = &w.events {
+                anyhow::ensure!(
+                    !events.is_empty(),
+                    "webhook {shown}: events = [] sends nothing; leave it out to send every event"
+                );
+                for e in events {
+                    anyhow::ensure!(
+                        crate::webhooks::EVENT_TYPES.contains(&e.as_str()),
+                        "webhook {shown}: unknown event type {e:?} (known: {})",
+                        crate::webhooks::EVENT_TYPES.join(", ")
+                    );
+                }
+            }
+            match (&w.secret, &w.secret_file) {
+                (Some(_), Some(_)) => {
+                    anyhow::bail!("webhook {shown}: set secret or secret_file, not both")
+                }
+                (None, None) => {
+                    anyhow::bail!("webhook {shown}: a secret or secret_file is required")
+                }
+                (None, Some(path)) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        anyhow::anyhow!("reading webhook secret_file {}: {e}", path.display())
+                    })?;
+                    let secret = text.lines().next().unwrap_or("").trim();
+                    anyhow::ensure!(
+                        !secret.is_empty(),
+                        "webhook secret_file {} is empty",
+                        path.display()
+                    );
+                    w.secret = Some(Secret::new(secret));
+                }
+                (Some(s), None) => {
+                    anyhow::ensure!(
+                        !s.0.trim().is_empty(),
+                        "webhook {shown}: the secret is empty"
+                    )
+                }
+            }
+        }
+        for (name, d) in [
+            ("webhook_timeout", self.webhook_timeout),
+            ("webhook_retry_initial", self.webhook_retry_initial),
+            ("webhook_retry_max", self.webhook_retry_max),
+            ("webhook_max_age", self.webhook_max_age),
+        ] {
+            anyhow::ensure!(!d.is_zero(), "{name} must be more than 0s");
+        }
         Ok(())
     }
 
@@ -531,6 +667,28 @@ license_check_for_edit = false
 # username_claim = "preferred_username"
 # groups_claim = "groups"
 # allowed_groups = ["office"]
+
+# Receivers of wopid's events (webhooks); repeat the table for each. wopid POSTs each event as
+# JSON, signed with the secret: X-Wopid-Signature: sha256=HEX(HMAC-SHA256(secret,
+# "<X-Wopid-Timestamp>.<body>")). `events` lists the types to send (absent: all of them):
+# file.created, file.saved, file.renamed, file.moved, file.deleted, file.locked,
+# file.unlocked, container.created, container.renamed, container.deleted, share.created,
+# share.changed, share.removed. Give the secret as `secret_file` (its first line) or `secret`.
+# [[webhooks]]
+# url = "https://app.example.com/wopid-events"
+# events = ["file.saved", "file.deleted"]
+# secret_file = "/etc/wopid/webhook-secret"
+
+# Deadline of one webhook delivery attempt.
+webhook_timeout = "10s"
+
+# A failed delivery (no answer, or not 2xx) is retried after webhook_retry_initial, then after
+# twice as long each time (less a random part), waiting at most webhook_retry_max.
+webhook_retry_initial = "10s"
+webhook_retry_max = "1h"
+
+# A delivery still failing this long after its event is dropped, with a warning in the log.
+webhook_max_age = "3days"
 
 # User-interface switches sent to editors in CheckFileInfo.
 [ui]

@@ -20,6 +20,7 @@ pub mod respond;
 pub mod state;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -82,6 +83,8 @@ pub async fn run(
         _ => anyhow::bail!("TLS needs both tls_cert and tls_key"),
     };
     let purger = auth::purge::spawn(state.clone());
+    // Stops when dropped: at the end of this function, or when this future is dropped.
+    let _webhooks = webhooks::worker::spawn(state.clone());
     let served = http::serve::serve(listener, app(state), limits, tls, shutdown).await;
 
     if let Some(m) = metrics {

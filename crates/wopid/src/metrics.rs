@@ -57,6 +57,7 @@ struct Registry {
     proof_failures: BTreeMap<String, u64>,
     bytes_in: u64,
     bytes_out: u64,
+    webhooks: BTreeMap<crate::webhooks::worker::Outcome, u64>,
 }
 
 /// The metrics of one wopid process.
@@ -70,6 +71,13 @@ impl Metrics {
             *r.proof_failures
                 .entry(editor.chars().take(64).collect())
                 .or_default() += 1;
+        }
+    }
+
+    /// Webhook deliveries by outcome.
+    pub fn webhook(&self, outcome: crate::webhooks::worker::Outcome, n: u64) {
+        if let Ok(mut r) = self.0.lock() {
+            *r.webhooks.entry(outcome).or_default() += n;
         }
     }
 
@@ -176,6 +184,15 @@ impl Metrics {
         out.push_str("# HELP wopid_bytes_sent_total Response body bytes (by Content-Length).\n");
         out.push_str("# TYPE wopid_bytes_sent_total counter\n");
         let _ = writeln!(out, "wopid_bytes_sent_total {}", r.bytes_out);
+        out.push_str("# HELP wopid_webhook_deliveries_total Webhook delivery attempts by outcome (lost: could not be queued).\n");
+        out.push_str("# TYPE wopid_webhook_deliveries_total counter\n");
+        for (outcome, n) in &r.webhooks {
+            let _ = writeln!(
+                out,
+                "wopid_webhook_deliveries_total{{outcome=\"{}\"}} {n}",
+                outcome.label()
+            );
+        }
         out
     }
 }

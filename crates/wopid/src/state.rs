@@ -25,6 +25,8 @@ pub struct Inner {
     pub editors: crate::editor_registry::Editors,
     /// Permits to hash or check a password on the blocking pool (`password_hash_concurrency`).
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Wakes this process's webhook delivery worker.
+    pub webhooks: Arc<crate::webhooks::Hub>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             metrics: Arc::default(),
             editors,
             hashing,
+            webhooks: Arc::default(),
         })))
     }
 

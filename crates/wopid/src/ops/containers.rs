@@ -16,6 +16,7 @@ use crate::auth::issue::{Purpose, issue};
 use crate::auth::{Grant, Perms, access};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::webhooks::{self, Event};
 
 /// SHA-256 of no bytes: the content of every new child file.
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -112,7 +113,11 @@ pub async fn create_child_container(
             .create_container(&id, &parent.id, &grant.user_id, &candidate, state.now_ms())
             .await?
         {
-            Some(c) => return pointer(state, grant, &c).await,
+            Some(c) => {
+                let ev = Event::container(webhooks::CONTAINER_CREATED, Some(&grant.user_id), &c);
+                webhooks::emit(state, ev).await;
+                return pointer(state, grant, &c).await;
+            }
             None if exact => return Err(ProtoError::NameExists { valid_target: None }.into()),
             None => continue,
         }
@@ -143,6 +148,8 @@ pub async fn create_child_file(
         wopid_proto::lock::check_unlocked(stored_lock(&existing).as_ref(), state.now_ms())?;
         let content = empty_content(state, grant).await?;
         let f = super::create::overwrite(state, existing, content).await?;
+        let ev = Event::file(webhooks::FILE_SAVED, Some(&grant.user_id), &f);
+        webhooks::emit(state, ev).await;
         return new_file_body(state, grant, &f.id, &f.name).await;
     }
     let content = empty_content(state, grant).await?;
@@ -155,6 +162,8 @@ pub async fn create_child_file(
             create_with_free_name(state, &container.id, owner, &name, content).await?
         }
     };
+    let ev = Event::file(webhooks::FILE_CREATED, Some(&grant.user_id), &f);
+    webhooks::emit(state, ev).await;
     new_file_body(state, grant, &f.id, &f.name).await
 }
 
@@ -208,7 +217,11 @@ pub async fn delete_container(
         return Err(ProtoError::Conflict("the root container cannot be deleted").into());
     }
     match state.meta.delete_container(id).await? {
-        ContainerDeletion::Deleted => Ok(()),
+        ContainerDeletion::Deleted => {
+            let ev = Event::container(webhooks::CONTAINER_DELETED, Some(&grant.user_id), c);
+            webhooks::emit(state, ev).await;
+            Ok(())
+        }
         ContainerDeletion::NotEmpty => {
             Err(ProtoError::Conflict("the container is not empty").into())
         }
@@ -229,6 +242,13 @@ pub async fn rename_container(
         return Ok(name);
     }
     if state.meta.rename_container(id, &name).await? {
+        let renamed = wopid_store::Container {
+            name: name.clone(),
+            ..c.clone()
+        };
+        let ev = Event::container(webhooks::CONTAINER_RENAMED, Some(&grant.user_id), &renamed)
+            .with("previous_name", c.name.as_str());
+        webhooks::emit(state, ev).await;
         Ok(name)
     } else {
         Err(ProtoError::NameExists { valid_target: None }.into())
@@ -381,8 +401,13 @@ pub async fn create_named(
     name: &str,
 ) -> Result<Option<Container>, ApiError> {
     let id = wopid_store::new_id();
-    Ok(state
+    let created = state
         .meta
         .create_container(&id, &parent.id, user_id, name, state.now_ms())
-        .await?)
+        .await?;
+    if let Some(c) = &created {
+        let ev = Event::container(webhooks::CONTAINER_CREATED, Some(user_id), c);
+        webhooks::emit(state, ev).await;
+    }
+    Ok(created)
 }

@@ -9,6 +9,7 @@ use super::Step;
 use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::webhooks::{self, Event};
 
 /// A file's content on its way out.
 pub struct Download {
@@ -115,7 +116,16 @@ pub async fn put_file(
         modified_ms: state.now_ms(),
     };
     let result = commit(state, file, &req, content).await;
-    settle(state, result, &key).await
+    let saved = settle(state, result, &key).await?;
+    crate::webhooks::emit(
+        state,
+        Event::file(webhooks::FILE_SAVED, Some(&grant.user_id), &saved),
+    )
+    .await;
+    Ok(Saved {
+        version: saved.version,
+        modified_ms: saved.modified_ms,
+    })
 }
 
 /// Commits the stored content if the lock rules still allow it; returns the saved file and the
@@ -164,7 +174,7 @@ async fn settle(
     state: &AppState,
     result: Result<Option<(FileRecord, Option<VersionRecord>)>, ApiError>,
     key: &str,
-) -> Result<Saved, ApiError> {
+) -> Result<FileRecord, ApiError> {
     match result {
         Ok(Some((f, replaced))) => {
             if let Some(old) = replaced {
@@ -174,10 +184,7 @@ async fn settle(
                     discard_blob(state, &old.blob_key).await;
                 }
             }
-            Ok(Saved {
-                version: f.version,
-                modified_ms: f.modified_ms,
-            })
+            Ok(f)
         }
         Ok(None) => {
             discard_blob(state, key).await;

@@ -7,6 +7,7 @@ use super::Step;
 use super::create::create_with_free_name;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::webhooks::{self, Event, Shared};
 
 /// The user with this sign-in name, created on first use with the name as display name.
 pub async fn ensure_user(state: &AppState, login: &str) -> Result<User, ApiError> {
@@ -55,7 +56,11 @@ pub async fn add_file(
         modified_ms: state.now_ms(),
     };
     match create_with_free_name(state, &container, &user.id, name, content).await {
-        Ok(f) => Ok(f),
+        Ok(f) => {
+            let ev = Event::file(webhooks::FILE_CREATED, Some(&user.id), &f);
+            webhooks::emit(state, ev).await;
+            Ok(f)
+        }
         Err(e) => {
             super::content::discard_blob(state, &key).await;
             Err(e)
@@ -69,8 +74,10 @@ pub async fn versions(state: &AppState, file_id: &str) -> Result<Vec<VersionReco
 }
 
 /// Makes an earlier version's content current again, as a new version (versions never repeat).
+/// `actor` is the user asking (`None` for the administration commands).
 pub async fn restore(
     state: &AppState,
+    actor: Option<&str>,
     file_id: &str,
     version: i64,
 ) -> Result<FileRecord, ApiError> {
@@ -95,7 +102,10 @@ pub async fn restore(
         Ok(Step::Apply(FileUpdate::Content(c), ()))
     })
     .await?;
-    done.map(|(f, ())| f).ok_or(ApiError::Busy)
+    let f = done.map(|(f, ())| f).ok_or(ApiError::Busy)?;
+    let ev = Event::file(webhooks::FILE_SAVED, actor, &f).with("restored_version", version);
+    webhooks::emit(state, ev).await;
+    Ok(f)
 }
 
 /// Replaces a file's content with `body`, as a new version by `author_id` (an upload over an
@@ -123,7 +133,11 @@ pub async fn replace_content(
     })
     .await;
     match done {
-        Ok(Some((f, ()))) => Ok(f),
+        Ok(Some((f, ()))) => {
+            let ev = Event::file(webhooks::FILE_SAVED, Some(author_id), &f);
+            webhooks::emit(state, ev).await;
+            Ok(f)
+        }
         Ok(None) => {
             super::content::discard_blob(state, &key).await;
             Err(ApiError::Busy)
@@ -139,6 +153,7 @@ pub async fn replace_content(
 /// another editor holds its lock. `Ok(false)`: the name is taken in its folder.
 pub async fn rename_exact(
     state: &AppState,
+    actor: Option<&str>,
     file: FileRecord,
     name: &str,
 ) -> Result<bool, ApiError> {
@@ -149,9 +164,20 @@ pub async fn rename_exact(
             now,
             state.lock_match(),
         )?;
-        Ok(Step::Apply(FileUpdate::Rename(name.to_owned()), ()))
+        if cur.name == name {
+            return Ok(Step::Done(None));
+        }
+        Ok(Step::Apply(
+            FileUpdate::Rename(name.to_owned()),
+            Some(cur.name.clone()),
+        ))
     })
     .await?;
+    if let Some((f, Some(previous))) = &done {
+        let ev =
+            Event::file(webhooks::FILE_RENAMED, actor, f).with("previous_name", previous.as_str());
+        webhooks::emit(state, ev).await;
+    }
     Ok(done.is_some())
 }
 
@@ -186,24 +212,34 @@ pub async fn move_to(
     }
     let done = super::update_from(state, file, |cur, now| {
         wopid_proto::lock::check_unlocked(super::content::stored_lock(cur).as_ref(), now)?;
+        if cur.container_id == to {
+            return Ok(Step::Done(None));
+        }
         Ok(Step::Apply(
             FileUpdate::Move {
                 container_id: to.to_owned(),
             },
-            (),
+            Some(cur.container_id.clone()),
         ))
     })
     .await?;
-    Ok(if done.is_some() {
-        Moved::Done
-    } else {
-        Moved::NameTaken
+    Ok(match done {
+        Some((f, from)) => {
+            if let Some(from) = from {
+                let ev = Event::file(webhooks::FILE_MOVED, Some(user_id), &f)
+                    .with("previous_parent", from);
+                webhooks::emit(state, ev).await;
+            }
+            Moved::Done
+        }
+        None => Moved::NameTaken,
     })
 }
 
-/// Shares a file with the user signed in as `login`. `Ok(false)`: no such user.
+/// Shares a file with the user signed in as `login`, for `actor`. `Ok(false)`: no such user.
 pub async fn share_with(
     state: &AppState,
+    actor: Option<&str>,
     file: &FileRecord,
     login: &str,
     can_write: bool,
@@ -211,11 +247,44 @@ pub async fn share_with(
     let Some(other) = state.meta.user_by_login(login).await? else {
         return Ok(false);
     };
+    share(state, actor, Shared::File(file), &other.id, can_write).await?;
+    Ok(true)
+}
+
+/// Grants `user_id` a share of `on` (or changes its permission), and tells the webhooks when
+/// that changed anything: `share.created` for a new share, `share.changed` for another
+/// permission. Granting the same share again changes nothing and tells nobody.
+pub async fn share(
+    state: &AppState,
+    actor: Option<&str>,
+    on: Shared<'_>,
+    user_id: &str,
+    can_write: bool,
+) -> Result<(), ApiError> {
+    let resource_id = match on {
+        Shared::File(f) => f.id.clone(),
+        Shared::Container(c) => c.id.clone(),
+    };
+    // Read before the write: two administrators sharing the same resource with the same user at
+    // the same moment may both report `share.created`.
+    let before = state
+        .meta
+        .shares(user_id, std::slice::from_ref(&resource_id))
+        .await?
+        .into_iter()
+        .find(|s| s.resource_id == resource_id);
     let share = wopid_store::Share {
-        resource_id: file.id.clone(),
-        user_id: other.id,
+        resource_id,
+        user_id: user_id.to_owned(),
         can_write,
     };
     state.meta.put_share(&share).await?;
-    Ok(true)
+    let kind = match before {
+        None => webhooks::SHARE_CREATED,
+        Some(b) if b.can_write != can_write => webhooks::SHARE_CHANGED,
+        Some(_) => return Ok(()),
+    };
+    let ev = Event::share(kind, actor, on, user_id, Some(can_write));
+    webhooks::emit(state, ev).await;
+    Ok(())
 }

@@ -8,6 +8,7 @@ use super::content::stored_lock;
 use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::webhooks::{self, Event};
 
 /// Applies a lock operation; returns the file's version (unchanged by locking).
 pub async fn lock_op(
@@ -20,26 +21,35 @@ pub async fn lock_op(
         return Err(ProtoError::Forbidden("the access token does not allow editing").into());
     }
     let done = super::update_from(state, file, |f, now| {
+        // The live lock before the change: a refresh (the same id again) is no event.
+        let before = StoredLock::live(stored_lock(f).as_ref(), now).map(|l| l.id.clone());
         match lock::decide(req, stored_lock(f).as_ref(), now, state.lock_match()) {
-            LockOutcome::Set(l) => Ok(Step::Apply(
-                FileUpdate::Lock {
-                    id: Some(l.id),
-                    expires_ms: l.expires_at_ms,
-                },
-                (),
-            )),
+            LockOutcome::Set(l) => {
+                let event =
+                    (before.as_deref() != Some(l.id.as_str())).then_some(webhooks::FILE_LOCKED);
+                Ok(Step::Apply(
+                    FileUpdate::Lock {
+                        id: Some(l.id),
+                        expires_ms: l.expires_at_ms,
+                    },
+                    event,
+                ))
+            }
             LockOutcome::Clear => Ok(Step::Apply(
                 FileUpdate::Lock {
                     id: None,
                     expires_ms: 0,
                 },
-                (),
+                before.is_some().then_some(webhooks::FILE_UNLOCKED),
             )),
             LockOutcome::Conflict(c) => Err(ProtoError::LockConflict(c).into()),
         }
     })
     .await?;
-    let (f, ()) = done.ok_or(ApiError::Busy)?;
+    let (f, event) = done.ok_or(ApiError::Busy)?;
+    if let Some(kind) = event {
+        webhooks::emit(state, Event::file(kind, Some(&grant.user_id), &f)).await;
+    }
     Ok(f.version)
 }
 

@@ -12,6 +12,7 @@ use super::create::{create_with_free_name, name_exists, new_file_body};
 use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::webhooks::{self, Event};
 
 /// PutRelativeFile: a new file next to `source` (or over an existing one, when asked to).
 pub async fn put_relative(
@@ -30,6 +31,11 @@ pub async fn put_relative(
     }
     let target = target?.resolve(&source.name);
     let existing = exact_precheck(state, grant, &source.container_id, &target).await?;
+    let kind = if existing.is_some() {
+        webhooks::FILE_SAVED
+    } else {
+        webhooks::FILE_CREATED
+    };
     let (key, out) = store_body(state, body, declared).await?;
     let content = Content {
         blob_key: key.clone(),
@@ -48,7 +54,10 @@ pub async fn put_relative(
     )
     .await
     {
-        Ok(f) => new_file_body(state, grant, &f.id, &f.name).await,
+        Ok(f) => {
+            webhooks::emit(state, Event::file(kind, Some(&grant.user_id), &f)).await;
+            new_file_body(state, grant, &f.id, &f.name).await
+        }
         Err(e) => {
             discard_blob(state, &key).await;
             Err(e)
@@ -151,12 +160,20 @@ pub async fn rename(
                 state.lock_match(),
             )?;
             if f.name == candidate {
-                return Ok(Step::Done(()));
+                return Ok(Step::Done(None));
             }
-            Ok(Step::Apply(FileUpdate::Rename(candidate.clone()), ()))
+            Ok(Step::Apply(
+                FileUpdate::Rename(candidate.clone()),
+                Some(f.name.clone()),
+            ))
         })
         .await?;
-        if let Some((f, ())) = done {
+        if let Some((f, previous)) = done {
+            if let Some(previous) = previous {
+                let ev = Event::file(webhooks::FILE_RENAMED, Some(&grant.user_id), &f)
+                    .with("previous_name", previous);
+                webhooks::emit(state, ev).await;
+            }
             return Ok(split_ext(&f.name).0.to_owned());
         }
     }
@@ -177,6 +194,8 @@ pub async fn delete(state: &AppState, grant: &Grant, file: FileRecord) -> Result
         };
         lock::check_unlocked(stored_lock(&f).as_ref(), state.now_ms())?;
         if let Some(keys) = state.meta.delete_file(&id, f.rev).await? {
+            let ev = Event::file(webhooks::FILE_DELETED, Some(&grant.user_id), &f);
+            webhooks::emit(state, ev).await;
             for k in keys {
                 discard_blob(state, &k).await;
             }

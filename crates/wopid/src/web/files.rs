@@ -32,11 +32,13 @@ pub(crate) async fn rename(
         return Ok(message(StatusCode::BAD_REQUEST, why));
     }
     let folder = file.container_id.clone();
-    Ok(match ops::files::rename_exact(&state, file, &name).await {
-        Ok(true) => back(&folder, "Renamed."),
-        Ok(false) => message(StatusCode::CONFLICT, "That name is taken in this folder."),
-        Err(e) => refusal(e),
-    })
+    Ok(
+        match ops::files::rename_exact(&state, Some(&me.user.id), file, &name).await {
+            Ok(true) => back(&folder, "Renamed."),
+            Ok(false) => message(StatusCode::CONFLICT, "That name is taken in this folder."),
+            Err(e) => refusal(e),
+        },
+    )
 }
 
 #[derive(Deserialize)]

@@ -35,7 +35,7 @@ pub(crate) async fn share(
         Err(r) => return Ok(r),
     };
     let can_write = f.mode == "write";
-    if !ops::files::share_with(&state, &file, f.user.trim(), can_write).await? {
+    if !ops::files::share_with(&state, Some(&me.user.id), &file, f.user.trim(), can_write).await? {
         return Ok(message(StatusCode::NOT_FOUND, "No such user."));
     }
     Ok(back(&file.container_id, "Shared."))

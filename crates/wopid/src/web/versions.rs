@@ -97,8 +97,10 @@ pub(crate) async fn restore(
     if let Err(r) = file_to_change(&state, &me, &f.csrf, &id).await {
         return Ok(r);
     }
-    Ok(match ops::files::restore(&state, &id, f.version).await {
-        Ok(_) => see_other(&format!("/files/{id}/versions")),
-        Err(e) => refusal(e),
-    })
+    Ok(
+        match ops::files::restore(&state, Some(&me.user.id), &id, f.version).await {
+            Ok(_) => see_other(&format!("/files/{id}/versions")),
+            Err(e) => refusal(e),
+        },
+    )
 }

@@ -258,7 +258,7 @@ async fn put_file_lock_rules_and_versions() {
 
     // Not while an editor holds the lock; then as a new version.
     assert!(
-        wopid::ops::files::restore(&s.state, &full, 1)
+        wopid::ops::files::restore(&s.state, None, &full, 1)
             .await
             .is_err()
     );
@@ -269,7 +269,7 @@ async fn put_file_lock_rules_and_versions() {
         .await
         .expect("send");
     assert_eq!(r.status(), 200);
-    let restored = wopid::ops::files::restore(&s.state, &full, 1)
+    let restored = wopid::ops::files::restore(&s.state, None, &full, 1)
         .await
         .expect("restore");
 

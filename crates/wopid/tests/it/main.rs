@@ -32,3 +32,4 @@ mod tls;
 mod web;
 mod web_files;
 mod web_ui;
+mod webhooks;
