@@ -15,13 +15,16 @@ mod postgres;
 mod postgres_accounts;
 mod postgres_grants;
 mod postgres_schema;
+mod postgres_trash;
 mod rows;
 mod s3;
 mod sqlite;
 mod sqlite_accounts;
 mod sqlite_grants;
 mod sqlite_schema;
+mod sqlite_trash;
 mod transfer;
+mod trash;
 mod writer;
 
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
@@ -30,6 +33,7 @@ pub use grants::Grants;
 pub use meta::{AccountStore, Cas, Meta, MetaBackend, redact_url};
 pub use model::*;
 pub use transfer::{Col, TABLES, Table, Transfer, Value};
+pub use trash::Trash;
 
 /// A fresh random identifier: 22 letters and digits (about 131 bits). Never starts with `-`, so
 /// an id is never read as a command-line flag, and it is safe in URLs and file names.

@@ -20,7 +20,9 @@ pub enum Cas {
 
 /// A metadata engine. Every method is one atomic step; nothing here decides protocol policy.
 #[async_trait]
-pub trait MetaBackend: AccountStore + crate::grants::Grants + crate::transfer::Transfer {
+pub trait MetaBackend:
+    AccountStore + crate::grants::Grants + crate::trash::Trash + crate::transfer::Transfer
+{
     /// The user with this sign-in name, created with `display_name` when missing.
     async fn ensure_user(&self, login: &str, display_name: &str, now_ms: i64) -> Result<User>;
     async fn user(&self, id: &str) -> Result<Option<User>>;
@@ -136,6 +138,14 @@ pub trait AccountStore: Send + Sync {
     async fn insert_session(&self, session: &SessionRecord) -> Result<()>;
     async fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>>;
     async fn delete_session(&self, hash: &[u8]) -> Result<()>;
+
+    /// Every share granted on a resource, by user id.
+    async fn shares_on(&self, resource_id: &str) -> Result<Vec<Share>>;
+    /// Removes the share of `user_id` on a resource; `false` when there was none.
+    async fn remove_share(&self, resource_id: &str, user_id: &str) -> Result<bool>;
+    /// The share links (`share`, `cshare`) of a resource neither revoked nor expired at
+    /// `now_ms`, soonest to expire first.
+    async fn links_on(&self, resource_id: &str, now_ms: i64) -> Result<Vec<TokenRecord>>;
 }
 
 /// The metadata repository wopid uses, whatever the engine.

@@ -101,13 +101,17 @@ fn exec_unless_taken(c: &Connection, sql: &str, params: impl Params) -> Result<O
     }
 }
 
-const FILE_BY_ID: &str = concat!("SELECT ", file_cols!(), " FROM files WHERE id = ?1");
+const FILE_BY_ID: &str = concat!(
+    "SELECT ",
+    file_cols!(),
+    " FROM files WHERE id = ?1 AND trashed_ms IS NULL"
+);
 const USER_BY_ID: &str = concat!("SELECT ", user_cols!(), " FROM users WHERE id = ?1");
 const USER_BY_LOGIN: &str = concat!("SELECT ", user_cols!(), " FROM users WHERE login = ?1");
 const CONTAINER_BY_ID: &str = concat!(
     "SELECT ",
     container_cols!(),
-    " FROM containers WHERE id = ?1"
+    " FROM containers WHERE id = ?1 AND trashed_ms IS NULL"
 );
 const ROOT_OF: &str = concat!(
     "SELECT ",
@@ -466,7 +470,7 @@ impl MetaBackend for SqliteMeta {
                 concat!(
                     "SELECT ",
                     container_cols!(),
-                    " FROM containers WHERE parent_id = ?1 ORDER BY name"
+                    " FROM containers WHERE parent_id = ?1 AND trashed_ms IS NULL ORDER BY name"
                 ),
                 [parent_id],
                 |r| rows::container(r),
@@ -481,7 +485,7 @@ impl MetaBackend for SqliteMeta {
                 concat!(
                     "SELECT ",
                     container_cols!(),
-                    " FROM containers WHERE parent_id = ?1 AND name = ?2 COLLATE NOCASE"
+                    " FROM containers WHERE parent_id = ?1 AND name = ?2 COLLATE NOCASE AND trashed_ms IS NULL"
                 ),
                 [parent_id, name],
                 |r| rows::container(r),
@@ -495,7 +499,7 @@ impl MetaBackend for SqliteMeta {
             .write(move |c| {
                 Ok(exec_unless_taken(
                     c,
-                    "UPDATE containers SET name = ?1 WHERE id = ?2",
+                    "UPDATE containers SET name = ?1 WHERE id = ?2 AND trashed_ms IS NULL",
                     [name, id],
                 )? == Some(1))
             })
@@ -569,7 +573,7 @@ impl MetaBackend for SqliteMeta {
                 concat!(
                     "SELECT ",
                     file_cols!(),
-                    " FROM files WHERE container_id = ?1 AND name = ?2 COLLATE NOCASE"
+                    " FROM files WHERE container_id = ?1 AND name = ?2 COLLATE NOCASE AND trashed_ms IS NULL"
                 ),
                 [container_id, name],
                 |r| rows::file(r),
@@ -584,14 +588,18 @@ impl MetaBackend for SqliteMeta {
                 concat!(
                     "SELECT ",
                     file_cols!(),
-                    " FROM files WHERE container_id = ?1 ORDER BY name"
+                    " FROM files WHERE container_id = ?1 AND trashed_ms IS NULL ORDER BY name"
                 ),
                 [id],
                 |r| rows::file(r),
             ),
             None => all(
                 c,
-                concat!("SELECT ", file_cols!(), " FROM files ORDER BY name"),
+                concat!(
+                    "SELECT ",
+                    file_cols!(),
+                    " FROM files WHERE trashed_ms IS NULL ORDER BY name"
+                ),
                 [],
                 |r| rows::file(r),
             ),

@@ -8,7 +8,7 @@ use wopid_proto::containers::{
 use wopid_proto::names::{RelativeTarget, free_name_candidates};
 use wopid_proto::request::Deferred;
 use wopid_proto::{Millis, ProtoError};
-use wopid_store::{Blobs, Cas, Container, ContainerDeletion, Content, NewFile, ResourceKind};
+use wopid_store::{Blobs, Cas, Container, Content, NewFile, ResourceKind};
 
 use super::content::stored_lock;
 use super::create::{create_with_free_name, name_exists, new_file_body};
@@ -195,23 +195,14 @@ async fn create_exact(
     }
 }
 
+/// DeleteContainer: an empty container (what is in the trash aside) goes to its owner's trash.
 pub async fn delete_container(
     state: &AppState,
     grant: &Grant,
     c: &Container,
 ) -> Result<(), ApiError> {
     require_write(grant)?;
-    let id = c.id.as_str();
-    if c.parent_id.is_none() {
-        return Err(ProtoError::Conflict("the root container cannot be deleted").into());
-    }
-    match state.meta.delete_container(id).await? {
-        ContainerDeletion::Deleted => Ok(()),
-        ContainerDeletion::NotEmpty => {
-            Err(ProtoError::Conflict("the container is not empty").into())
-        }
-        ContainerDeletion::Missing => Err(ProtoError::NotFound.into()),
-    }
+    super::trash::trash_container(state, c, true).await
 }
 
 pub async fn rename_container(
