@@ -129,6 +129,21 @@ pub(crate) async fn share(
     Ok(())
 }
 
+/// Removes the share of the user signed in as `login` on a file or container.
+pub(crate) async fn unshare(state: &AppState, target: &str, login: &str) -> anyhow::Result<()> {
+    let u = state
+        .meta
+        .user_by_login(login)
+        .await?
+        .with_context(|| format!("no user {login}"))?;
+    anyhow::ensure!(
+        state.meta.remove_share(target, &u.id).await?,
+        "{target} is not shared with {login}"
+    );
+    println!("share of {target} with {login} removed");
+    Ok(())
+}
+
 pub(crate) async fn add_oauth_client(
     state: &AppState,
     name: &str,

@@ -375,3 +375,65 @@ pub async fn create_named(
         .create_container(&id, &parent.id, user_id, name, state.now_ms())
         .await?)
 }
+
+/// What became of a folder's move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderMove {
+    Done,
+    /// The user may not change the folder it is in (or it is a root).
+    SourceRefused,
+    /// No folder the user may write to.
+    NoTarget,
+    /// A folder of that name is already in the target folder.
+    NameTaken,
+    /// The target is the folder itself or a folder inside it.
+    IntoItself,
+}
+
+/// Moves the folder `c` (with everything in it) into the folder `to`, for `user_id`, who must be
+/// able to change both the folder it is in and the target.
+pub async fn move_folder(
+    state: &AppState,
+    user_id: &str,
+    c: &Container,
+    to: &str,
+) -> Result<FolderMove, ApiError> {
+    let Some(parent) = c.parent_id.as_deref() else {
+        return Ok(FolderMove::SourceRefused);
+    };
+    if access::container_access(state, user_id, parent).await? != access::Access::Write {
+        return Ok(FolderMove::SourceRefused);
+    }
+    if access::container_access(state, user_id, to).await? != access::Access::Write {
+        return Ok(FolderMove::NoTarget);
+    }
+    if parent == to {
+        return Ok(FolderMove::Done);
+    }
+    Ok(match state.meta.move_container(&c.id, to).await? {
+        wopid_store::ContainerMove::Moved => FolderMove::Done,
+        wopid_store::ContainerMove::NameTaken => FolderMove::NameTaken,
+        wopid_store::ContainerMove::IntoItself => FolderMove::IntoItself,
+        wopid_store::ContainerMove::Missing => FolderMove::NoTarget,
+    })
+}
+
+/// Renames the folder `c` to exactly `name`, for `user_id`, who must be able to change it.
+/// `Ok(false)`: the name is taken in its parent.
+pub async fn rename_folder(
+    state: &AppState,
+    user_id: &str,
+    c: &Container,
+    name: &str,
+) -> Result<bool, ApiError> {
+    if let Some(why) = wopid_proto::names::invalid_reason(name) {
+        return Err(ProtoError::InvalidContainerName(why).into());
+    }
+    if access::container_access(state, user_id, &c.id).await? != access::Access::Write {
+        return Err(ProtoError::NotFound.into());
+    }
+    if name == c.name {
+        return Ok(true);
+    }
+    Ok(state.meta.rename_container(&c.id, name).await?)
+}

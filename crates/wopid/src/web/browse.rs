@@ -60,6 +60,13 @@ pub(crate) struct Notice {
     done: String,
 }
 
+impl Notice {
+    /// The confirmation an action redirected with, if any.
+    pub(crate) fn notice(&self) -> Option<&str> {
+        (!self.done.is_empty()).then_some(self.done.as_str())
+    }
+}
+
 pub(crate) async fn browse(
     State(state): State<AppState>,
     me: SignedIn,

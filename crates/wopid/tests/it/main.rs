@@ -28,5 +28,6 @@ mod services;
 mod signin;
 mod style;
 mod tls;
+mod trash;
 mod web;
 mod web_files;
