@@ -37,10 +37,10 @@ pub(crate) async fn folder_grant(
     write: bool,
 ) -> Result<Container, Response> {
     let not_found = || message(StatusCode::NOT_FOUND, "No such folder.");
-    let c = match state.meta.container(id).await {
+    let c = match ops::browse::folder(state, id).await {
         Ok(Some(c)) => c,
         Ok(None) => return Err(not_found()),
-        Err(e) => return Err(ApiError::from(e).into_response()),
+        Err(e) => return Err(e.into_response()),
     };
     match access::access_to(state, &me.user.id, &c).await {
         Ok(Access::None) => Err(not_found()),

@@ -188,7 +188,7 @@ async fn page(
     let folder = match folder_id {
         Some(id) => {
             let path = super::reach::back_path(state, me, &id).await?;
-            let name = match state.meta.container(&id).await? {
+            let name = match ops::browse::folder(state, &id).await? {
                 Some(c) if path != "/" => c.name,
                 _ => "My files".to_owned(),
             };

@@ -3,6 +3,7 @@
 mod access;
 mod bad_input;
 mod browser;
+mod browser_trash;
 mod cli;
 mod concurrency;
 mod containers;
