@@ -85,10 +85,7 @@ async fn status(http: &reqwest::Client, url: &str) -> u16 {
 async fn blob_exists(s: &TestServer, key: &str) -> bool {
     use futures_util::StreamExt as _;
     match s.state.blobs.get(key, None).await {
-        Ok(mut stream) => match stream.next().await {
-            Some(Err(_)) => false,
-            _ => true,
-        },
+        Ok(mut stream) => !matches!(stream.next().await, Some(Err(_))),
         Err(_) => false,
     }
 }
@@ -199,7 +196,7 @@ async fn a_deleted_file_waits_in_the_trash_and_comes_back_with_its_versions_and_
     assert!(
         s.state
             .meta
-            .shares(&bob_id, &[id.clone()])
+            .shares(&bob_id, std::slice::from_ref(&id))
             .await
             .expect("db")
             .len()
