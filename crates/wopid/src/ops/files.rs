@@ -163,22 +163,3 @@ pub async fn move_to(
         Moved::NameTaken
     })
 }
-
-/// Shares a file with the user signed in as `login`. `Ok(false)`: no such user.
-pub async fn share_with(
-    state: &AppState,
-    file: &FileRecord,
-    login: &str,
-    can_write: bool,
-) -> Result<bool, ApiError> {
-    let Some(other) = state.meta.user_by_login(login).await? else {
-        return Ok(false);
-    };
-    let share = wopid_store::Share {
-        resource_id: file.id.clone(),
-        user_id: other.id,
-        can_write,
-    };
-    state.meta.put_share(&share).await?;
-    Ok(true)
-}
