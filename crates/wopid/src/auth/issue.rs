@@ -241,6 +241,27 @@ mod tests {
     }
 
     #[test]
+    fn public_links_expire_after_their_ttl_or_never() {
+        let config = Config::default();
+        let from = grant(Perms::READ_WRITE, 5_000);
+        let link = |ttl| Purpose::PublicLink {
+            from: &from,
+            kind: ResourceKind::ShareLink,
+            id: "f",
+            perms: Perms::READ_ONLY,
+            ttl,
+        };
+        let day = link(Some(Duration::from_secs(24 * 3600))).terms(1_000, &config);
+        assert_eq!(day.expires_ms, 1_000 + 24 * 3_600_000);
+        assert_eq!(
+            (day.kind, day.id, day.perms),
+            (ResourceKind::ShareLink, "f", Perms::READ_ONLY)
+        );
+        assert_eq!(day.epoch, Some(7));
+        assert_eq!(link(None).terms(1_000, &config).expires_ms, i64::MAX);
+    }
+
+    #[test]
     fn traded_and_redeemed_tokens_never_outlive_theirs() {
         let config = Config::default();
         for (perms, expires) in [(Perms::READ_ONLY, 5_000), (Perms::READ_WRITE, 1)] {

@@ -538,6 +538,16 @@ async fn folders_are_renamed_moved_deleted_restored_and_shared() {
     assert!(notice(&r).contains("its folder is gone"), "{}", notice(&r));
     assert_eq!(folder_of(&s, &doc).await, root);
 
+    // A folder holding a file open in an editor (locked) stays where it is.
+    let held = add_in(&s, "alice", &a, "held.txt", b"held").await;
+    let token = s.token("alice", &held, RW).await;
+    assert_eq!(s.lock(&held, &token, "L").await.status(), 200);
+    let r = b
+        .post(&format!("/folders/{a}/delete"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(s.state.meta.container(&a).await.expect("db").is_some());
+
     // A root is not deleted.
     let r = b
         .post(&format!("/folders/{root}/delete"), &[("csrf", &csrf)])
