@@ -53,7 +53,8 @@ pub trait MetaBackend:
     /// Deletes a container only if it has no files and no child containers, atomically.
     async fn delete_container(&self, id: &str) -> Result<ContainerDeletion>;
 
-    /// Creates a file and its first version; `NameTaken` when the container has that name.
+    /// Creates a file and its first version; `NameTaken` when the container has that name,
+    /// `Stale` when the container is not there (or is in the trash).
     async fn create_file(&self, file: NewFile) -> Result<Cas>;
     async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
     async fn file_by_name(&self, container_id: &str, name: &str) -> Result<Option<FileRecord>>;

@@ -412,7 +412,8 @@ impl MetaBackend for PgMeta {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(&format!(
             "INSERT INTO files (id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, rev, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 1, $8) RETURNING {FILE_COLS}"
+             SELECT $1, $2, $3, $4, $5, $6, $7, 1, $8, 1, $8 \
+             WHERE EXISTS (SELECT 1 FROM containers WHERE id = $2 AND trashed_ms IS NULL) RETURNING {FILE_COLS}"
         ))
         .bind(&f.id)
         .bind(&f.container_id)
@@ -422,10 +423,11 @@ impl MetaBackend for PgMeta {
         .bind(&f.content.sha256)
         .bind(&f.content.blob_key)
         .bind(f.content.modified_ms)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await;
         let row = match res {
-            Ok(row) => row,
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(Cas::Stale),
             Err(e) if is_unique_violation(&e) => return Ok(Cas::NameTaken),
             Err(e) => return Err(e.into()),
         };

@@ -541,7 +541,8 @@ impl MetaBackend for SqliteMeta {
                 let done = exec_unless_taken(
                     c,
                     "INSERT INTO files (id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, rev, created_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, 1, ?8)",
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, 1, ?8 \
+                     WHERE EXISTS (SELECT 1 FROM containers WHERE id = ?2 AND trashed_ms IS NULL)",
                     params![
                         f.id,
                         f.container_id,
@@ -553,8 +554,10 @@ impl MetaBackend for SqliteMeta {
                         f.content.modified_ms,
                     ],
                 )?;
-                if done.is_none() {
-                    return Ok(Cas::NameTaken);
+                match done {
+                    None => return Ok(Cas::NameTaken),
+                    Some(0) => return Ok(Cas::Stale),
+                    Some(_) => {}
                 }
                 insert_version(c, &f.id, 1, &f.content, &SaveInfo::default())?;
                 Ok(file_by_id(c, &f.id)?.map_or(Cas::Stale, |f| Cas::Applied(Box::new(f))))

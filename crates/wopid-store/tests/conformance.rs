@@ -1552,6 +1552,15 @@ meta_test!(
         );
         assert_eq!(meta.container("d").await.expect("d"), None);
         assert_eq!(meta.container("s").await.expect("s"), None);
+        // Nothing new lands in a trashed folder (an upload that ends after the delete).
+        let late = NewFile {
+            id: "late".into(),
+            container_id: sub.id.clone(),
+            owner_id: u.id.clone(),
+            name: "late".into(),
+            content: content("lb", 0),
+        };
+        assert_eq!(meta.create_file(late).await.expect("create"), Cas::Stale);
         assert_eq!(meta.file("g").await.expect("g"), None);
         assert!(
             meta.child_containers(&root.id)

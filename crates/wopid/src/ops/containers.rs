@@ -188,7 +188,11 @@ async fn create_exact(
     };
     match state.meta.create_file(new).await? {
         Cas::Applied(f) => Ok(*f),
-        _ => {
+        Cas::Stale => {
+            super::content::discard_blob(state, &key).await;
+            Err(ProtoError::NotFound.into())
+        }
+        Cas::NameTaken => {
             super::content::discard_blob(state, &key).await;
             Err(name_exists(state, container_id, name).await)
         }

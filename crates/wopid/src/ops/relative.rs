@@ -111,7 +111,8 @@ async fn create(
             };
             match state.meta.create_file(new).await? {
                 Cas::Applied(f) => Ok(*f),
-                _ => Err(name_exists(state, container_id, &name).await),
+                Cas::Stale => Err(ProtoError::NotFound.into()),
+                Cas::NameTaken => Err(name_exists(state, container_id, &name).await),
             }
         }
     }
