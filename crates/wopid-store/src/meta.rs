@@ -36,7 +36,8 @@ pub trait MetaBackend:
     /// The user's root container, created when missing.
     async fn root_container(&self, user_id: &str, now_ms: i64) -> Result<Container>;
     async fn container(&self, id: &str) -> Result<Option<Container>>;
-    /// Creates a child container; `None` when the parent has a child container of that name.
+    /// Creates a child container; `None` when the parent has a child container of that name (or
+    /// is not there, or is in the trash).
     async fn create_container(
         &self,
         id: &str,

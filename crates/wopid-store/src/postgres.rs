@@ -323,7 +323,8 @@ impl MetaBackend for PgMeta {
         now_ms: i64,
     ) -> Result<Option<Container>> {
         let res = sqlx::query(
-            "INSERT INTO containers (id, parent_id, owner_id, name, created_ms) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO containers (id, parent_id, owner_id, name, created_ms) SELECT $1, $2, $3, $4, $5 \
+             WHERE EXISTS (SELECT 1 FROM containers WHERE id = $2 AND trashed_ms IS NULL)",
         )
         .bind(id)
         .bind(parent_id)

@@ -452,7 +452,8 @@ impl MetaBackend for SqliteMeta {
             .write(move |c| {
                 let done = exec_unless_taken(
                     c,
-                    "INSERT INTO containers (id, parent_id, owner_id, name, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO containers (id, parent_id, owner_id, name, created_ms) SELECT ?1, ?2, ?3, ?4, ?5 \
+                     WHERE EXISTS (SELECT 1 FROM containers WHERE id = ?2 AND trashed_ms IS NULL)",
                     params![id, parent_id, owner_id, name, now_ms],
                 )?;
                 match done {

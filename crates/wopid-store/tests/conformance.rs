@@ -1561,6 +1561,8 @@ meta_test!(
             content: content("lb", 0),
         };
         assert_eq!(meta.create_file(late).await.expect("create"), Cas::Stale);
+        let late_dir = meta.create_container("ld", &sub.id, &u.id, "LD", 7).await;
+        assert_eq!(late_dir.expect("create"), None);
         assert_eq!(meta.file("g").await.expect("g"), None);
         assert!(
             meta.child_containers(&root.id)

@@ -483,12 +483,57 @@ async fn folders_are_renamed_moved_deleted_restored_and_shared() {
         "{html}"
     );
 
+    // A container token and a folder link, to see them stop while the folder is in the trash.
+    let alice_id = s
+        .state
+        .meta
+        .user_by_login("alice")
+        .await
+        .expect("db")
+        .expect("alice")
+        .id;
+    let container_token = wopid::auth::tokens::issue(
+        &s.state,
+        &alice_id,
+        wopid_store::ResourceKind::Container,
+        &a,
+        RW,
+        s.clock_now() + HOUR,
+    )
+    .await
+    .expect("token");
+    let container_url = format!(
+        "{}/wopi/containers/{a}?access_token={}",
+        s.base,
+        container_token.expose()
+    );
+    assert_eq!(
+        reqwest::get(&container_url).await.expect("send").status(),
+        200
+    );
+    let folder_link = new_link(&b, &format!("/folders/{a}"), &csrf, "read", "7d").await;
+    assert_eq!(
+        reqwest::get(&folder_link).await.expect("send").status(),
+        200
+    );
+
     // Delete with its content, then restore.
     let r = b
         .post(&format!("/folders/{a}/delete"), &[("csrf", &csrf)])
         .await;
     assert_eq!(r.status(), 303);
     assert_eq!(notice(&r), "Folder moved to the trash.");
+    let status = |url: String| async move { reqwest::get(url).await.expect("send").status() };
+    assert_eq!(
+        status(container_url.clone()).await,
+        404,
+        "CheckContainerInfo"
+    );
+    assert_eq!(
+        status(folder_link.clone()).await,
+        404,
+        "a trashed folder's link"
+    );
     assert!(s.state.meta.container(&a).await.expect("db").is_none());
     assert!(s.state.meta.file(&doc).await.expect("db").is_none());
     assert_eq!(
@@ -521,6 +566,8 @@ async fn folders_are_renamed_moved_deleted_restored_and_shared() {
         200
     );
     assert!(s.state.meta.container(&taken).await.expect("db").is_some());
+    assert_eq!(status(container_url.clone()).await, 200);
+    assert_eq!(status(folder_link.clone()).await, 200);
 
     // A file whose folder went to the trash after it comes back into the root.
     let r = b
