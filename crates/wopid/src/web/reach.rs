@@ -135,3 +135,22 @@ pub(crate) async fn writable_container(
         _ => Err(message(StatusCode::NOT_FOUND, "No such folder.")),
     }
 }
+
+/// An instant as the pages show it: `2026-01-31 14:05 UTC`.
+pub(crate) fn when(ms: i64) -> String {
+    let iso = wopid_proto::Millis::from_ms(ms).to_iso8601();
+    match (iso.get(..10), iso.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => iso,
+    }
+}
+
+/// A duration as the pages show it: whole days as `30 days`, anything else as humantime does.
+pub(crate) fn span(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs / 86_400 {
+        1 if secs == 86_400 => "1 day".to_owned(),
+        n if n > 0 && secs % 86_400 == 0 => format!("{n} days"),
+        _ => humantime::format_duration(d).to_string(),
+    }
+}

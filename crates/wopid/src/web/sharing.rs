@@ -175,7 +175,7 @@ async fn page(
             },
             expires: l.expires_ms.map_or_else(
                 || "never expires".to_owned(),
-                |e| format!("expires {}", wopid_proto::Millis::from_ms(e).to_iso8601()),
+                |e| format!("expires {}", super::reach::when(e)),
             ),
             creator: l.creator,
             id: l.id,
@@ -185,7 +185,8 @@ async fn page(
         Resource::File(f) => Some(f.container_id.clone()),
         Resource::Folder(c) => c.parent_id.clone(),
     };
-    let folder = match folder_id {
+    let root = ops::browse::root(state, &me.user.id).await?;
+    let folder = match folder_id.filter(|id| *id != root.id) {
         Some(id) => {
             let path = super::reach::back_path(state, me, &id).await?;
             let name = match ops::browse::folder(state, &id).await? {
@@ -196,7 +197,6 @@ async fn page(
         }
         None => None,
     };
-    let root = ops::browse::root(state, &me.user.id).await?;
     let p = Sharing {
         user: &me.user.display_name,
         csrf: &me.csrf,

@@ -58,7 +58,7 @@ pub(crate) async fn trash(
             folder: e.folder.map(|name| (e.entry.parent_id.clone(), name)),
             id: e.entry.id,
             name: e.entry.name,
-            deleted: wopid_proto::Millis::from_ms(e.entry.trashed_ms).to_iso8601(),
+            deleted: super::reach::when(e.entry.trashed_ms),
         })
         .collect();
     let notice = n.notice();
@@ -67,7 +67,7 @@ pub(crate) async fn trash(
         csrf: &me.csrf,
         root: &root.id,
         rows,
-        retention: humantime::format_duration(state.config.trash_retention).to_string(),
+        retention: super::reach::span(state.config.trash_retention),
         notice,
     };
     Ok(html(StatusCode::OK, page.render()))

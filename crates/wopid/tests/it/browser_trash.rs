@@ -36,8 +36,28 @@ async fn trash_restore_folder_rename_and_public_links_in_chromium() {
     }
 }
 
+/// With `WOPID_SCREENSHOTS=DIR`, saves a PNG of the page as `DIR/NAME.png` (to look at the
+/// layout; nothing is compared).
+async fn shot(b: &Session, name: &str) {
+    use base64::Engine as _;
+    let Some(dir) = std::env::var_os("WOPID_SCREENSHOTS") else {
+        return;
+    };
+    let png = b.cmd(reqwest::Method::GET, "/screenshot", None).await;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(png.as_str().unwrap_or_default())
+        .expect("png");
+    #[allow(clippy::disallowed_methods)]
+    std::fs::write(
+        std::path::Path::new(&dir).join(format!("{name}.png")),
+        bytes,
+    )
+    .expect("screenshot");
+}
+
 /// The page has no horizontal scroll in the current (narrow) window.
 async fn fits(b: &Session, page: &str) {
+    shot(b, &page.replace(' ', "-")).await;
     let v = b
         .script("return document.documentElement.scrollWidth <= window.innerWidth")
         .await;
