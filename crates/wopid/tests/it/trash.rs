@@ -547,6 +547,14 @@ async fn folders_are_renamed_moved_deleted_restored_and_shared() {
         "{html}"
     );
     assert!(!html.contains(&doc), "only the folder is an entry");
+    let r = bob
+        .post(
+            &format!("/trash/folder/{a}/restore"),
+            &[("csrf", bob_csrf.as_str())],
+        )
+        .await;
+    assert_eq!(r.status(), 404, "bob restoring alice's folder");
+    assert!(s.state.meta.container(&a).await.expect("db").is_none());
     // A new folder takes the name meanwhile: the restored one gets a free name in the root.
     let taken = mkdir(&s, &b, &csrf, &root, "Alpha").await;
     let r = b
