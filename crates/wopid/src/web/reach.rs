@@ -150,7 +150,7 @@ pub(crate) fn span(d: std::time::Duration) -> String {
     let secs = d.as_secs();
     match secs / 86_400 {
         1 if secs == 86_400 => "1 day".to_owned(),
-        n if n > 0 && secs % 86_400 == 0 => format!("{n} days"),
+        n if n > 0 && secs.is_multiple_of(86_400) => format!("{n} days"),
         _ => humantime::format_duration(d).to_string(),
     }
 }
