@@ -154,3 +154,15 @@ pub(crate) fn span(d: std::time::Duration) -> String {
         _ => humantime::format_duration(d).to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn instants_and_spans_read_plainly() {
+        assert_eq!(super::when(1_767_225_600_000), "2026-01-01 00:00 UTC");
+        let days = |n: u64| std::time::Duration::from_secs(n * 86_400);
+        assert_eq!(super::span(days(1)), "1 day");
+        assert_eq!(super::span(days(30)), "30 days");
+        assert_eq!(super::span(std::time::Duration::from_secs(90)), "1m 30s");
+    }
+}
