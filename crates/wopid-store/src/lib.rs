@@ -17,6 +17,7 @@ mod postgres_accounts;
 mod postgres_deliveries;
 mod postgres_grants;
 mod postgres_schema;
+mod postgres_trash;
 mod rows;
 mod s3;
 mod sqlite;
@@ -24,7 +25,9 @@ mod sqlite_accounts;
 mod sqlite_deliveries;
 mod sqlite_grants;
 mod sqlite_schema;
+mod sqlite_trash;
 mod transfer;
+mod trash;
 mod writer;
 
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
@@ -34,6 +37,7 @@ pub use grants::Grants;
 pub use meta::{AccountStore, Cas, Meta, MetaBackend, redact_url};
 pub use model::*;
 pub use transfer::{Col, TABLES, Table, Transfer, Value};
+pub use trash::Trash;
 
 /// A fresh random identifier: 22 letters and digits (about 131 bits). Never starts with `-`, so
 /// an id is never read as a command-line flag, and it is safe in URLs and file names.

@@ -21,7 +21,11 @@ pub enum Cas {
 /// A metadata engine. Every method is one atomic step; nothing here decides protocol policy.
 #[async_trait]
 pub trait MetaBackend:
-    AccountStore + crate::grants::Grants + crate::transfer::Transfer + crate::deliveries::WebhookQueue
+    AccountStore
+    + crate::grants::Grants
+    + crate::trash::Trash
+    + crate::transfer::Transfer
+    + crate::deliveries::WebhookQueue
 {
     /// The user with this sign-in name, created with `display_name` when missing.
     async fn ensure_user(&self, login: &str, display_name: &str, now_ms: i64) -> Result<User>;
@@ -36,7 +40,8 @@ pub trait MetaBackend:
     /// The user's root container, created when missing.
     async fn root_container(&self, user_id: &str, now_ms: i64) -> Result<Container>;
     async fn container(&self, id: &str) -> Result<Option<Container>>;
-    /// Creates a child container; `None` when the parent has a child container of that name.
+    /// Creates a child container; `None` when the parent has a child container of that name (or
+    /// is not there, or is in the trash).
     async fn create_container(
         &self,
         id: &str,
@@ -53,7 +58,8 @@ pub trait MetaBackend:
     /// Deletes a container only if it has no files and no child containers, atomically.
     async fn delete_container(&self, id: &str) -> Result<ContainerDeletion>;
 
-    /// Creates a file and its first version; `NameTaken` when the container has that name.
+    /// Creates a file and its first version; `NameTaken` when the container has that name,
+    /// `Stale` when the container is not there (or is in the trash).
     async fn create_file(&self, file: NewFile) -> Result<Cas>;
     async fn file(&self, id: &str) -> Result<Option<FileRecord>>;
     async fn file_by_name(&self, container_id: &str, name: &str) -> Result<Option<FileRecord>>;
@@ -138,6 +144,14 @@ pub trait AccountStore: Send + Sync {
     async fn insert_session(&self, session: &SessionRecord) -> Result<()>;
     async fn session(&self, hash: &[u8]) -> Result<Option<SessionRecord>>;
     async fn delete_session(&self, hash: &[u8]) -> Result<()>;
+
+    /// Every share granted on a resource, by user id.
+    async fn shares_on(&self, resource_id: &str) -> Result<Vec<Share>>;
+    /// Removes the share of `user_id` on a resource; `false` when there was none.
+    async fn remove_share(&self, resource_id: &str, user_id: &str) -> Result<bool>;
+    /// The share links (`share`, `cshare`) of a resource neither revoked nor expired at
+    /// `now_ms`, soonest to expire first.
+    async fn links_on(&self, resource_id: &str, now_ms: i64) -> Result<Vec<TokenRecord>>;
 }
 
 /// The metadata repository wopid uses, whatever the engine.

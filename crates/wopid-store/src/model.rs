@@ -270,3 +270,73 @@ pub enum Rotation {
     /// Unknown, expired, not a refresh token, or its family was revoked: nothing changed.
     Invalid,
 }
+
+/// What a trash entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrashKind {
+    File,
+    Container,
+}
+
+impl TrashKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Container => "folder",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "file" => Some(Self::File),
+            "folder" => Some(Self::Container),
+            _ => None,
+        }
+    }
+}
+
+/// An item deleted into its owner's trash: a file, or a container with everything it held. It
+/// keeps its folder (`parent_id`) and name, so that it can go back where it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrashEntry {
+    pub kind: TrashKind,
+    pub id: String,
+    pub name: String,
+    /// The folder it was deleted from.
+    pub parent_id: String,
+    pub owner_id: String,
+    pub trashed_ms: i64,
+}
+
+/// What moving a container to the trash did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trashing {
+    Trashed,
+    /// Asked only for an empty container, and it holds something.
+    NotEmpty,
+    /// A file inside holds a live lock.
+    Locked,
+    /// No such container (or a root, or already in the trash).
+    Missing,
+}
+
+/// What taking an item out of the trash did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restoring {
+    Restored,
+    /// The target folder has an item of that name.
+    NameTaken,
+    /// No such trash entry, or the target folder is not there (or is in the trash).
+    Missing,
+}
+
+/// What moving a container did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerMove {
+    Moved,
+    NameTaken,
+    /// The target is the container itself or one of its descendants.
+    IntoItself,
+    /// No such container or target (or the container is a root).
+    Missing,
+}

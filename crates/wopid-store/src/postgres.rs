@@ -307,7 +307,7 @@ impl MetaBackend for PgMeta {
     }
 
     async fn container(&self, id: &str) -> Result<Option<Container>> {
-        let row = sqlx::query("SELECT id, parent_id, owner_id, name FROM containers WHERE id = $1")
+        let row = sqlx::query("SELECT id, parent_id, owner_id, name FROM containers WHERE id = $1 AND trashed_ms IS NULL")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -323,7 +323,8 @@ impl MetaBackend for PgMeta {
         now_ms: i64,
     ) -> Result<Option<Container>> {
         let res = sqlx::query(
-            "INSERT INTO containers (id, parent_id, owner_id, name, created_ms) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO containers (id, parent_id, owner_id, name, created_ms) SELECT $1, $2, $3, $4, $5 \
+             WHERE EXISTS (SELECT 1 FROM containers WHERE id = $2 AND trashed_ms IS NULL)",
         )
         .bind(id)
         .bind(parent_id)
@@ -341,7 +342,7 @@ impl MetaBackend for PgMeta {
 
     async fn child_containers(&self, parent_id: &str) -> Result<Vec<Container>> {
         let rows = sqlx::query(
-            "SELECT id, parent_id, owner_id, name FROM containers WHERE parent_id = $1 ORDER BY name COLLATE \"C\"",
+            "SELECT id, parent_id, owner_id, name FROM containers WHERE parent_id = $1 AND trashed_ms IS NULL ORDER BY name COLLATE \"C\"",
         )
         .bind(parent_id)
         .fetch_all(&self.pool)
@@ -351,7 +352,7 @@ impl MetaBackend for PgMeta {
 
     async fn container_by_name(&self, parent_id: &str, name: &str) -> Result<Option<Container>> {
         let row = sqlx::query(
-            "SELECT id, parent_id, owner_id, name FROM containers WHERE parent_id = $1 AND lower(name) = lower($2)",
+            "SELECT id, parent_id, owner_id, name FROM containers WHERE parent_id = $1 AND lower(name) = lower($2) AND trashed_ms IS NULL",
         )
         .bind(parent_id)
         .bind(name)
@@ -361,11 +362,12 @@ impl MetaBackend for PgMeta {
     }
 
     async fn rename_container(&self, id: &str, name: &str) -> Result<bool> {
-        let res = sqlx::query("UPDATE containers SET name = $1 WHERE id = $2")
-            .bind(name)
-            .bind(id)
-            .execute(&self.pool)
-            .await;
+        let res =
+            sqlx::query("UPDATE containers SET name = $1 WHERE id = $2 AND trashed_ms IS NULL")
+                .bind(name)
+                .bind(id)
+                .execute(&self.pool)
+                .await;
         match res {
             Ok(done) => Ok(done.rows_affected() == 1),
             Err(e) if is_unique_violation(&e) => Ok(false),
@@ -411,7 +413,8 @@ impl MetaBackend for PgMeta {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(&format!(
             "INSERT INTO files (id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, rev, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 1, $8) RETURNING {FILE_COLS}"
+             SELECT $1, $2, $3, $4, $5, $6, $7, 1, $8, 1, $8 \
+             WHERE EXISTS (SELECT 1 FROM containers WHERE id = $2 AND trashed_ms IS NULL) RETURNING {FILE_COLS}"
         ))
         .bind(&f.id)
         .bind(&f.container_id)
@@ -421,10 +424,11 @@ impl MetaBackend for PgMeta {
         .bind(&f.content.sha256)
         .bind(&f.content.blob_key)
         .bind(f.content.modified_ms)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await;
         let row = match res {
-            Ok(row) => row,
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(Cas::Stale),
             Err(e) if is_unique_violation(&e) => return Ok(Cas::NameTaken),
             Err(e) => return Err(e.into()),
         };
@@ -435,16 +439,18 @@ impl MetaBackend for PgMeta {
     }
 
     async fn file(&self, id: &str) -> Result<Option<FileRecord>> {
-        let row = sqlx::query(&format!("SELECT {FILE_COLS} FROM files WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {FILE_COLS} FROM files WHERE id = $1 AND trashed_ms IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(file_row).transpose()
     }
 
     async fn file_by_name(&self, container_id: &str, name: &str) -> Result<Option<FileRecord>> {
         let row = sqlx::query(&format!(
-            "SELECT {FILE_COLS} FROM files WHERE container_id = $1 AND lower(name) = lower($2)"
+            "SELECT {FILE_COLS} FROM files WHERE container_id = $1 AND lower(name) = lower($2) AND trashed_ms IS NULL"
         ))
         .bind(container_id)
         .bind(name)
@@ -455,7 +461,7 @@ impl MetaBackend for PgMeta {
 
     async fn list_files(&self, container_id: Option<&str>) -> Result<Vec<FileRecord>> {
         let rows = sqlx::query(&format!(
-            "SELECT {FILE_COLS} FROM files WHERE ($1::text IS NULL OR container_id = $1) ORDER BY name COLLATE \"C\""
+            "SELECT {FILE_COLS} FROM files WHERE ($1::text IS NULL OR container_id = $1) AND trashed_ms IS NULL ORDER BY name COLLATE \"C\""
         ))
         .bind(container_id)
         .fetch_all(&self.pool)

@@ -365,6 +365,41 @@ impl AccountStore for PgMeta {
             .await?;
         Ok(())
     }
+
+    async fn shares_on(&self, resource_id: &str) -> Result<Vec<Share>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::share_cols!(),
+            " FROM shares WHERE resource_id = $1 ORDER BY user_id COLLATE \"C\""
+        ))
+        .bind(resource_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(share_row).collect()
+    }
+
+    async fn remove_share(&self, resource_id: &str, user_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM shares WHERE resource_id = $1 AND user_id = $2")
+            .bind(resource_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn links_on(&self, resource_id: &str, now_ms: i64) -> Result<Vec<TokenRecord>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            crate::rows::token_cols!(),
+            " FROM tokens WHERE resource_id = $1 AND kind IN ('share', 'cshare') \
+             AND NOT revoked AND expires_ms > $2 ORDER BY expires_ms, hash"
+        ))
+        .bind(resource_id)
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_row).collect()
+    }
 }
 
 /// Deletes a user's sessions and authorization codes (their generation is void already; this

@@ -312,7 +312,7 @@ pub(crate) const TOKEN_FILE: &str = concat!(
     ", c.id, c.parent_id, c.owner_id, c.name, \
      (SELECT r.epoch FROM token_revocations r WHERE r.user_id = t.user_id AND r.resource_id = t.resource_id) \
      FROM tokens t \
-     LEFT JOIN files f ON f.id = ?2 \
+     LEFT JOIN files f ON f.id = ?2 AND f.trashed_ms IS NULL \
      LEFT JOIN users u ON u.id = t.user_id \
      LEFT JOIN containers c ON c.id = f.container_id \
      WHERE t.hash = ?1"

@@ -101,13 +101,17 @@ fn exec_unless_taken(c: &Connection, sql: &str, params: impl Params) -> Result<O
     }
 }
 
-const FILE_BY_ID: &str = concat!("SELECT ", file_cols!(), " FROM files WHERE id = ?1");
+const FILE_BY_ID: &str = concat!(
+    "SELECT ",
+    file_cols!(),
+    " FROM files WHERE id = ?1 AND trashed_ms IS NULL"
+);
 const USER_BY_ID: &str = concat!("SELECT ", user_cols!(), " FROM users WHERE id = ?1");
 const USER_BY_LOGIN: &str = concat!("SELECT ", user_cols!(), " FROM users WHERE login = ?1");
 const CONTAINER_BY_ID: &str = concat!(
     "SELECT ",
     container_cols!(),
-    " FROM containers WHERE id = ?1"
+    " FROM containers WHERE id = ?1 AND trashed_ms IS NULL"
 );
 const ROOT_OF: &str = concat!(
     "SELECT ",
@@ -448,7 +452,8 @@ impl MetaBackend for SqliteMeta {
             .write(move |c| {
                 let done = exec_unless_taken(
                     c,
-                    "INSERT INTO containers (id, parent_id, owner_id, name, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO containers (id, parent_id, owner_id, name, created_ms) SELECT ?1, ?2, ?3, ?4, ?5 \
+                     WHERE EXISTS (SELECT 1 FROM containers WHERE id = ?2 AND trashed_ms IS NULL)",
                     params![id, parent_id, owner_id, name, now_ms],
                 )?;
                 match done {
@@ -466,7 +471,7 @@ impl MetaBackend for SqliteMeta {
                 concat!(
                     "SELECT ",
                     container_cols!(),
-                    " FROM containers WHERE parent_id = ?1 ORDER BY name"
+                    " FROM containers WHERE parent_id = ?1 AND trashed_ms IS NULL ORDER BY name"
                 ),
                 [parent_id],
                 |r| rows::container(r),
@@ -481,7 +486,7 @@ impl MetaBackend for SqliteMeta {
                 concat!(
                     "SELECT ",
                     container_cols!(),
-                    " FROM containers WHERE parent_id = ?1 AND name = ?2 COLLATE NOCASE"
+                    " FROM containers WHERE parent_id = ?1 AND name = ?2 COLLATE NOCASE AND trashed_ms IS NULL"
                 ),
                 [parent_id, name],
                 |r| rows::container(r),
@@ -495,7 +500,7 @@ impl MetaBackend for SqliteMeta {
             .write(move |c| {
                 Ok(exec_unless_taken(
                     c,
-                    "UPDATE containers SET name = ?1 WHERE id = ?2",
+                    "UPDATE containers SET name = ?1 WHERE id = ?2 AND trashed_ms IS NULL",
                     [name, id],
                 )? == Some(1))
             })
@@ -537,7 +542,8 @@ impl MetaBackend for SqliteMeta {
                 let done = exec_unless_taken(
                     c,
                     "INSERT INTO files (id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, rev, created_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, 1, ?8)",
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, 1, ?8 \
+                     WHERE EXISTS (SELECT 1 FROM containers WHERE id = ?2 AND trashed_ms IS NULL)",
                     params![
                         f.id,
                         f.container_id,
@@ -549,8 +555,10 @@ impl MetaBackend for SqliteMeta {
                         f.content.modified_ms,
                     ],
                 )?;
-                if done.is_none() {
-                    return Ok(Cas::NameTaken);
+                match done {
+                    None => return Ok(Cas::NameTaken),
+                    Some(0) => return Ok(Cas::Stale),
+                    Some(_) => {}
                 }
                 insert_version(c, &f.id, 1, &f.content, &SaveInfo::default())?;
                 Ok(file_by_id(c, &f.id)?.map_or(Cas::Stale, |f| Cas::Applied(Box::new(f))))
@@ -569,7 +577,7 @@ impl MetaBackend for SqliteMeta {
                 concat!(
                     "SELECT ",
                     file_cols!(),
-                    " FROM files WHERE container_id = ?1 AND name = ?2 COLLATE NOCASE"
+                    " FROM files WHERE container_id = ?1 AND name = ?2 COLLATE NOCASE AND trashed_ms IS NULL"
                 ),
                 [container_id, name],
                 |r| rows::file(r),
@@ -584,14 +592,18 @@ impl MetaBackend for SqliteMeta {
                 concat!(
                     "SELECT ",
                     file_cols!(),
-                    " FROM files WHERE container_id = ?1 ORDER BY name"
+                    " FROM files WHERE container_id = ?1 AND trashed_ms IS NULL ORDER BY name"
                 ),
                 [id],
                 |r| rows::file(r),
             ),
             None => all(
                 c,
-                concat!("SELECT ", file_cols!(), " FROM files ORDER BY name"),
+                concat!(
+                    "SELECT ",
+                    file_cols!(),
+                    " FROM files WHERE trashed_ms IS NULL ORDER BY name"
+                ),
                 [],
                 |r| rows::file(r),
             ),

@@ -411,6 +411,50 @@ impl AccountStore for SqliteMeta {
             })
             .await
     }
+
+    async fn shares_on(&self, resource_id: &str) -> Result<Vec<Share>> {
+        self.read(|c| {
+            all(
+                c,
+                concat!(
+                    "SELECT ",
+                    share_cols!(),
+                    " FROM shares WHERE resource_id = ?1 ORDER BY user_id"
+                ),
+                [resource_id],
+                |r| rows::share(r),
+            )
+        })
+    }
+
+    async fn remove_share(&self, resource_id: &str, user_id: &str) -> Result<bool> {
+        let (resource_id, user_id) = (resource_id.to_owned(), user_id.to_owned());
+        self.writer
+            .write(move |c| {
+                Ok(exec(
+                    c,
+                    "DELETE FROM shares WHERE resource_id = ?1 AND user_id = ?2",
+                    [resource_id, user_id],
+                )? == 1)
+            })
+            .await
+    }
+
+    async fn links_on(&self, resource_id: &str, now_ms: i64) -> Result<Vec<TokenRecord>> {
+        self.read(|c| {
+            all(
+                c,
+                concat!(
+                    "SELECT ",
+                    token_cols!(),
+                    " FROM tokens WHERE resource_id = ?1 AND kind IN ('share', 'cshare') \
+                     AND revoked = 0 AND expires_ms > ?2 ORDER BY expires_ms, hash"
+                ),
+                params![resource_id, now_ms],
+                |r| rows::token(r),
+            )
+        })
+    }
 }
 
 /// Deletes a user's sessions and authorization codes (their generation is void already; this

@@ -171,4 +171,16 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_ms);
 CREATE INDEX webhook_deliveries_seq ON webhook_deliveries(seq);
 "#,
+    r#"
+ALTER TABLE files ADD COLUMN trashed_ms INTEGER;
+ALTER TABLE files ADD COLUMN trash_id TEXT;
+ALTER TABLE containers ADD COLUMN trashed_ms INTEGER;
+ALTER TABLE containers ADD COLUMN trash_id TEXT;
+DROP INDEX files_name;
+CREATE UNIQUE INDEX files_name ON files(container_id, name COLLATE NOCASE) WHERE trashed_ms IS NULL;
+DROP INDEX containers_name;
+CREATE UNIQUE INDEX containers_name ON containers(parent_id, name COLLATE NOCASE) WHERE parent_id IS NOT NULL AND trashed_ms IS NULL;
+CREATE INDEX files_trash ON files(trash_id) WHERE trash_id IS NOT NULL;
+CREATE INDEX containers_trash ON containers(trash_id) WHERE trash_id IS NOT NULL;
+"#,
 ];

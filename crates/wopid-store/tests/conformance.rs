@@ -1635,3 +1635,350 @@ meta_test!(
         assert_eq!(seen, want, "every delivery claimed exactly once");
     }
 );
+
+meta_test!(
+    trash_hides_restores_and_purges,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        let (u, root) = one_file(&meta).await;
+        let f = meta.file("f").await.expect("file").expect("f");
+        let dir = meta
+            .create_container("d", &root.id, &u.id, "D", 1)
+            .await
+            .expect("mkdir")
+            .expect("d");
+        let sub = meta
+            .create_container("s", &dir.id, &u.id, "S", 1)
+            .await
+            .expect("mkdir")
+            .expect("s");
+        let inner = NewFile {
+            id: "g".into(),
+            container_id: sub.id.clone(),
+            owner_id: u.id.clone(),
+            name: "g".into(),
+            content: content("gb", 1),
+        };
+        assert!(matches!(
+            meta.create_file(inner).await.expect("create"),
+            Cas::Applied(_)
+        ));
+        meta.put_share(&Share {
+            resource_id: "d".into(),
+            user_id: u.id.clone(),
+            can_write: false,
+        })
+        .await
+        .expect("share");
+
+        // A stale revision trashes nothing; the right one hides the file everywhere.
+        assert!(!meta.trash_file("f", f.rev + 1, 5).await.expect("stale"));
+        assert!(meta.trash_file("f", f.rev, 5).await.expect("trash"));
+        assert_eq!(meta.file("f").await.expect("file"), None);
+        assert_eq!(
+            meta.file_by_name(&root.id, "a").await.expect("by name"),
+            None
+        );
+        assert!(
+            meta.list_files(None)
+                .await
+                .expect("all")
+                .iter()
+                .all(|x| x.id != "f")
+        );
+        // Its name is free again in the folder.
+        let again = NewFile {
+            id: "f2".into(),
+            container_id: root.id.clone(),
+            owner_id: u.id.clone(),
+            name: "A".into(),
+            content: content("b2", 0),
+        };
+        assert!(matches!(
+            meta.create_file(again).await.expect("create"),
+            Cas::Applied(_)
+        ));
+
+        // A locked file inside keeps a folder out of the trash; an empty-only request refuses.
+        let g = meta.file("g").await.expect("file").expect("g");
+        let lock = FileUpdate::Lock {
+            id: Some("L".into()),
+            expires_ms: 100,
+        };
+        assert!(matches!(
+            meta.update_file("g", g.rev, lock).await.expect("lock"),
+            Cas::Applied(_)
+        ));
+        assert_eq!(
+            meta.trash_container("d", 6, false).await.expect("locked"),
+            Trashing::Locked
+        );
+        assert_eq!(
+            meta.trash_container("d", 6, true).await.expect("not empty"),
+            Trashing::NotEmpty
+        );
+        assert_eq!(
+            meta.trash_container(&root.id, 6, false)
+                .await
+                .expect("root"),
+            Trashing::Missing
+        );
+        // Once the lock has expired, the folder goes with everything in it.
+        assert_eq!(
+            meta.trash_container("d", 200, false).await.expect("trash"),
+            Trashing::Trashed
+        );
+        assert_eq!(meta.container("d").await.expect("d"), None);
+        assert_eq!(meta.container("s").await.expect("s"), None);
+        // Nothing new lands in a trashed folder (an upload that ends after the delete).
+        let late = NewFile {
+            id: "late".into(),
+            container_id: sub.id.clone(),
+            owner_id: u.id.clone(),
+            name: "late".into(),
+            content: content("lb", 0),
+        };
+        assert_eq!(meta.create_file(late).await.expect("create"), Cas::Stale);
+        let late_dir = meta.create_container("ld", &sub.id, &u.id, "LD", 7).await;
+        assert_eq!(late_dir.expect("create"), None);
+        assert_eq!(meta.file("g").await.expect("g"), None);
+        assert!(
+            meta.child_containers(&root.id)
+                .await
+                .expect("children")
+                .is_empty()
+        );
+        assert_eq!(
+            meta.trash_container("d", 201, false).await.expect("again"),
+            Trashing::Missing
+        );
+
+        let entries = meta.trash_entries(&u.id).await.expect("entries");
+        let seen: Vec<_> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.kind,
+                    e.id.as_str(),
+                    e.name.as_str(),
+                    e.parent_id.as_str(),
+                    e.trashed_ms,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (TrashKind::Container, "d", "D", root.id.as_str(), 200),
+                (TrashKind::File, "f", "a", root.id.as_str(), 5),
+            ]
+        );
+        assert_eq!(
+            meta.trash_entry(TrashKind::File, "g").await.expect("inner"),
+            None
+        );
+        assert_eq!(
+            meta.trashed_before(100).await.expect("old").len(),
+            1,
+            "only the file was deleted before 100"
+        );
+
+        // Restoring under a taken name is refused, into a trashed folder too; a free name works.
+        assert_eq!(
+            meta.restore_trashed(TrashKind::File, "f", &root.id, "a")
+                .await
+                .expect("taken"),
+            Restoring::NameTaken
+        );
+        assert_eq!(
+            meta.restore_trashed(TrashKind::File, "f", "d", "a")
+                .await
+                .expect("trashed target"),
+            Restoring::Missing
+        );
+        assert_eq!(
+            meta.restore_trashed(TrashKind::File, "f", &root.id, "a (2)")
+                .await
+                .expect("restore"),
+            Restoring::Restored
+        );
+        let back = meta.file("f").await.expect("file").expect("back");
+        assert_eq!(back.name, "a (2)");
+        assert_eq!(meta.versions("f").await.expect("versions").len(), 1);
+
+        // The folder comes back with what it held.
+        assert_eq!(
+            meta.restore_trashed(TrashKind::Container, "d", &root.id, "D")
+                .await
+                .expect("restore"),
+            Restoring::Restored
+        );
+        assert_eq!(
+            meta.container("s").await.expect("s").map(|c| c.name),
+            Some("S".into())
+        );
+        assert!(meta.file("g").await.expect("g").is_some());
+        assert!(meta.trash_entries(&u.id).await.expect("entries").is_empty());
+
+        // Purging destroys the whole subtree and hands back its blobs.
+        assert_eq!(
+            meta.trash_container("d", 300, false).await.expect("trash"),
+            Trashing::Trashed
+        );
+        assert_eq!(
+            meta.purge_trashed(TrashKind::Container, "s")
+                .await
+                .expect("not an entry"),
+            None
+        );
+        let keys = meta
+            .purge_trashed(TrashKind::Container, "d")
+            .await
+            .expect("purge")
+            .expect("purged");
+        assert_eq!(keys, vec!["gb".to_owned()]);
+        assert!(meta.versions("g").await.expect("versions").is_empty());
+        assert!(meta.shares_on("d").await.expect("shares").is_empty());
+        assert!(meta.trash_entries(&u.id).await.expect("entries").is_empty());
+        assert_eq!(
+            meta.delete_container("s").await.expect("gone"),
+            ContainerDeletion::Missing
+        );
+        let f = meta.file("f").await.expect("file").expect("f");
+        assert!(meta.trash_file("f", f.rev, 400).await.expect("trash"));
+        assert_eq!(
+            meta.purge_trashed(TrashKind::File, "f")
+                .await
+                .expect("purge"),
+            Some(vec!["b".to_owned()])
+        );
+        assert_eq!(
+            meta.purge_trashed(TrashKind::File, "f")
+                .await
+                .expect("again"),
+            None
+        );
+    }
+);
+
+meta_test!(
+    containers_move_but_never_into_themselves,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        let u = meta.ensure_user("alice", "Alice", 1).await.expect("user");
+        let root = meta.root_container(&u.id, 1).await.expect("root");
+        let mk = |id: &'static str, parent: String, name: &'static str| {
+            let meta = meta.clone();
+            let owner = u.id.clone();
+            async move {
+                meta.create_container(id, &parent, &owner, name, 1)
+                    .await
+                    .expect("mkdir")
+                    .expect("created")
+            }
+        };
+        mk("a", root.id.clone(), "A").await;
+        mk("b", "a".into(), "B").await;
+        mk("c", root.id.clone(), "C").await;
+        mk("b2", "c".into(), "b").await;
+        assert_eq!(
+            meta.move_container("a", "a").await.expect("self"),
+            ContainerMove::IntoItself
+        );
+        assert_eq!(
+            meta.move_container("a", "b").await.expect("below"),
+            ContainerMove::IntoItself
+        );
+        assert_eq!(
+            meta.move_container("b", "c").await.expect("taken"),
+            ContainerMove::NameTaken
+        );
+        assert_eq!(
+            meta.move_container(&root.id, "c").await.expect("root"),
+            ContainerMove::Missing
+        );
+        assert_eq!(
+            meta.move_container("a", "nowhere").await.expect("none"),
+            ContainerMove::Missing
+        );
+        assert_eq!(
+            meta.move_container("a", "c").await.expect("move"),
+            ContainerMove::Moved
+        );
+        assert_eq!(
+            meta.container("a")
+                .await
+                .expect("a")
+                .and_then(|c| c.parent_id),
+            Some("c".into())
+        );
+        assert_eq!(
+            meta.move_container("c", "b").await.expect("cycle"),
+            ContainerMove::IntoItself
+        );
+    }
+);
+
+meta_test!(
+    shares_and_links_of_a_resource,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        let (u, _) = one_file(&meta).await;
+        let v = meta.ensure_user("bob", "Bob", 1).await.expect("user");
+        for (who, w) in [(&u.id, true), (&v.id, false)] {
+            meta.put_share(&Share {
+                resource_id: "f".into(),
+                user_id: who.clone(),
+                can_write: w,
+            })
+            .await
+            .expect("share");
+        }
+        let mut on = meta.shares_on("f").await.expect("shares");
+        on.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        assert_eq!(on.len(), 2);
+        assert!(meta.remove_share("f", &v.id).await.expect("remove"));
+        assert!(!meta.remove_share("f", &v.id).await.expect("again"));
+        assert_eq!(meta.shares_on("f").await.expect("shares").len(), 1);
+        assert!(
+            meta.shares(&v.id, &["f".into()])
+                .await
+                .expect("of bob")
+                .is_empty()
+        );
+
+        let link = |hash: u8, kind, expires_ms| TokenRecord {
+            hash: vec![hash; 32],
+            user_id: u.id.clone(),
+            kind,
+            resource_id: "f".into(),
+            perms: 1,
+            expires_ms,
+            revoked: false,
+            client: None,
+            epoch: 0,
+            link: None,
+        };
+        meta.insert_token(&link(1, ResourceKind::ShareLink, 50))
+            .await
+            .expect("link");
+        meta.insert_token(&link(2, ResourceKind::ShareLink, 10))
+            .await
+            .expect("link");
+        meta.insert_token(&link(3, ResourceKind::File, 50))
+            .await
+            .expect("token");
+        meta.insert_token(&link(4, ResourceKind::ShareLink, 5))
+            .await
+            .expect("expired");
+        meta.insert_token(&link(5, ResourceKind::ShareLink, 60))
+            .await
+            .expect("revoked");
+        meta.revoke_token(&[5; 32]).await.expect("revoke");
+        let links = meta.links_on("f", 8).await.expect("links");
+        assert_eq!(
+            links.iter().map(|t| t.hash[0]).collect::<Vec<_>>(),
+            vec![2, 1]
+        );
+    }
+);

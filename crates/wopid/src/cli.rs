@@ -28,7 +28,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             user,
             read_only: _,
             write,
+            remove: false,
         } => crate::cli_admin::share(&open(&store).await?, &target, &user, write).await,
+        Command::Share {
+            store,
+            target,
+            user,
+            remove: true,
+            ..
+        } => crate::cli_admin::unshare(&open(&store).await?, &target, &user).await,
         Command::Discovery(cmd) => crate::cli_admin::discovery(cmd).await,
         Command::OauthClients(OAuthClientsCommand::Add {
             store,

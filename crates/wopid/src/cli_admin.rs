@@ -128,6 +128,31 @@ pub(crate) async fn share(
     Ok(())
 }
 
+/// Removes the share of the user signed in as `login` on a file or container.
+pub(crate) async fn unshare(state: &AppState, target: &str, login: &str) -> anyhow::Result<()> {
+    let u = state
+        .meta
+        .user_by_login(login)
+        .await?
+        .with_context(|| format!("no user {login}"))?;
+    let file = state.meta.file(target).await?;
+    let container = match &file {
+        Some(_) => None,
+        None => state.meta.container(target).await?,
+    };
+    let on = match (&file, &container) {
+        (Some(f), _) => crate::webhooks::Shared::File(f),
+        (None, Some(c)) => crate::webhooks::Shared::Container(c),
+        (None, None) => anyhow::bail!("no file or container {target}"),
+    };
+    anyhow::ensure!(
+        crate::ops::files::unshare(state, None, on, &u.id).await?,
+        "{target} is not shared with {login}"
+    );
+    println!("share of {target} with {login} removed");
+    Ok(())
+}
+
 pub(crate) async fn add_oauth_client(
     state: &AppState,
     name: &str,

@@ -36,7 +36,7 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     Users(UsersCommand),
-    /// Share a file or container (by id) with a user.
+    /// Share a file or container (by id) with a user, or remove the share (`--remove`).
     Share {
         #[command(flatten)]
         store: StoreArgs,
@@ -46,11 +46,18 @@ pub enum Command {
         #[arg(long)]
         user: String,
         /// View only.
-        #[arg(long, conflicts_with = "write", required_unless_present = "write")]
+        #[arg(
+            long,
+            conflicts_with_all = ["write", "remove"],
+            required_unless_present_any = ["write", "remove"]
+        )]
         read_only: bool,
         /// View and edit.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "remove")]
         write: bool,
+        /// Remove the user's share instead: what it gave is refused from the next request on.
+        #[arg(long)]
+        remove: bool,
     },
     /// Check that the configured metadata and blob stores answer; exits 1 when one does not.
     Check {

@@ -42,6 +42,9 @@ pub struct Config {
     /// Lifetime of the links GetShareUrl hands out.
     #[serde(with = "humantime_serde_compat")]
     pub share_url_ttl: Duration,
+    /// How long a deleted file or folder stays in its owner's trash before it is destroyed.
+    #[serde(with = "humantime_serde_compat")]
+    pub trash_retention: Duration,
     /// Provider id registered for the bootstrapper (`providerId` in its `WWW-Authenticate`
     /// challenge); letters and digits only.
     pub oauth_provider_id: Option<String>,
@@ -353,6 +356,7 @@ impl Default for Config {
             max_upload_bytes: 1 << 30,
             access_token_ttl: Duration::from_secs(10 * 3600),
             share_url_ttl: Duration::from_secs(30 * 24 * 3600),
+            trash_retention: Duration::from_secs(30 * 24 * 3600),
             oauth_provider_id: None,
             editors: Vec::new(),
             discovery_refresh: Duration::from_secs(12 * 3600),
@@ -582,6 +586,10 @@ access_token_ttl = "10h"
 
 # Lifetime of the links GetShareUrl hands out.
 share_url_ttl = "30days"
+
+# How long a deleted file or folder stays in its owner's trash before it is
+# destroyed for good.
+trash_retention = "30days"
 
 # Provider id registered for the bootstrapper, sent as providerId in its
 # WWW-Authenticate challenge (letters and digits only). Default: none.

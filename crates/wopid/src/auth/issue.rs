@@ -46,6 +46,15 @@ pub enum Purpose<'a> {
         id: &'a str,
         perms: Perms,
     },
+    /// A public link made on a sharing page: a link of its own for `ttl` (`None`: it never
+    /// expires), in the caller's generation.
+    PublicLink {
+        from: &'a Grant,
+        kind: ResourceKind,
+        id: &'a str,
+        perms: Perms,
+        ttl: Option<Duration>,
+    },
     /// A file token redeemed from the share link `link` (in clear): bound to the link, it lives
     /// no longer than the caller's token nor the link (`link_expires_ms`).
     Redeemed {
@@ -97,6 +106,7 @@ impl<'a> Purpose<'a> {
             Self::Fresh { ttl, .. } => after(now, ttl.unwrap_or(config.access_token_ttl)),
             Self::Traded { from, .. } => from.expires_ms,
             Self::ShareLink { .. } => after(now, config.share_url_ttl),
+            Self::PublicLink { ttl, .. } => ttl.map_or(i64::MAX, |t| after(now, t)),
             Self::Redeemed {
                 from,
                 link_expires_ms,
@@ -139,6 +149,13 @@ impl<'a> Purpose<'a> {
                 kind,
                 id,
                 perms,
+            }
+            | Self::PublicLink {
+                from,
+                kind,
+                id,
+                perms,
+                ..
             } => own(from.client.as_deref(), kind, id, perms, Some(from.epoch)),
             Self::Redeemed {
                 from,
@@ -221,6 +238,27 @@ mod tests {
             link: None,
             token_ref: String::new(),
         }
+    }
+
+    #[test]
+    fn public_links_expire_after_their_ttl_or_never() {
+        let config = Config::default();
+        let from = grant(Perms::READ_WRITE, 5_000);
+        let link = |ttl| Purpose::PublicLink {
+            from: &from,
+            kind: ResourceKind::ShareLink,
+            id: "f",
+            perms: Perms::READ_ONLY,
+            ttl,
+        };
+        let day = link(Some(Duration::from_secs(24 * 3600))).terms(1_000, &config);
+        assert_eq!(day.expires_ms, 1_000 + 24 * 3_600_000);
+        assert_eq!(
+            (day.kind, day.id, day.perms),
+            (ResourceKind::ShareLink, "f", Perms::READ_ONLY)
+        );
+        assert_eq!(day.epoch, Some(7));
+        assert_eq!(link(None).terms(1_000, &config).expires_ms, i64::MAX);
     }
 
     #[test]

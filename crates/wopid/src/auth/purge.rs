@@ -1,6 +1,7 @@
 //! Expired credentials are deleted now and then: every EnumerateChildren mints a token per child,
 //! so without this the token table only grows. Each node purges on its own; the deletes are
-//! idempotent, so several nodes on one database need no coordination.
+//! idempotent, so several nodes on one database need no coordination. Trash entries past
+//! `trash_retention` go in the same round.
 
 use std::time::Duration;
 
@@ -9,9 +10,11 @@ use crate::state::AppState;
 /// How often a server deletes expired tokens, codes and sessions.
 pub const EVERY: Duration = Duration::from_secs(15 * 60);
 
-/// Deletes the tokens, authorization codes and sessions that have expired; returns how many.
+/// Deletes the tokens, authorization codes and sessions that have expired, and destroys the
+/// trash entries older than `trash_retention`; returns how many rows and entries went.
 pub async fn once(state: &AppState) -> Result<u64, wopid_store::StoreError> {
-    state.meta.purge_expired(state.now_ms()).await
+    let rows = state.meta.purge_expired(state.now_ms()).await?;
+    Ok(rows + crate::ops::trash::purge_expired(state).await?)
 }
 
 /// Purges at start and then every `EVERY`, until the task is aborted.

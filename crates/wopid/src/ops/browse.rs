@@ -19,6 +19,11 @@ pub async fn file(state: &AppState, id: &str) -> Result<Option<FileRecord>, ApiE
     Ok(state.meta.file(id).await?)
 }
 
+/// A folder, if it exists (and is not in the trash).
+pub async fn folder(state: &AppState, id: &str) -> Result<Option<Container>, ApiError> {
+    Ok(state.meta.container(id).await?)
+}
+
 /// A user, if it exists.
 pub async fn user(state: &AppState, id: &str) -> Result<Option<User>, ApiError> {
     Ok(state.meta.user(id).await?)

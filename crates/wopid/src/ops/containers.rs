@@ -8,7 +8,7 @@ use wopid_proto::containers::{
 use wopid_proto::names::{RelativeTarget, free_name_candidates};
 use wopid_proto::request::Deferred;
 use wopid_proto::{Millis, ProtoError};
-use wopid_store::{Blobs, Cas, Container, ContainerDeletion, Content, NewFile, ResourceKind};
+use wopid_store::{Blobs, Cas, Container, Content, NewFile, ResourceKind};
 
 use super::content::stored_lock;
 use super::create::{create_with_free_name, name_exists, new_file_body};
@@ -199,34 +199,25 @@ async fn create_exact(
     };
     match state.meta.create_file(new).await? {
         Cas::Applied(f) => Ok(*f),
-        _ => {
+        Cas::Stale => {
+            super::content::discard_blob(state, &key).await;
+            Err(ProtoError::NotFound.into())
+        }
+        Cas::NameTaken => {
             super::content::discard_blob(state, &key).await;
             Err(name_exists(state, container_id, name).await)
         }
     }
 }
 
+/// DeleteContainer: an empty container (what is in the trash aside) goes to its owner's trash.
 pub async fn delete_container(
     state: &AppState,
     grant: &Grant,
     c: &Container,
 ) -> Result<(), ApiError> {
     require_write(grant)?;
-    let id = c.id.as_str();
-    if c.parent_id.is_none() {
-        return Err(ProtoError::Conflict("the root container cannot be deleted").into());
-    }
-    match state.meta.delete_container(id).await? {
-        ContainerDeletion::Deleted => {
-            let ev = Event::container(webhooks::CONTAINER_DELETED, Some(&grant.user_id), c);
-            webhooks::emit(state, ev).await;
-            Ok(())
-        }
-        ContainerDeletion::NotEmpty => {
-            Err(ProtoError::Conflict("the container is not empty").into())
-        }
-        ContainerDeletion::Missing => Err(ProtoError::NotFound.into()),
-    }
+    super::trash::trash_container(state, &grant.user_id, c, true).await
 }
 
 pub async fn rename_container(
@@ -410,4 +401,66 @@ pub async fn create_named(
         webhooks::emit(state, ev).await;
     }
     Ok(created)
+}
+
+/// What became of a folder's move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderMove {
+    Done,
+    /// The user may not change the folder it is in (or it is a root).
+    SourceRefused,
+    /// No folder the user may write to.
+    NoTarget,
+    /// A folder of that name is already in the target folder.
+    NameTaken,
+    /// The target is the folder itself or a folder inside it.
+    IntoItself,
+}
+
+/// Moves the folder `c` (with everything in it) into the folder `to`, for `user_id`, who must be
+/// able to change both the folder it is in and the target.
+pub async fn move_folder(
+    state: &AppState,
+    user_id: &str,
+    c: &Container,
+    to: &str,
+) -> Result<FolderMove, ApiError> {
+    let Some(parent) = c.parent_id.as_deref() else {
+        return Ok(FolderMove::SourceRefused);
+    };
+    if access::container_access(state, user_id, parent).await? != access::Access::Write {
+        return Ok(FolderMove::SourceRefused);
+    }
+    if access::container_access(state, user_id, to).await? != access::Access::Write {
+        return Ok(FolderMove::NoTarget);
+    }
+    if parent == to {
+        return Ok(FolderMove::Done);
+    }
+    Ok(match state.meta.move_container(&c.id, to).await? {
+        wopid_store::ContainerMove::Moved => FolderMove::Done,
+        wopid_store::ContainerMove::NameTaken => FolderMove::NameTaken,
+        wopid_store::ContainerMove::IntoItself => FolderMove::IntoItself,
+        wopid_store::ContainerMove::Missing => FolderMove::NoTarget,
+    })
+}
+
+/// Renames the folder `c` to exactly `name`, for `user_id`, who must be able to change it.
+/// `Ok(false)`: the name is taken in its parent.
+pub async fn rename_folder(
+    state: &AppState,
+    user_id: &str,
+    c: &Container,
+    name: &str,
+) -> Result<bool, ApiError> {
+    if let Some(why) = wopid_proto::names::invalid_reason(name) {
+        return Err(ProtoError::InvalidContainerName(why).into());
+    }
+    if access::container_access(state, user_id, &c.id).await? != access::Access::Write {
+        return Err(ProtoError::NotFound.into());
+    }
+    if name == c.name {
+        return Ok(true);
+    }
+    Ok(state.meta.rename_container(&c.id, name).await?)
 }

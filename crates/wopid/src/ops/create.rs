@@ -62,7 +62,9 @@ pub async fn create_with_free_name(
         };
         match state.meta.create_file(new).await? {
             Cas::Applied(f) => return Ok(*f),
-            Cas::NameTaken | Cas::Stale => continue,
+            Cas::NameTaken => continue,
+            // The folder went away (to the trash) meanwhile.
+            Cas::Stale => return Err(ProtoError::NotFound.into()),
         }
     }
     Err(ProtoError::Conflict("no free name").into())

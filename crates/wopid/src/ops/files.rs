@@ -236,21 +236,6 @@ pub async fn move_to(
     })
 }
 
-/// Shares a file with the user signed in as `login`, for `actor`. `Ok(false)`: no such user.
-pub async fn share_with(
-    state: &AppState,
-    actor: Option<&str>,
-    file: &FileRecord,
-    login: &str,
-    can_write: bool,
-) -> Result<bool, ApiError> {
-    let Some(other) = state.meta.user_by_login(login).await? else {
-        return Ok(false);
-    };
-    share(state, actor, Shared::File(file), &other.id, can_write).await?;
-    Ok(true)
-}
-
 /// Grants `user_id` a share of `on` (or changes its permission), and tells the webhooks when
 /// that changed anything: `share.created` for a new share, `share.changed` for another
 /// permission. Granting the same share again changes nothing and tells nobody.
@@ -287,4 +272,24 @@ pub async fn share(
     let ev = Event::share(kind, actor, on, user_id, Some(can_write));
     webhooks::emit(state, ev).await;
     Ok(())
+}
+
+/// Removes `user_id`'s share of `on`, and tells the webhooks (`share.removed`). `Ok(false)`:
+/// there was none.
+pub async fn unshare(
+    state: &AppState,
+    actor: Option<&str>,
+    on: Shared<'_>,
+    user_id: &str,
+) -> Result<bool, ApiError> {
+    let resource_id = match on {
+        Shared::File(f) => f.id.as_str(),
+        Shared::Container(c) => c.id.as_str(),
+    };
+    if !state.meta.remove_share(resource_id, user_id).await? {
+        return Ok(false);
+    }
+    let ev = Event::share(webhooks::SHARE_REMOVED, actor, on, user_id, None);
+    webhooks::emit(state, ev).await;
+    Ok(true)
 }

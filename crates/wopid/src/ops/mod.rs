@@ -14,6 +14,8 @@ pub mod info;
 pub mod locks;
 pub mod misc;
 pub mod relative;
+pub mod sharing;
+pub mod trash;
 
 use wopid_proto::ProtoError;
 use wopid_store::{Cas, FileRecord, FileUpdate};

@@ -120,7 +120,8 @@ async fn create(
             };
             match state.meta.create_file(new).await? {
                 Cas::Applied(f) => Ok(*f),
-                _ => Err(name_exists(state, container_id, &name).await),
+                Cas::Stale => Err(ProtoError::NotFound.into()),
+                Cas::NameTaken => Err(name_exists(state, container_id, &name).await),
             }
         }
     }
@@ -180,27 +181,8 @@ pub async fn rename(
     Err(ProtoError::InvalidFileName("no free variant of the requested name").into())
 }
 
-/// DeleteFile: refused while the file is locked; removes every version's content.
+/// DeleteFile: refused while the file is locked; the file goes to its owner's trash, and every
+/// request on it answers 404 from then on (unless it is restored).
 pub async fn delete(state: &AppState, grant: &Grant, file: FileRecord) -> Result<(), ApiError> {
-    if !grant.perms.can_write() {
-        return Err(ProtoError::Forbidden("the access token does not allow deleting").into());
-    }
-    let id = file.id.clone();
-    let mut read = Some(file);
-    for _ in 0..super::CAS_ATTEMPTS {
-        let f = match read.take() {
-            Some(f) => f,
-            None => super::load(state, &id).await?,
-        };
-        lock::check_unlocked(stored_lock(&f).as_ref(), state.now_ms())?;
-        if let Some(keys) = state.meta.delete_file(&id, f.rev).await? {
-            let ev = Event::file(webhooks::FILE_DELETED, Some(&grant.user_id), &f);
-            webhooks::emit(state, ev).await;
-            for k in keys {
-                discard_blob(state, &k).await;
-            }
-            return Ok(());
-        }
-    }
-    Err(ApiError::Busy)
+    super::trash::trash_file(state, grant, file).await
 }

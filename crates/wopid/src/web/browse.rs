@@ -144,6 +144,20 @@ fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
     a.to_lowercase().cmp(&b.to_lowercase()).then(a.cmp(b))
 }
 
+/// `?done=NOTICE`: the confirmation of the pages other than the folder's.
+#[derive(Deserialize, Default)]
+pub(crate) struct Notice {
+    #[serde(default)]
+    done: String,
+}
+
+impl Notice {
+    /// The confirmation an action redirected with, if any.
+    pub(crate) fn notice(&self) -> Option<&str> {
+        (!self.done.is_empty()).then_some(self.done.as_str())
+    }
+}
+
 pub(crate) async fn browse(
     State(state): State<AppState>,
     me: SignedIn,

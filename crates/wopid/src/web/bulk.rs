@@ -17,6 +17,7 @@ use super::session::SignedIn;
 use crate::auth::{Access, Grant, Perms, access};
 use crate::error::ApiError;
 use crate::ops;
+use crate::ops::containers::FolderMove;
 use crate::ops::files::Moved;
 use crate::page::message;
 use crate::state::AppState;
@@ -166,11 +167,12 @@ async fn delete(
         }
     }
     for id in &f.folders {
-        let Some((c, grant)) = folder_grant(state, me, id).await? else {
+        let Some((c, _)) = folder_grant(state, me, id).await? else {
             refused.push("a folder you may not change".to_owned());
             continue;
         };
-        match ops::containers::delete_container(state, &grant, &c).await {
+        // A folder goes to the trash with everything in it, as from its own menu.
+        match ops::trash::trash_folder(state, &me.user.id, &c, false).await {
             Ok(()) => done += 1,
             Err(e) if server_side(&e) => return Err(e),
             Err(e) => refused.push(format!("{} ({})", c.name, why(&e))),
@@ -203,11 +205,23 @@ async fn move_to(
             Err(e) => refused.push(format!("{name} ({})", why(&e))),
         }
     }
-    if !f.folders.is_empty() {
-        refused.push(format!(
-            "{} folder(s) (folders are not moved from this list)",
-            f.folders.len()
-        ));
+    for id in &f.folders {
+        let Some((c, _)) = folder_grant(state, me, id).await? else {
+            refused.push("a folder you may not change".to_owned());
+            continue;
+        };
+        let name = c.name.clone();
+        match ops::containers::move_folder(state, &me.user.id, &c, &f.container).await {
+            Ok(FolderMove::Done) => done += 1,
+            Ok(FolderMove::SourceRefused) => refused.push(format!("{name} (not yours to move)")),
+            Ok(FolderMove::NoTarget) => {
+                return Ok(message(StatusCode::NOT_FOUND, "No such target folder."));
+            }
+            Ok(FolderMove::NameTaken) => refused.push(format!("{name} (name taken there)")),
+            Ok(FolderMove::IntoItself) => refused.push(format!("{name} (into itself)")),
+            Err(e) if server_side(&e) => return Err(e),
+            Err(e) => refused.push(format!("{name} ({})", why(&e))),
+        }
     }
     Ok(back(folder, &summary("Moved", done, &refused)))
 }

@@ -88,7 +88,7 @@ pub(crate) async fn delete(
     };
     let container_id = file.container_id.clone();
     Ok(match ops::relative::delete(&state, &grant, file).await {
-        Ok(()) => back(&container_id, "Deleted."),
+        Ok(()) => back(&container_id, "Moved to the trash."),
         Err(e) => refusal(e),
     })
 }

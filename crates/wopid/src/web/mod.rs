@@ -1,5 +1,6 @@
 //! The web side of wopid: sign-in, the file browser (folders, upload, download, new documents
-//! and folders, rename, move, delete, versions and restore, sharing) and the host pages that
+//! and folders, rename, move, delete, versions and restore, sharing), the trash, the sharing
+//! pages with public links and the host pages that
 //! embed an editor. Server-rendered, autoescaping templates; assets embedded in the binary; no
 //! JS build step; every form carries the session's CSRF token. Every change goes through `ops`.
 
@@ -7,6 +8,7 @@ mod browse;
 mod bulk;
 mod create;
 mod files;
+mod folders;
 mod format;
 pub mod host;
 pub mod newdoc;
@@ -15,6 +17,7 @@ mod reach;
 pub mod session;
 mod sharing;
 mod signin;
+mod trash;
 mod versions;
 
 use axum::Router;
@@ -55,6 +58,31 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/files/{id}/delete", post(files::delete))
         .route("/files/{id}/share", post(sharing::share))
         .route("/files/{id}/restore", post(versions::restore))
+        .route("/files/{id}/shares/update", post(sharing::update_share))
+        .route("/files/{id}/shares/remove", post(sharing::remove_share))
+        .route("/files/{id}/links", post(sharing::create_link))
+        .route("/files/{id}/links/revoke", post(sharing::revoke_link))
+        .route("/folders/{id}/rename", post(folders::rename))
+        .route("/folders/{id}/move", post(folders::move_folder))
+        .route("/folders/{id}/delete", post(folders::delete))
+        .route("/folders/{id}/sharing", get(sharing::folder_sharing))
+        .route("/folders/{id}/share", post(sharing::folder_share))
+        .route(
+            "/folders/{id}/shares/update",
+            post(sharing::folder_update_share),
+        )
+        .route(
+            "/folders/{id}/shares/remove",
+            post(sharing::folder_remove_share),
+        )
+        .route("/folders/{id}/links", post(sharing::folder_create_link))
+        .route(
+            "/folders/{id}/links/revoke",
+            post(sharing::folder_revoke_link),
+        )
+        .route("/trash", get(trash::trash))
+        .route("/trash/empty", post(trash::empty))
+        .route("/trash/{kind}/{id}/restore", post(trash::restore))
         .route("/assets/{name}", get(asset))
         .route(
             "/favicon.ico",

@@ -135,3 +135,34 @@ pub(crate) async fn writable_container(
         _ => Err(message(StatusCode::NOT_FOUND, "No such folder.")),
     }
 }
+
+/// An instant as the pages show it: `2026-01-31 14:05 UTC`.
+pub(crate) fn when(ms: i64) -> String {
+    let iso = wopid_proto::Millis::from_ms(ms).to_iso8601();
+    match (iso.get(..10), iso.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => iso,
+    }
+}
+
+/// A duration as the pages show it: whole days as `30 days`, anything else as humantime does.
+pub(crate) fn span(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs / 86_400 {
+        1 if secs == 86_400 => "1 day".to_owned(),
+        n if n > 0 && secs.is_multiple_of(86_400) => format!("{n} days"),
+        _ => humantime::format_duration(d).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn instants_and_spans_read_plainly() {
+        assert_eq!(super::when(1_767_225_600_000), "2026-01-01 00:00 UTC");
+        let days = |n: u64| std::time::Duration::from_secs(n * 86_400);
+        assert_eq!(super::span(days(1)), "1 day");
+        assert_eq!(super::span(days(30)), "30 days");
+        assert_eq!(super::span(std::time::Duration::from_secs(90)), "1m 30s");
+    }
+}

@@ -135,6 +135,7 @@ fn config_example_is_complete() {
         "max_upload_bytes",
         "access_token_ttl",
         "share_url_ttl",
+        "trash_retention",
     ] {
         assert!(
             text.contains(&format!("{key} =")),
@@ -300,6 +301,19 @@ async fn revocations_and_share_changes_by_the_cli_apply_to_the_next_request() {
     let (st, v) = info(bob.clone()).await;
     assert_eq!(st, 200);
     assert!(!can_write(v), "the narrowed share");
+
+    // The share is removed by the CLI: Bob's next request is refused, and removing it again
+    // fails.
+    let out = cli(&["share", &id, "--user", "bob", "--remove"]);
+    assert!(out.contains("removed"), "{out}");
+    assert_eq!(info(bob.clone()).await.0, 401, "the removed share");
+    let again = wopid()
+        .args(["share", &id, "--user", "bob", "--remove", "--data"])
+        .arg(&data)
+        .output()
+        .expect("run");
+    assert!(!again.status.success(), "no share left to remove");
+    cli(&["share", &id, "--user", "bob", "--read-only"]);
 
     // Alice's tokens are revoked by the CLI; her next request is refused.
     assert_eq!(info(alice.clone()).await.0, 200);

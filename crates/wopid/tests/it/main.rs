@@ -3,6 +3,7 @@
 mod access;
 mod bad_input;
 mod browser;
+mod browser_trash;
 mod browser_ui;
 mod cli;
 mod concurrency;
@@ -29,6 +30,7 @@ mod services;
 mod signin;
 mod style;
 mod tls;
+mod trash;
 mod web;
 mod web_files;
 mod web_ui;

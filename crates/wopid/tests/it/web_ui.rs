@@ -426,7 +426,8 @@ async fn bulk_zip_delete_and_move() {
     let moved = s.state.meta.list_files(Some(&docs)).await.expect("files");
     assert_eq!(moved.len(), 3);
 
-    // Delete a file and the (non-empty) folder: the file goes, the folder is named as refused.
+    // Delete a file and the (non-empty) folder: both go to the trash, the folder with what it
+    // holds.
     let r = bulk(
         "delete",
         vec![format!("f:{}", id("three.txt")), format!("d:{docs}")],
@@ -435,10 +436,18 @@ async fn bulk_zip_delete_and_move() {
     .await;
     assert_eq!(r.status(), 303);
     let to = header(&r, "location").expect("location");
-    assert!(to.contains("Deleted+1+item"), "{to}");
-    assert!(to.contains("docs"), "{to}");
+    assert!(to.contains("Deleted+2+items"), "{to}");
     let page = b.get(&to).await.text().await.expect("html");
-    assert!(page.contains("Deleted 1 item."), "{page}");
+    assert!(page.contains("Deleted 2 items."), "{page}");
+    assert!(
+        !page.contains(">docs<"),
+        "the folder left the listing: {page}"
+    );
+    let trash = b.get("/trash").await.text().await.expect("html");
+    assert!(
+        trash.contains("docs") && trash.contains("three.txt"),
+        "{trash}"
+    );
     assert!(
         s.state
             .meta

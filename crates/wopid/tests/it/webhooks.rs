@@ -222,15 +222,34 @@ async fn a_file_s_life_is_told_in_order_and_signed() {
         .expect("rename");
     assert_eq!(r.status(), 200);
     let file = s.state.meta.file(&id).await.expect("db").expect("file");
-    assert!(
-        wopid::ops::files::share_with(&s.state, Some(&alice.id), &file, "bob", false)
-            .await
-            .expect("share")
+    let shared = wopid::ops::sharing::Resource::File(file.clone());
+    let share = || wopid::ops::sharing::share(&s.state, Some(&alice.id), &shared, "bob", false);
+    assert_eq!(
+        share().await.expect("share"),
+        wopid::ops::sharing::Change::Done
     );
-    // The same share again changes nothing.
-    wopid::ops::files::share_with(&s.state, Some(&alice.id), &file, "bob", false)
+    // The same share again changes nothing; a change of permission and a removal are told.
+    assert_eq!(
+        share().await.expect("share"),
+        wopid::ops::sharing::Change::Done
+    );
+    let bob = s
+        .state
+        .meta
+        .user_by_login("bob")
         .await
-        .expect("share");
+        .expect("db")
+        .expect("bob");
+    let changed = wopid::ops::sharing::set_share(&s.state, &alice.id, &shared, &bob.id, true);
+    assert_eq!(
+        changed.await.expect("change"),
+        wopid::ops::sharing::Change::Done
+    );
+    let removed = wopid::ops::sharing::remove_share(&s.state, &alice.id, &shared, &bob.id);
+    assert_eq!(
+        removed.await.expect("remove"),
+        wopid::ops::sharing::Change::Done
+    );
     let r = s.op(&id, &t, "DELETE").send().await.expect("delete");
     assert_eq!(r.status(), 200);
 
@@ -241,6 +260,8 @@ async fn a_file_s_life_is_told_in_order_and_signed() {
         "file.unlocked",
         "file.renamed",
         "share.created",
+        "share.changed",
+        "share.removed",
         "file.deleted",
     ];
     all.wait_until("the whole story", |g| g.len() >= want.len())
@@ -295,8 +316,9 @@ async fn a_file_s_life_is_told_in_order_and_signed() {
     }
     // The same event reaches every receiver under one event id, each with its own delivery id.
     let del = deletions.got().remove(0);
-    assert_eq!(del.json()["id"], got[6].json()["id"]);
-    assert_ne!(del.delivery, got[6].delivery);
+    let last = got.last().expect("the deletion");
+    assert_eq!(del.json()["id"], last.json()["id"]);
+    assert_ne!(del.delivery, last.delivery);
     assert!(wopid::webhooks::sign::verify(
         b"other secret",
         &del.timestamp,
