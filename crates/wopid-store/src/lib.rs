@@ -5,6 +5,7 @@
 //! before it returns; metadata changes that race go through a compare-and-swap on the file's
 //! revision, so several wopid processes sharing one database need nothing else to agree.
 
+mod api_store;
 mod blob;
 mod disk;
 mod error;
@@ -13,17 +14,20 @@ mod meta;
 mod model;
 mod postgres;
 mod postgres_accounts;
+mod postgres_api;
 mod postgres_grants;
 mod postgres_schema;
 mod rows;
 mod s3;
 mod sqlite;
 mod sqlite_accounts;
+mod sqlite_api;
 mod sqlite_grants;
 mod sqlite_schema;
 mod transfer;
 mod writer;
 
+pub use api_store::ApiStore;
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
 pub use error::StoreError;
 pub use grants::Grants;

@@ -20,7 +20,9 @@ pub enum Cas {
 
 /// A metadata engine. Every method is one atomic step; nothing here decides protocol policy.
 #[async_trait]
-pub trait MetaBackend: AccountStore + crate::grants::Grants + crate::transfer::Transfer {
+pub trait MetaBackend:
+    AccountStore + crate::grants::Grants + crate::transfer::Transfer + crate::api_store::ApiStore
+{
     /// The user with this sign-in name, created with `display_name` when missing.
     async fn ensure_user(&self, login: &str, display_name: &str, now_ms: i64) -> Result<User>;
     async fn user(&self, id: &str) -> Result<Option<User>>;

@@ -151,4 +151,23 @@ CREATE TABLE oidc_links (
 );
 CREATE INDEX oidc_links_user ON oidc_links(user_id);
 "#,
+    r#"
+ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE users ADD COLUMN admin BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash BYTEA NOT NULL,
+    scope TEXT NOT NULL,
+    origins TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE token_hosts (
+    hash BYTEA PRIMARY KEY,
+    host TEXT NOT NULL,
+    expires_ms BIGINT NOT NULL
+);
+CREATE INDEX shares_resource ON shares(resource_id);
+"#,
 ];

@@ -333,7 +333,8 @@ impl MetaBackend for SqliteMeta {
             .write(move |c| {
                 exec(
                     c,
-                    "INSERT INTO users (id, login, display_name, created_ms) VALUES (?1, ?2, ?3, ?4) \
+                    "INSERT INTO users (id, login, display_name, created_ms, admin) \
+                     VALUES (?1, ?2, ?3, ?4, NOT EXISTS (SELECT 1 FROM users)) \
                      ON CONFLICT(login) DO NOTHING",
                     params![crate::new_id(), login, display_name, now_ms],
                 )?;
@@ -403,8 +404,8 @@ impl MetaBackend for SqliteMeta {
             .write(move |c| {
                 Ok(exec_unless_taken(
                     c,
-                    "INSERT INTO users (id, login, display_name, email, password_hash, created_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO users (id, login, display_name, email, password_hash, created_ms, admin) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, NOT EXISTS (SELECT 1 FROM users))",
                     params![
                         u.id,
                         u.login,

@@ -155,4 +155,23 @@ CREATE TABLE oidc_links (
 );
 CREATE INDEX oidc_links_user ON oidc_links(user_id);
 "#,
+    r#"
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    scope TEXT NOT NULL,
+    origins TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE token_hosts (
+    hash BLOB PRIMARY KEY,
+    host TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+CREATE INDEX shares_resource ON shares(resource_id);
+"#,
 ];
