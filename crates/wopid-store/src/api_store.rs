@@ -28,6 +28,11 @@ pub trait ApiStore: Send + Sync {
     /// with the token (`token_file` reads them) and are purged with it at `expires_ms`.
     async fn put_token_host(&self, hash: &[u8], host: &str, expires_ms: i64) -> Result<()>;
 
+    /// Revokes every user's tokens of one resource and raises, for each user who held one, the
+    /// floor of that resource (as `revoke_tokens(user, Some(resource))`), in one transaction.
+    /// Returns how many tokens were revoked.
+    async fn revoke_resource_tokens(&self, resource_id: &str) -> Result<u64>;
+
     /// The shares of one resource, by user id.
     async fn shares_on(&self, resource_id: &str) -> Result<Vec<Share>>;
     /// Removes a share; `false` when there was none.

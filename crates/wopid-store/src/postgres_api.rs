@@ -111,10 +111,11 @@ impl ApiStore for PgMeta {
 
     async fn delete_user(&self, user_id: &str) -> Result<ContainerDeletion> {
         let mut tx = self.pool.begin().await?;
-        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let exists: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if exists.is_none() {
             return Ok(ContainerDeletion::Missing);
         }
@@ -162,6 +163,34 @@ impl ApiStore for PgMeta {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn revoke_resource_tokens(&self, resource_id: &str) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        // The users' rows first, as `revoke_tokens` takes them, so the two queue on each other.
+        sqlx::query(
+            "UPDATE users SET epoch = epoch + 1 \
+             WHERE id IN (SELECT user_id FROM tokens WHERE resource_id = $1)",
+        )
+        .bind(resource_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO token_revocations (user_id, resource_id, epoch) \
+             SELECT id, $1, epoch FROM users \
+             WHERE id IN (SELECT user_id FROM tokens WHERE resource_id = $1) \
+             ON CONFLICT (user_id, resource_id) DO UPDATE SET epoch = excluded.epoch",
+        )
+        .bind(resource_id)
+        .execute(&mut *tx)
+        .await?;
+        let done =
+            sqlx::query("UPDATE tokens SET revoked = TRUE WHERE resource_id = $1 AND NOT revoked")
+                .bind(resource_id)
+                .execute(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     async fn shares_on(&self, resource_id: &str) -> Result<Vec<Share>> {

@@ -63,7 +63,9 @@ impl ApiStore for SqliteMeta {
     async fn revoke_api_key(&self, id: &str) -> Result<bool> {
         let id = id.to_owned();
         self.writer
-            .write(move |c| Ok(exec(c, "UPDATE api_keys SET revoked = 1 WHERE id = ?1", [&id])? > 0))
+            .write(move |c| {
+                Ok(exec(c, "UPDATE api_keys SET revoked = 1 WHERE id = ?1", [&id])? > 0)
+            })
             .await
     }
 
@@ -161,6 +163,34 @@ impl ApiStore for SqliteMeta {
                     params![hash, host, expires_ms],
                 )?;
                 Ok(())
+            })
+            .await
+    }
+
+    async fn revoke_resource_tokens(&self, resource_id: &str) -> Result<u64> {
+        let resource_id = resource_id.to_owned();
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    "UPDATE users SET epoch = epoch + 1 \
+                     WHERE id IN (SELECT user_id FROM tokens WHERE resource_id = ?1)",
+                    [&resource_id],
+                )?;
+                exec(
+                    c,
+                    "INSERT INTO token_revocations (user_id, resource_id, epoch) \
+                     SELECT id, ?1, epoch FROM users \
+                     WHERE id IN (SELECT user_id FROM tokens WHERE resource_id = ?1) \
+                     ON CONFLICT(user_id, resource_id) DO UPDATE SET epoch = excluded.epoch",
+                    [&resource_id],
+                )?;
+                let n = exec(
+                    c,
+                    "UPDATE tokens SET revoked = 1 WHERE resource_id = ?1 AND NOT revoked",
+                    [&resource_id],
+                )?;
+                Ok(n as u64)
             })
             .await
     }

@@ -30,6 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             write,
         } => crate::cli_admin::share(&open(&store).await?, &target, &user, write).await,
         Command::Discovery(cmd) => crate::cli_admin::discovery(cmd).await,
+        Command::ApiKeys(cmd) => crate::cli_keys::api_keys(cmd).await,
         Command::OauthClients(OAuthClientsCommand::Add {
             store,
             name,

@@ -13,7 +13,10 @@ pub mod files;
 pub mod info;
 pub mod locks;
 pub mod misc;
+pub mod open;
 pub mod relative;
+pub mod shares;
+pub mod users;
 
 use wopid_proto::ProtoError;
 use wopid_store::{Cas, FileRecord, FileUpdate};
