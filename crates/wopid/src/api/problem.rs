@@ -153,8 +153,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
 /// The answer to a route that does not exist under `/api/v1`.
 pub async fn no_route() -> Problem {
-    Problem::not_found()
+    Problem::new(StatusCode::NOT_FOUND, NO_ROUTE)
 }
+
+/// The detail of [`no_route`]: no such route, as opposed to no such resource.
+pub const NO_ROUTE: &str = "no such API route";
 
 /// The answer to a method a route does not have.
 pub async fn no_method() -> Problem {

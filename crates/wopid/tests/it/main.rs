@@ -1,6 +1,7 @@
 //! The HTTP integration suite: a real wopid on 127.0.0.1:0 per test, spoken to over HTTP.
 
 mod access;
+mod api;
 mod bad_input;
 mod browser;
 mod cli;
