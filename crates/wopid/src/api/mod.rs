@@ -67,6 +67,7 @@ impl Modify for BearerKey {
 #[openapi(
     info(title = "wopid management API", description = "Manage users, files, shares and tokens of a wopid WOPI host, and open files in an editor inside your application."),
     modifiers(&BearerKey),
+    components(schemas(Problem)),
     security(("api_key" = [])),
     paths(
         keys::list_api_keys, keys::create_api_key, keys::get_api_key, keys::revoke_api_key,
@@ -86,7 +87,7 @@ impl Modify for BearerKey {
         (name = "files", description = "Folders, files, content and versions"),
         (name = "shares", description = "Sharing files and folders with users"),
         (name = "tokens", description = "Revoking access tokens"),
-        (name = "open", description = "Opening a file in an editor inside your page"),
+        (name = "embedding", description = "Opening a file in an editor inside your page"),
     )
 )]
 pub struct ApiDoc;

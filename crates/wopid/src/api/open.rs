@@ -36,7 +36,7 @@ fn page_url(u: Option<String>) -> Result<Option<String>, Problem> {
 /// read, or for a view action) that remembers the application's origin and pages, which
 /// CheckFileInfo then answers (`PostMessageOrigin`, `CloseUrl`, `HostViewUrl`, `HostEditUrl`,
 /// `FileSharingUrl`, `FileVersionUrl`). The origin must be on the API key's allow-list.
-#[utoipa::path(post, path = "/api/v1/files/{id}/open", tag = "open", request_body = OpenIn,
+#[utoipa::path(post, path = "/api/v1/files/{id}/open", tag = "embedding", request_body = OpenIn,
     params(("id" = String, Path, description = "file id")),
     responses((status = 200, body = OpenOut), Problems))]
 pub(crate) async fn open_file(

@@ -779,6 +779,31 @@ async fn every_route_is_documented_and_every_documented_route_answers() {
         doc["openapi"].as_str().map(|v| v.starts_with("3.1")),
         Some(true)
     );
+    // Every reference points at a schema the document holds.
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .expect("a schema reference");
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{r} is not in the document"
+        );
+    }
 
     // The document is served, and each of its operations answers (not a missing route).
     let s = TestServer::start().await;
