@@ -105,6 +105,8 @@ def generate_client(spec_path, work):
     cfg.write_text(json.dumps({
         "project_name_override": "wopid-api-client",
         "package_name_override": PACKAGE,
+        # No formatting of the generated code (ruff): nothing here reads its style.
+        "post_hooks": [],
     }))
     out = pathlib.Path(work) / "client"
     # The generator installed beside this interpreter (a venv's bin/), else the one on PATH.
