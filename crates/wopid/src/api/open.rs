@@ -49,7 +49,7 @@ pub(crate) async fn open_file(
     if let Some(why) = api_key::invalid_origin(&body.origin) {
         return Err(ApiError::Invalid(why).into());
     }
-    if !caller.key.origins.iter().any(|o| *o == body.origin) {
+    if !caller.key.origins.contains(&body.origin) {
         return Err(Problem::forbidden(
             "the origin is not on this API key's allow-list",
         ));

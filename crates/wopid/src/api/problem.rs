@@ -24,7 +24,7 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip)]
     #[schema(ignore)]
-    extra: Extra,
+    extra: Box<Extra>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -41,7 +41,7 @@ impl Problem {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
-            extra: Extra::default(),
+            extra: Box::default(),
         }
     }
 

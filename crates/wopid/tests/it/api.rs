@@ -95,11 +95,14 @@ async fn an_application_creates_a_user_uploads_shares_and_opens_a_file_for_editi
         .ok(Method::POST, "/users", Some(json!({"login": "bob"})))
         .await;
     assert_eq!(bob["admin"], false);
-    let (ann_id, bob_id) = (ann["id"].as_str().unwrap(), bob["id"].as_str().unwrap());
+    let (ann_id, bob_id) = (
+        ann["id"].as_str().expect("a string"),
+        bob["id"].as_str().expect("a string"),
+    );
     let root = api
         .ok(Method::GET, &format!("/users/{ann_id}/root"), None)
         .await;
-    let root_id = root["id"].as_str().unwrap();
+    let root_id = root["id"].as_str().expect("a string");
 
     // 20 MB, streamed in.
     let content: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
@@ -115,7 +118,7 @@ async fn an_application_creates_a_user_uploads_shares_and_opens_a_file_for_editi
         .expect("send");
     assert_eq!(r.status(), 201);
     let file: Value = r.json().await.expect("json");
-    let id = file["id"].as_str().unwrap().to_owned();
+    let id = file["id"].as_str().expect("a string").to_owned();
     assert_eq!(file["size"], content.len());
     assert_eq!(file["owner_id"], ann_id);
 
@@ -162,7 +165,7 @@ async fn an_application_creates_a_user_uploads_shares_and_opens_a_file_for_editi
     let on = api
         .ok(Method::GET, &format!("/resources/{id}/shares"), None)
         .await;
-    assert_eq!(on["items"].as_array().unwrap().len(), 1);
+    assert_eq!(on["items"].as_array().expect("an array").len(), 1);
     let of = api
         .ok(Method::GET, &format!("/users/{bob_id}/shares"), None)
         .await;
@@ -184,17 +187,17 @@ async fn an_application_creates_a_user_uploads_shares_and_opens_a_file_for_editi
     assert_eq!(opened["read_only"], false);
     assert_eq!(opened["action"], "edit");
     assert_eq!(opened["wopi_src"], s.state.wopi_src(&id));
-    let action_url = opened["action_url"].as_str().unwrap();
+    let action_url = opened["action_url"].as_str().expect("a string");
     assert!(action_url.starts_with("https://office.example.com/we/wordeditorframe.aspx"));
     assert!(action_url.contains("wopisrc="), "{action_url}");
-    assert!(opened["access_token_ttl"].as_i64().unwrap() > s.clock_now());
+    assert!(opened["access_token_ttl"].as_i64().expect("a number") > s.clock_now());
     assert!(
         opened["host_page_url"]
             .as_str()
-            .unwrap()
+            .expect("a string")
             .ends_with(&format!("/files/{id}/edit?editor=office"))
     );
-    let token = opened["access_token"].as_str().unwrap();
+    let token = opened["access_token"].as_str().expect("a string");
 
     // The token works for WOPI, and CheckFileInfo answers the application's origin and pages.
     let info = s.check_file_info(&id, token).await;
@@ -223,7 +226,7 @@ async fn an_application_creates_a_user_uploads_shares_and_opens_a_file_for_editi
     let versions = api
         .ok(Method::GET, &format!("/files/{id}/versions"), None)
         .await;
-    let items = versions["items"].as_array().unwrap();
+    let items = versions["items"].as_array().expect("an array");
     assert_eq!(items.len(), 2);
     assert_eq!(items[1]["author_id"], bob_id);
     // wopid's own tokens still answer wopid's pages.
@@ -250,7 +253,7 @@ async fn an_application_creates_a_user_uploads_shares_and_opens_a_file_for_editi
     assert_eq!(opened["read_only"], true);
     assert_eq!(opened["action"], "view");
     let info = s
-        .check_file_info(&id, opened["access_token"].as_str().unwrap())
+        .check_file_info(&id, opened["access_token"].as_str().expect("a string"))
         .await;
     assert_ne!(info["UserCanWrite"], true);
     assert!(info.get("CloseUrl").is_none());
@@ -321,12 +324,12 @@ async fn keys_have_scopes_and_a_revoked_key_is_refused_at_once() {
         .await;
     assert_eq!(made["scope"], "files");
     let fresh = Api {
-        key: made["key"].as_str().unwrap().to_owned(),
+        key: made["key"].as_str().expect("a string").to_owned(),
         s: &s,
     };
     fresh.ok(Method::GET, "/users", None).await;
     let listed = admin.ok(Method::GET, "/api-keys", None).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 3);
+    assert_eq!(listed["items"].as_array().expect("an array").len(), 3);
     assert!(
         listed.to_string().find(&fresh.key).is_none(),
         "keys are never listed"
@@ -334,7 +337,7 @@ async fn keys_have_scopes_and_a_revoked_key_is_refused_at_once() {
     let r = admin
         .req(
             Method::DELETE,
-            &format!("/api-keys/{}", made["id"].as_str().unwrap()),
+            &format!("/api-keys/{}", made["id"].as_str().expect("a string")),
         )
         .send()
         .await
@@ -350,7 +353,7 @@ async fn keys_have_scopes_and_a_revoked_key_is_refused_at_once() {
         admin
             .ok(
                 Method::GET,
-                &format!("/api-keys/{}", made["id"].as_str().unwrap()),
+                &format!("/api-keys/{}", made["id"].as_str().expect("a string")),
                 None
             )
             .await["revoked"]
@@ -389,11 +392,11 @@ async fn every_error_is_problem_json() {
     let user = api
         .ok(Method::POST, "/users", Some(json!({"login": "ann"})))
         .await;
-    let uid = user["id"].as_str().unwrap();
+    let uid = user["id"].as_str().expect("a string");
     let root = api
         .ok(Method::GET, &format!("/users/{uid}/root"), None)
         .await;
-    let root_id = root["id"].as_str().unwrap();
+    let root_id = root["id"].as_str().expect("a string");
     let post = |path: &str| api.req(Method::POST, path);
 
     // Bodies: not JSON, not declared JSON, the wrong shape, unknown fields, bad values.
@@ -545,7 +548,7 @@ async fn lists_are_paged_with_cursors() {
                 Some(json!({"login": format!("user{i}")})),
             )
             .await;
-        made.insert(u["login"].as_str().unwrap().to_owned());
+        made.insert(u["login"].as_str().expect("a string").to_owned());
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -555,12 +558,12 @@ async fn lists_are_paged_with_cursors() {
             None => "/users?limit=3".to_owned(),
         };
         let page = api.ok(Method::GET, &q, None).await;
-        let items = page["items"].as_array().unwrap();
+        let items = page["items"].as_array().expect("an array");
         assert!(items.len() <= 3);
         seen.extend(
             items
                 .iter()
-                .map(|u| u["login"].as_str().unwrap().to_owned()),
+                .map(|u| u["login"].as_str().expect("a string").to_owned()),
         );
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
@@ -588,7 +591,7 @@ async fn users_are_changed_disabled_and_deleted() {
             Some(json!({"login": "carl", "password": "carl-password"})),
         )
         .await;
-    let id = carl["id"].as_str().unwrap();
+    let id = carl["id"].as_str().expect("a string");
     let changed = api
         .ok(
             Method::PATCH,
@@ -606,7 +609,7 @@ async fn users_are_changed_disabled_and_deleted() {
             Method::POST,
             &format!(
                 "/containers/{}/files?name=a.docx",
-                root["id"].as_str().unwrap()
+                root["id"].as_str().expect("a string")
             ),
         )
         .body("hello")
@@ -614,7 +617,7 @@ async fn users_are_changed_disabled_and_deleted() {
         .await
         .expect("send");
     let f: Value = r.json().await.expect("json");
-    let fid = f["id"].as_str().unwrap();
+    let fid = f["id"].as_str().expect("a string");
     let open = || async {
         api.ok(
             Method::POST,
@@ -623,7 +626,7 @@ async fn users_are_changed_disabled_and_deleted() {
         )
         .await["access_token"]
             .as_str()
-            .unwrap()
+            .expect("a string")
             .to_owned()
     };
     // Revoking the file's tokens ends the token at once.
@@ -653,7 +656,7 @@ async fn users_are_changed_disabled_and_deleted() {
             Some(json!({})),
         )
         .await;
-    assert!(revoked["revoked"].as_u64().unwrap() >= 1);
+    assert!(revoked["revoked"].as_u64().expect("a number") >= 1);
     let r = s
         .http
         .get(s.file_url(fid, &token))
@@ -699,7 +702,10 @@ async fn users_are_changed_disabled_and_deleted() {
     let docs = api
         .ok(
             Method::POST,
-            &format!("/containers/{}/folders", root["id"].as_str().unwrap()),
+            &format!(
+                "/containers/{}/folders",
+                root["id"].as_str().expect("a string")
+            ),
             Some(json!({"name": "Docs"})),
         )
         .await;
@@ -715,7 +721,10 @@ async fn users_are_changed_disabled_and_deleted() {
     let children = api
         .ok(
             Method::GET,
-            &format!("/containers/{}/children", docs["id"].as_str().unwrap()),
+            &format!(
+                "/containers/{}/children",
+                docs["id"].as_str().expect("a string")
+            ),
             None,
         )
         .await;
@@ -738,7 +747,7 @@ async fn users_are_changed_disabled_and_deleted() {
     assert_eq!(restored["size"], 5);
     for path in [
         format!("/files/{fid}"),
-        format!("/containers/{}", docs["id"].as_str().unwrap()),
+        format!("/containers/{}", docs["id"].as_str().expect("a string")),
         format!("/users/{id}"),
     ] {
         let r = api.req(Method::DELETE, &path).send().await.expect("send");
@@ -816,7 +825,7 @@ async fn every_route_is_documented_and_every_documented_route_answers() {
     let u = api
         .ok(Method::POST, "/users", Some(json!({"login": "ann"})))
         .await;
-    let uid = u["id"].as_str().unwrap().to_owned();
+    let uid = u["id"].as_str().expect("a string").to_owned();
     let fid = s.add_file("ann", "a.txt", b"hello").await;
     let root = api
         .ok(Method::GET, &format!("/users/{uid}/root"), None)
@@ -824,14 +833,17 @@ async fn every_route_is_documented_and_every_documented_route_answers() {
     let folder = api
         .ok(
             Method::POST,
-            &format!("/containers/{}/folders", root["id"].as_str().unwrap()),
+            &format!(
+                "/containers/{}/folders",
+                root["id"].as_str().expect("a string")
+            ),
             Some(json!({"name": "F"})),
         )
         .await;
-    let cid = folder["id"].as_str().unwrap().to_owned();
+    let cid = folder["id"].as_str().expect("a string").to_owned();
     let kid = api.ok(Method::GET, "/api-keys", None).await["items"][0]["id"]
         .as_str()
-        .unwrap()
+        .expect("a string")
         .to_owned();
     // Deletions last, so what they delete is there for the others.
     let mut routes: Vec<_> = documented.into_iter().collect();
