@@ -193,6 +193,28 @@ impl Operation {
         )
     }
 
+    /// Whether the operation addresses the folder hierarchy (the Containers endpoint, the file's
+    /// and the ecosystem's ways into it, and the legacy Folders endpoint): what a host that
+    /// offers a flat file space does not implement.
+    pub fn needs_containers(&self) -> bool {
+        matches!(
+            self,
+            Self::EnumerateAncestors
+                | Self::CheckContainerInfo
+                | Self::CreateChildContainer
+                | Self::CreateChildFile
+                | Self::DeleteContainer
+                | Self::RenameContainer
+                | Self::GetContainerShareUrl
+                | Self::EnumerateContainerAncestors
+                | Self::EnumerateChildren
+                | Self::GetContainerEcosystem
+                | Self::GetRootContainer
+                | Self::CheckFolderInfo
+                | Self::EnumerateFolderChildren
+        )
+    }
+
     /// A short stable name for logs and metrics.
     pub fn name(&self) -> &'static str {
         match self {

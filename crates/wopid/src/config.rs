@@ -90,6 +90,15 @@ pub struct Config {
     pub password_sign_in: bool,
     /// OpenID Connect providers people can sign in through.
     pub oidc: Vec<OidcConfig>,
+    /// Offer the folder hierarchy to editors: the Containers endpoint, EnumerateAncestors, the
+    /// ecosystem's root container and the legacy Folders endpoint (`SupportsContainers`,
+    /// `SupportsFolders`). Off: a flat file space; those operations answer 501 and
+    /// CheckFileInfo does not advertise them.
+    pub containers: bool,
+    /// The people of this installation are business users: CheckFileInfo and
+    /// CheckContainerInfo send `LicenseCheckForEditIsEnabled: true`, and Office for the web
+    /// requires a business licence to edit.
+    pub license_check_for_edit: bool,
 }
 
 /// A secret from the configuration: compared, never printed.
@@ -251,6 +260,8 @@ impl Default for Config {
             password_hash_concurrency: 0,
             password_sign_in: true,
             oidc: Vec::new(),
+            containers: true,
+            license_check_for_edit: false,
         }
     }
 }
@@ -451,6 +462,15 @@ password_hash_concurrency = 0
 # Whether the sign-in pages (the web UI's and the bootstrapper's one for native Office
 # clients) take a user name and password. Off: only the [[oidc]] providers sign people in.
 password_sign_in = true
+
+# Offer the folder hierarchy to editors (the Containers endpoint, EnumerateAncestors, the
+# ecosystem's root container, the legacy Folders endpoint). Off: a flat file space; those
+# operations answer 501 and CheckFileInfo does not advertise them.
+containers = true
+
+# The people of this installation are business users: editors are told
+# LicenseCheckForEditIsEnabled, and Office for the web then requires a business licence to edit.
+license_check_for_edit = false
 
 # OpenID Connect providers people sign in through (single sign-on); repeat the table for each.
 # Register ISSUER's client with the redirect URI <public_url>/oidc/<name>/callback. Users are

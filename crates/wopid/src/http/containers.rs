@@ -24,7 +24,7 @@ pub(super) async fn dispatch(
     let ok = StatusCode::OK;
     let it = &container;
     Ok(match op {
-        ContainerOp::CheckContainerInfo => json(ok, &[], &c::info(it, grant)),
+        ContainerOp::CheckContainerInfo => json(ok, &[], &c::info(state, it, grant)),
         ContainerOp::CreateChildContainer { target } => json(
             ok,
             &[],
@@ -84,7 +84,7 @@ pub(super) async fn ecosystem_dispatch(
             ok,
             &[],
             &CheckEcosystem {
-                supports_containers: true,
+                supports_containers: state.config.containers,
             },
         ),
         EcosystemOp::GetRootContainer => json(

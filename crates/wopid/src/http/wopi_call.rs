@@ -82,6 +82,17 @@ impl FromRequestParts<AppState> for WopiCall {
         };
         tracing::Span::current().record("op", route.operation.name());
         let label = OpLabel::of(&route.operation);
+        // A flat file space (`containers = false`) does not implement the folder operations,
+        // whoever asks: like an unknown operation, refused before the token is read.
+        if !state.config.containers && route.operation.needs_containers() {
+            return Err(labelled(
+                ProtoError::NotImplemented(format!(
+                    "{} is not offered: containers are switched off on this host",
+                    route.operation.name()
+                )),
+                Some(label),
+            ));
+        }
         let token = access_token(parts.uri.query(), &parts.headers)
             .ok_or_else(|| labelled(ProtoError::Unauthorized, Some(label)))?;
         let pq = parts.uri.path_and_query().map_or("", |p| p.as_str());

@@ -53,10 +53,12 @@ pub async fn load(state: &AppState, id: &str) -> Result<Container, ApiError> {
         .ok_or_else(|| ProtoError::NotFound.into())
 }
 
-pub fn info(c: &Container, grant: &Grant) -> CheckContainerInfo {
+pub fn info(state: &AppState, c: &Container, grant: &Grant) -> CheckContainerInfo {
     let write = grant.perms.can_write();
     CheckContainerInfo {
         name: c.name.clone(),
+        // One setting for the installation, so a child folder always says what its parent does.
+        license_check_for_edit_is_enabled: state.config.license_check_for_edit,
         user_can_create_child_container: write,
         user_can_create_child_file: write,
         user_can_delete: write && c.parent_id.is_some(),
@@ -81,7 +83,7 @@ pub async fn pointer(
             name: c.name.clone(),
             url: container_url(state, &c.id, &token),
         },
-        container_info: info(c, grant),
+        container_info: info(state, c, grant),
     })
 }
 

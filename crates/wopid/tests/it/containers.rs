@@ -529,3 +529,87 @@ async fn ecosystem_and_get_file_wopi_src() {
     assert_eq!(info["ReadOnly"], true);
     assert_eq!(info["OwnerId"], bob.id.as_str());
 }
+
+/// `containers = false`: a flat file space. CheckFileInfo and CheckEcosystem stop advertising
+/// containers and folders, and every operation on the hierarchy answers 501, before the token.
+#[tokio::test]
+async fn containers_switched_off_are_neither_advertised_nor_served() {
+    let s = TestServer::start_with(|c| c.containers = false).await;
+    let id = s.add_file("alice", "doc.docx", b"x").await;
+    let t = s.token("alice", &id, RW).await;
+    let info = s.check_file_info(&id, &t).await;
+    assert_eq!(info.get("SupportsContainers"), None, "{info}");
+    assert_eq!(info.get("SupportsFolders"), None, "{info}");
+    assert_eq!(info["SupportsEcosystem"], true);
+
+    let (status, _) = get_json(
+        &s,
+        &format!("{}/wopi/files/{id}/ancestry?access_token={t}", s.base),
+    )
+    .await;
+    assert_eq!(status, 501);
+    let (status, eco) = get_json(
+        &s,
+        &format!(
+            "{}/wopi/files/{id}/ecosystem_pointer?access_token={t}",
+            s.base
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let eco = eco["Url"].as_str().expect("url").to_owned();
+    let (status, check) = get_json(&s, &eco).await;
+    assert_eq!(
+        (status, check["SupportsContainers"].as_bool()),
+        (200, Some(false))
+    );
+    let (status, _) = get_json(&s, &with_path(&eco, "/root_container_pointer")).await;
+    assert_eq!(status, 501);
+    // Any container id, any token, a folder: 501, never a 401 or 404 that would suggest the
+    // operation exists.
+    for path in [
+        "containers/anything",
+        "containers/anything/children",
+        "folders/anything",
+    ] {
+        let (status, _) =
+            get_json(&s, &format!("{}/wopi/{path}?access_token=nonsense", s.base)).await;
+        assert_eq!(status, 501, "{path}");
+    }
+    let r = post(
+        &s,
+        &format!("{}/wopi/containers/anything?access_token=nonsense", s.base),
+        "CREATE_CHILD_FILE",
+        &[("X-WOPI-SuggestedTarget", ".docx")],
+    )
+    .await;
+    assert_eq!(r.status(), 501);
+    // The file operations are untouched.
+    assert_eq!(s.lock(&id, &t, "L1").await.status(), 200);
+}
+
+/// `license_check_for_edit = true`: every file and folder says so, children like parents.
+#[tokio::test]
+async fn business_users_are_told_to_editors_on_files_and_folders() {
+    let s = TestServer::start_with(|c| c.license_check_for_edit = true).await;
+    let id = s.add_file("alice", "doc.docx", b"x").await;
+    let t = s.token("alice", &id, RW).await;
+    assert_eq!(
+        s.check_file_info(&id, &t).await["LicenseCheckForEditIsEnabled"],
+        true
+    );
+    let root = parent_url(&s, &id, &t).await;
+    let (_, info) = get_json(&s, &root).await;
+    assert_eq!(info["LicenseCheckForEditIsEnabled"], true);
+    let child: Value = post(
+        &s,
+        &root,
+        "CREATE_CHILD_CONTAINER",
+        &[("X-WOPI-SuggestedTarget", "Sub")],
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(child["ContainerInfo"]["LicenseCheckForEditIsEnabled"], true);
+}
