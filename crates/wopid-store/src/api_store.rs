@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::error::Result;
-use crate::model::{ApiKey, ContainerDeletion, Share, User, UserChange};
+use crate::model::{ApiKey, ContainerDeletion, Share, StorageTotals, User, UserChange};
 
 #[async_trait]
 pub trait ApiStore: Send + Sync {
@@ -37,4 +37,7 @@ pub trait ApiStore: Send + Sync {
     async fn shares_on(&self, resource_id: &str) -> Result<Vec<Share>>;
     /// Removes a share; `false` when there was none.
     async fn delete_share(&self, user_id: &str, resource_id: &str) -> Result<bool>;
+
+    /// How much the installation holds, for the administrators' page.
+    async fn storage_totals(&self) -> Result<StorageTotals>;
 }

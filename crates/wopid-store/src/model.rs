@@ -303,3 +303,16 @@ pub struct UserChange {
     pub disabled: Option<bool>,
     pub admin: Option<bool>,
 }
+
+/// What the installation holds: people, files, and the bytes of their current contents and of
+/// every kept version (the current one included).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageTotals {
+    pub users: u64,
+    pub disabled_users: u64,
+    pub folders: u64,
+    pub files: u64,
+    pub versions: u64,
+    pub current_bytes: u64,
+    pub version_bytes: u64,
+}

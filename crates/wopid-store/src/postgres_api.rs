@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use crate::api_store::ApiStore;
 use crate::error::Result;
-use crate::model::{ApiKey, ContainerDeletion, Share, User, UserChange};
+use crate::model::{ApiKey, ContainerDeletion, Share, StorageTotals, User, UserChange};
 use crate::postgres::PgMeta;
 use crate::rows::{self, api_key_cols, share_cols, user_cols};
 
@@ -212,5 +212,28 @@ impl ApiStore for PgMeta {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn storage_totals(&self) -> Result<StorageTotals> {
+        let r = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM users WHERE disabled), \
+                 (SELECT COUNT(*) FROM containers), (SELECT COUNT(*) FROM files), \
+                 (SELECT COUNT(*) FROM versions), (SELECT COALESCE(SUM(size), 0)::BIGINT FROM files), \
+                 (SELECT COALESCE(SUM(size), 0)::BIGINT FROM versions)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let n = |i: usize| -> Result<u64> {
+            Ok(u64::try_from(sqlx::Row::try_get::<i64, _>(&r, i)?).unwrap_or(0))
+        };
+        Ok(StorageTotals {
+            users: n(0)?,
+            disabled_users: n(1)?,
+            folders: n(2)?,
+            files: n(3)?,
+            versions: n(4)?,
+            current_bytes: n(5)?,
+            version_bytes: n(6)?,
+        })
     }
 }

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension as _, params};
 
 use crate::api_store::ApiStore;
 use crate::error::Result;
-use crate::model::{ApiKey, ContainerDeletion, Share, User, UserChange};
+use crate::model::{ApiKey, ContainerDeletion, Share, StorageTotals, User, UserChange};
 use crate::rows::{self, api_key_cols, share_cols, user_cols};
 use crate::sqlite::{SqliteMeta, all, exec, one};
 
@@ -221,5 +221,33 @@ impl ApiStore for SqliteMeta {
                 )? > 0)
             })
             .await
+    }
+
+    async fn storage_totals(&self) -> Result<StorageTotals> {
+        self.read(|c| {
+            let t = one(
+                c,
+                "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM users WHERE disabled), \
+                 (SELECT COUNT(*) FROM containers), (SELECT COUNT(*) FROM files), \
+                 (SELECT COUNT(*) FROM versions), (SELECT COALESCE(SUM(size), 0) FROM files), \
+                 (SELECT COALESCE(SUM(size), 0) FROM versions)",
+                [],
+                |r| {
+                    let n = |i: usize| -> rusqlite::Result<u64> {
+                        Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
+                    };
+                    Ok(StorageTotals {
+                        users: n(0)?,
+                        disabled_users: n(1)?,
+                        folders: n(2)?,
+                        files: n(3)?,
+                        versions: n(4)?,
+                        current_bytes: n(5)?,
+                        version_bytes: n(6)?,
+                    })
+                },
+            )?;
+            Ok(t.unwrap_or_default())
+        })
     }
 }

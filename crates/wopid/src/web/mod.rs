@@ -3,6 +3,7 @@
 //! embed an editor. Server-rendered, autoescaping templates; assets embedded in the binary; no
 //! JS build step; every form carries the session's CSRF token. Every change goes through `ops`.
 
+mod admin;
 mod browse;
 mod create;
 mod files;
@@ -52,6 +53,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/files/{id}/delete", post(files::delete))
         .route("/files/{id}/share", post(sharing::share))
         .route("/files/{id}/restore", post(versions::restore))
+        .route("/admin", get(admin::page))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
+        .route("/admin/users/{id}/disable", post(admin::disable))
+        .route("/admin/users/{id}/enable", post(admin::enable))
         .route("/assets/{name}", get(asset))
         .route("/avatar/{user}", get(avatar))
         .merge(oidc::routes())
