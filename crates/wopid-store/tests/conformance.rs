@@ -1689,43 +1689,52 @@ meta_test!(
     }
 );
 
-meta_test!(storage_totals_count_what_is_held, |m: MetaUnderTest| async move {
-    let meta = m.meta;
-    assert_eq!(
-        meta.storage_totals().await.expect("totals"),
-        StorageTotals::default()
-    );
-    let (u, root) = one_file(&meta).await;
-    let bob = meta.ensure_user("bob", "Bob", 1).await.expect("user");
-    meta.change_user(
-        &bob.id,
-        &UserChange {
-            disabled: Some(true),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("disable");
-    meta.create_container("c1", &root.id, &u.id, "Docs", 1)
+meta_test!(
+    storage_totals_count_what_is_held,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        assert_eq!(
+            meta.storage_totals().await.expect("totals"),
+            StorageTotals::default()
+        );
+        let (u, root) = one_file(&meta).await;
+        let bob = meta.ensure_user("bob", "Bob", 1).await.expect("user");
+        meta.change_user(
+            &bob.id,
+            &UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
         .await
-        .expect("mkdir")
-        .expect("made");
-    let f = NewFile {
-        id: "g".into(),
-        container_id: "c1".into(),
-        owner_id: u.id.clone(),
-        name: "g".into(),
-        content: content("k", 7),
-    };
-    assert!(matches!(
-        meta.create_file(f).await.expect("create"),
-        Cas::Applied(_)
-    ));
-    let t = meta.storage_totals().await.expect("totals");
-    assert_eq!(
-        (t.users, t.disabled_users, t.folders, t.files, t.current_bytes),
-        (2, 1, 2, 2, 7),
-        "{t:?}"
-    );
-    assert_eq!((t.versions, t.version_bytes), (2, 7), "{t:?}");
-});
+        .expect("disable");
+        meta.create_container("c1", &root.id, &u.id, "Docs", 1)
+            .await
+            .expect("mkdir")
+            .expect("made");
+        let f = NewFile {
+            id: "g".into(),
+            container_id: "c1".into(),
+            owner_id: u.id.clone(),
+            name: "g".into(),
+            content: content("k", 7),
+        };
+        assert!(matches!(
+            meta.create_file(f).await.expect("create"),
+            Cas::Applied(_)
+        ));
+        let t = meta.storage_totals().await.expect("totals");
+        assert_eq!(
+            (
+                t.users,
+                t.disabled_users,
+                t.folders,
+                t.files,
+                t.current_bytes
+            ),
+            (2, 1, 2, 2, 7),
+            "{t:?}"
+        );
+        assert_eq!((t.versions, t.version_bytes), (2, 7), "{t:?}");
+    }
+);

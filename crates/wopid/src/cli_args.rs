@@ -224,9 +224,10 @@ pub struct StoreArgs {
     /// Provider id of the bootstrapper's WWW-Authenticate challenge.
     #[arg(long, env = "WOPID_OAUTH_PROVIDER_ID", global = true)]
     pub oauth_provider_id: Option<String>,
-    /// An editor, NAME=DISCOVERY_URL_OR_PATH (repeatable; adds to the configuration file's).
-    #[arg(long = "editor", env = "WOPID_EDITORS", value_delimiter = ',', value_parser = crate::config::EditorConfig::from_flag, global = true)]
-    pub editors: Vec<crate::config::EditorConfig>,
+    /// An editor, NAME=DISCOVERY_URL_OR_PATH[,proof=required|optional|off] (repeatable; adds to
+    /// the configuration file's; proof keys are required unless `proof=` says otherwise).
+    #[arg(long = "editor", env = "WOPID_EDITORS", value_delimiter = ',', value_parser = crate::config::EditorFlag::parse, global = true)]
+    pub editors: Vec<crate::config::EditorFlag>,
     /// Treat JSON lock ids with the same "S" member as one lock (older on-premises Office).
     #[arg(long, env = "WOPID_LEGACY_JSON_LOCKS", global = true)]
     pub legacy_json_locks: bool,
@@ -406,9 +407,9 @@ pub fn load_config(store: &StoreArgs) -> anyhow::Result<Config> {
     if let Some(p) = &store.oauth_provider_id {
         c.oauth_provider_id = Some(p.clone());
     }
-    for e in &store.editors {
+    for e in crate::config::EditorFlag::editors(&store.editors).map_err(anyhow::Error::msg)? {
         c.editors.retain(|old| old.name != e.name);
-        c.editors.push(e.clone());
+        c.editors.push(e);
     }
     if let Some(p) = &store.tls_cert {
         c.tls_cert = Some(p.clone());

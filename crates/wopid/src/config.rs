@@ -208,9 +208,36 @@ pub struct UiConfig {
 impl EditorConfig {
     /// Parses `NAME=URL_OR_PATH` from `--editor`.
     pub fn from_flag(flag: &str) -> Result<Self, String> {
-        let (name, discovery) = flag
+        match EditorFlag::parse(flag)? {
+            EditorFlag::Editor(e) => Ok(e),
+            EditorFlag::Proof(_) => Err("expected NAME=DISCOVERY_URL_OR_PATH".into()),
+        }
+    }
+}
+
+/// One comma-separated item of `--editor` (or `WOPID_EDITORS`): an editor,
+/// `NAME=DISCOVERY_URL_OR_PATH`, or `proof=required|optional|off` for the editor before it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditorFlag {
+    Editor(EditorConfig),
+    Proof(ProofMode),
+}
+
+impl EditorFlag {
+    pub fn parse(flag: &str) -> Result<Self, String> {
+        let (name, value) = flag
             .split_once('=')
-            .ok_or("expected NAME=DISCOVERY_URL_OR_PATH")?;
+            .ok_or("expected NAME=DISCOVERY_URL_OR_PATH or proof=required|optional|off")?;
+        if name == "proof" {
+            return match value {
+                "required" => Ok(Self::Proof(ProofMode::Required)),
+                "optional" => Ok(Self::Proof(ProofMode::Optional)),
+                "off" => Ok(Self::Proof(ProofMode::Off)),
+                _ => Err(format!(
+                    "proof={value}: expected proof=required, proof=optional or proof=off"
+                )),
+            };
+        }
         if name.is_empty()
             || !name
                 .bytes()
@@ -218,12 +245,31 @@ impl EditorConfig {
         {
             return Err("the editor name must be letters, digits, - or _".into());
         }
-        Ok(Self {
+        Ok(Self::Editor(EditorConfig {
             name: name.to_owned(),
-            discovery: discovery.to_owned(),
+            discovery: value.to_owned(),
             proof: ProofMode::Required,
             default_for: Vec::new(),
-        })
+        }))
+    }
+
+    /// The editors the items name, each `proof=` applying to the editor before it.
+    pub fn editors(flags: &[Self]) -> Result<Vec<EditorConfig>, String> {
+        let mut out: Vec<EditorConfig> = Vec::new();
+        for f in flags {
+            match f {
+                Self::Editor(e) => out.push(e.clone()),
+                Self::Proof(mode) => match out.last_mut() {
+                    Some(e) => e.proof = *mode,
+                    None => {
+                        return Err(
+                            "--editor: proof= must follow NAME=DISCOVERY_URL_OR_PATH".into()
+                        );
+                    }
+                },
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -44,6 +44,13 @@ impl Editor {
         self.loaded.read().ok().and_then(|l| l.clone())
     }
 
+    /// The editor requires proofs, but its discovery (loaded) publishes no usable proof key:
+    /// none of its requests can pass.
+    pub fn unprovable(&self) -> bool {
+        self.config.proof == crate::config::ProofMode::Required
+            && self.loaded().is_some_and(|l| l.keys.is_none())
+    }
+
     pub fn failures(&self) -> u64 {
         self.failures.load(std::sync::atomic::Ordering::Relaxed)
     }

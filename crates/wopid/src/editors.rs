@@ -81,6 +81,8 @@ pub async fn load_cached(state: &AppState) {
                 let (ms, xml) = cached.split_once('\n').unwrap_or(("0", &cached));
                 if let Err(err) = e.install(xml.as_bytes(), ms.parse().unwrap_or(0)) {
                     tracing::warn!(editor = %e.config.name, error = %err, "cached discovery unusable");
+                } else {
+                    warn_if_unprovable(e);
                 }
             }
             Ok(None) => {}
@@ -88,6 +90,18 @@ pub async fn load_cached(state: &AppState) {
                 tracing::warn!(editor = %e.config.name, error = %err, "reading cached discovery")
             }
         }
+    }
+}
+
+/// What an editor that requires proofs, with no proof key in its discovery, is told about.
+pub const UNPROVABLE: &str = "the editor requires proof keys but its discovery publishes none; \
+     set its proof policy to optional (--editor NAME=URL,proof=optional or proof = \"optional\")";
+
+/// Warns when the editor requires proofs and its discovery has no proof key: every request it
+/// makes would be refused.
+fn warn_if_unprovable(editor: &Editor) {
+    if editor.unprovable() {
+        tracing::warn!(editor = %editor.config.name, "{UNPROVABLE}");
     }
 }
 
@@ -123,6 +137,7 @@ pub async fn refresh(state: &AppState, editor: &Editor) -> Refreshed {
                 *last = None;
             }
             tracing::info!(editor = %editor.config.name, "discovery refreshed");
+            warn_if_unprovable(editor);
             Refreshed::Updated
         }
         Err(e) => {

@@ -26,6 +26,10 @@ pub enum ApiError {
     /// says).
     #[error("proof key validation failed: {0}")]
     ProofFailed(String),
+    /// The token's editor requires proofs but no proof key is known for it (a configuration
+    /// problem, answered 401 with the reason rather than a 500).
+    #[error("{0}")]
+    ProofUnavailable(String),
     /// The editor saves over a version it has not seen (Collabora's status 1010).
     #[error("the document changed in storage since the editor loaded it")]
     ChangedInStorage,
@@ -86,6 +90,7 @@ impl IntoResponse for ApiError {
             ApiError::ProofFailed(_) => (500, Vec::new(), self.to_string()),
             ApiError::Invalid(_) => (422, Vec::new(), self.to_string()),
             ApiError::Refused(_) => (403, Vec::new(), self.to_string()),
+            ApiError::ProofUnavailable(_) => (401, Vec::new(), self.to_string()),
 
             ApiError::Store(e) => {
                 // The cause goes to the log; the client learns only that the server failed.

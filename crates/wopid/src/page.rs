@@ -14,7 +14,7 @@ use crate::auth::oauth::SignInError;
 use crate::state::AppState;
 
 /// The content security policy of the web UI's pages (their stylesheet is an asset).
-pub const SITE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
+pub const SITE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /// The content security policy of a self-contained page (inline style, no assets).
 pub const STANDALONE_CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
@@ -54,15 +54,74 @@ pub fn html(status: StatusCode, rendered: askama::Result<String>) -> Response {
     }
 }
 
-/// A small page with one message.
+/// A small page with one message, its title named after the status, and a way back; with the
+/// signed-in user's name and Sign out in the header when `user` is known.
 #[derive(Template)]
 #[template(path = "message.html")]
 struct Message<'a> {
+    title: &'a str,
     text: &'a str,
+    error: bool,
+    user: Option<&'a str>,
+    csrf: &'a str,
+}
+
+/// What a message page said, kept on its response so the web UI can render it again with the
+/// signed-in user's header (`with_user`).
+#[derive(Debug, Clone)]
+pub struct MessageParts {
+    title: &'static str,
+    text: String,
+    error: bool,
+}
+
+/// The message page again, with the user's name and Sign out in its header.
+pub fn with_user(resp: Response, user: &str, csrf: &str) -> Response {
+    let Some(m) = resp.extensions().get::<MessageParts>().cloned() else {
+        return resp;
+    };
+    let page = Message {
+        title: m.title,
+        text: &m.text,
+        error: m.error,
+        user: Some(user),
+        csrf,
+    };
+    let Ok(body) = page.render() else {
+        return resp;
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 pub fn message(status: StatusCode, text: &str) -> Response {
-    html(status, Message { text }.render())
+    let title = match status.as_u16() {
+        200..=399 => "Done",
+        400 => "That did not work",
+        401 | 403 => "Not allowed",
+        404 => "Not found",
+        409 => "Conflict",
+        413 => "Too large",
+        429 => "Too many attempts",
+        503 => "Not available",
+        _ => "Something went wrong",
+    };
+    let error = status.as_u16() >= 400;
+    let page = Message {
+        title,
+        text,
+        error,
+        user: None,
+        csrf: "",
+    };
+    let mut resp = html(status, page.render());
+    resp.extensions_mut().insert(MessageParts {
+        title,
+        text: text.to_owned(),
+        error,
+    });
+    resp
 }
 
 /// What a sign-in form that did not come from this site (or expired) is told.

@@ -90,7 +90,7 @@ pub async fn send_file(
 }
 
 /// RFC 5987 percent-encoding of a file name.
-fn percent(name: &str) -> String {
+pub(crate) fn percent(name: &str) -> String {
     name.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

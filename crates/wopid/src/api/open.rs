@@ -81,7 +81,7 @@ pub(crate) async fn open_file(
         .and_then(|v| v.to_str().ok());
     let chosen = ops::open::choose(&state, &file, body.editor, want, language).map_err(|e| {
         let status = match e {
-            NoEditor::NotLoaded => StatusCode::SERVICE_UNAVAILABLE,
+            NoEditor::NotLoaded | NoEditor::Unprovable => StatusCode::SERVICE_UNAVAILABLE,
             NoEditor::BadActionUrl => StatusCode::BAD_GATEWAY,
             NoEditor::Unknown | NoEditor::CannotOpen | NoEditor::NoneForType => {
                 StatusCode::UNPROCESSABLE_ENTITY

@@ -102,6 +102,16 @@ pub(super) async fn check(
         // Nothing to check against: a token minted outside any editor, and no editor with keys.
         return Ok(());
     }
+    if !checked {
+        // A configuration problem, not a forged request: say so.
+        let name = grant.client.as_deref().unwrap_or("-");
+        tracing::warn!(editor = %name, "{}", editors::UNPROVABLE);
+        state.metrics.proof_failed(name);
+        return Err(ApiError::ProofUnavailable(format!(
+            "{name}: {}",
+            editors::UNPROVABLE
+        )));
+    }
     tracing::warn!(reason = %reason, "proof key validation failed");
     state
         .metrics

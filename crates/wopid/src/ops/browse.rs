@@ -24,6 +24,15 @@ pub async fn user(state: &AppState, id: &str) -> Result<Option<User>, ApiError> 
     Ok(state.meta.user(id).await?)
 }
 
+/// The file named `name` directly in a container, if there is one.
+pub async fn file_named(
+    state: &AppState,
+    container_id: &str,
+    name: &str,
+) -> Result<Option<FileRecord>, ApiError> {
+    Ok(state.meta.file_by_name(container_id, name).await?)
+}
+
 /// The folders and files directly in a container.
 pub async fn listing(
     state: &AppState,

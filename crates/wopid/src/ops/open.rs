@@ -39,6 +39,8 @@ pub enum NoEditor {
     Unknown,
     /// The editor's discovery document has not been fetched yet.
     NotLoaded,
+    /// The editor requires proofs but its discovery publishes no proof key.
+    Unprovable,
     /// The editor has no suitable action for the file's type.
     CannotOpen,
     /// The editor's action URL is not absolute.
@@ -51,6 +53,11 @@ impl NoEditor {
             Self::NoneForType => "No editor is configured for this type of file.",
             Self::Unknown => "No such editor.",
             Self::NotLoaded => "The editor's discovery document is not available yet.",
+            Self::Unprovable => {
+                "This editor cannot be used: it is configured to require proof keys, but its \
+                 discovery document publishes none. Ask the administrator to set its proof policy \
+                 to optional."
+            }
             Self::CannotOpen => "This editor cannot open this type of file.",
             Self::BadActionUrl => "The editor's action URL is not absolute.",
         }
@@ -76,6 +83,9 @@ pub fn choose(
         .ok_or(NoEditor::NoneForType)?;
     let editor = state.editors.get(&editor_name).ok_or(NoEditor::Unknown)?;
     let loaded = editor.loaded().ok_or(NoEditor::NotLoaded)?;
+    if editor.unprovable() {
+        return Err(NoEditor::Unprovable);
+    }
     let wanted: &[&str] = match (want, file.size == 0) {
         (Want::EditNew, _) | (Want::Edit, true) => &["editnew", "edit", "view"],
         (Want::Edit, false) => &["edit", "view"],

@@ -2,7 +2,7 @@
 //! CLI and the management API both come here.
 
 use wopid_proto::ProtoError;
-use wopid_store::{ContainerDeletion, NewUser, User, UserChange};
+use wopid_store::{ContainerDeletion, NewUser, StorageTotals, User, UserChange};
 
 use crate::auth::password;
 use crate::error::ApiError;
@@ -187,4 +187,9 @@ pub async fn revoke_tokens(
 /// many stored tokens were revoked.
 pub async fn revoke_resource_tokens(state: &AppState, resource_id: &str) -> Result<u64, ApiError> {
     Ok(state.meta.revoke_resource_tokens(resource_id).await?)
+}
+
+/// What the installation holds (the administrators' page).
+pub async fn storage_totals(state: &AppState) -> Result<StorageTotals, ApiError> {
+    Ok(state.meta.storage_totals().await?)
 }

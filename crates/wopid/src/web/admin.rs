@@ -8,8 +8,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use wopid_store::{ApiStore as _, UserChange};
+use wopid_store::UserChange;
 
+use super::format::{ago, size};
 use super::reach::{refusal, see_other};
 use super::session::SignedIn;
 use crate::config::ProofMode;
@@ -89,41 +90,6 @@ fn admin_only(me: &SignedIn) -> Result<(), Response> {
     }
 }
 
-/// A size for people: "36 KB", "1.2 GB".
-pub(crate) fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
-    if bytes < 1000 {
-        return format!("{bytes} B");
-    }
-    #[allow(clippy::cast_precision_loss)] // a display value
-    let mut v = bytes as f64 / 1000.0;
-    let mut unit = UNITS[0];
-    for u in &UNITS[1..] {
-        if v < 1000.0 {
-            break;
-        }
-        v /= 1000.0;
-        unit = u;
-    }
-    if v < 10.0 {
-        format!("{v:.1} {unit}")
-    } else {
-        format!("{v:.0} {unit}")
-    }
-}
-
-/// How long ago, for people: "12 seconds ago", "3 hours ago".
-pub(crate) fn ago(now_ms: i64, then_ms: i64) -> String {
-    let s = (now_ms - then_ms).max(0) / 1000;
-    let (n, unit) = match s {
-        0..60 => (s, "second"),
-        60..3600 => (s / 60, "minute"),
-        3600..86_400 => (s / 3600, "hour"),
-        _ => (s / 86_400, "day"),
-    };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
-}
-
 fn editor_rows(state: &AppState) -> Vec<EditorRow> {
     let now = state.now_ms();
     state
@@ -138,22 +104,25 @@ fn editor_rows(state: &AppState) -> Vec<EditorRow> {
                 ProofMode::Optional => "optional",
                 ProofMode::Off => "off",
             };
-            let warning = match (e.config.proof, loaded.is_some(), has_keys) {
-                (_, false, _) => Some("No discovery document yet: the editor cannot be opened."),
-                (ProofMode::Required, true, false) => Some(
-                    "Proofs are required but the discovery has no proof key: every request of this editor is refused.",
-                ),
-                _ => None,
+            let warning = if loaded.is_none() {
+                Some("No discovery document yet: the editor cannot be opened.")
+            } else if e.unprovable() {
+                Some(
+                    "Proofs are required but the discovery has no proof key: the editor cannot \
+                     be used. Set its proof policy to optional (--editor NAME=URL,proof=optional).",
+                )
+            } else {
+                None
             };
             EditorRow {
                 name: e.config.name.clone(),
                 discovery: match &loaded {
-                    Some(l) => format!("fetched {}", ago(now, l.fetched_ms)),
+                    Some(l) => format!("fetched {}", ago(l.fetched_ms, now)),
                     None => "never fetched".to_owned(),
                 },
                 last_error: e
                     .last_error()
-                    .map(|(at, err)| format!("{} ({})", err, ago(now, at))),
+                    .map(|(at, err)| format!("{} ({})", err, ago(at, now))),
                 proof: if has_keys {
                     proof
                 } else {
@@ -188,7 +157,7 @@ pub(crate) async fn page(
             disabled: u.disabled,
         })
         .collect();
-    let t = state.meta.storage_totals().await?;
+    let t = ops::users::storage_totals(&state).await?;
     let page = AdminPage {
         csrf: &me.csrf,
         me: &me.user.id,
@@ -201,8 +170,8 @@ pub(crate) async fn page(
             folders: t.folders,
             files: t.files,
             versions: t.versions,
-            current: human_size(t.current_bytes),
-            all_versions: human_size(t.version_bytes),
+            current: size(t.current_bytes),
+            all_versions: size(t.version_bytes),
         },
     };
     Ok(html(StatusCode::OK, page.render()))
@@ -334,30 +303,5 @@ fn admin_refusal(e: ApiError) -> Response {
     match e {
         ApiError::Invalid(why) => message(StatusCode::UNPROCESSABLE_ENTITY, why),
         e => refusal(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_and_ages_read_like_people_say_them() {
-        for (bytes, text) in [
-            (0, "0 B"),
-            (999, "999 B"),
-            (1000, "1.0 KB"),
-            (36_000, "36 KB"),
-            (1_234_567, "1.2 MB"),
-            (999_000_000_000, "999 GB"),
-            (5_000_000_000_000_000_000, "5000000 PB"),
-        ] {
-            assert_eq!(human_size(bytes), text, "{bytes}");
-        }
-        assert_eq!(ago(10_000, 10_000), "0 seconds ago");
-        assert_eq!(ago(61_000, 0), "1 minute ago");
-        assert_eq!(ago(3 * 3_600_000 + 5, 0), "3 hours ago");
-        assert_eq!(ago(2 * 86_400_000, 0), "2 days ago");
-        assert_eq!(ago(0, 5_000), "0 seconds ago", "a clock step back is now");
     }
 }

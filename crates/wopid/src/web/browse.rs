@@ -7,6 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use wopid_store::FileRecord;
 
+use super::format;
 use super::reach::{file_grant, see_other};
 use super::session::SignedIn;
 use crate::auth::{Access, access};
@@ -27,11 +28,34 @@ pub(crate) async fn home(
 pub(crate) struct FileRow {
     id: String,
     name: String,
-    size: u64,
+    /// The sprite symbol of its type.
+    icon: &'static str,
+    size: String,
     version: i64,
-    modified: String,
+    ago: String,
+    exact: String,
+    datetime: String,
+    /// Where the row leads: the default editor when one opens this type, else the download.
+    href: String,
     /// (editor, action) pairs: "Open in <editor>".
     editors: Vec<(String, &'static str)>,
+    /// "Open in desktop app" (Office URI scheme), for Word, Excel and PowerPoint files.
+    desktop: Option<String>,
+}
+
+pub(crate) struct FolderRow {
+    id: String,
+    name: String,
+}
+
+/// A sortable column's header: its link and what it says to assistive technology.
+pub(crate) struct Column {
+    key: &'static str,
+    label: &'static str,
+    href: String,
+    /// `aria-sort`: ascending, descending or none.
+    aria: &'static str,
+    arrow: &'static str,
 }
 
 #[derive(Template)]
@@ -42,29 +66,89 @@ struct Browse<'a> {
     folder: &'a str,
     folder_id: &'a str,
     crumbs: Vec<(String, String)>,
-    folders: Vec<(String, String)>,
+    folders: Vec<FolderRow>,
     files: Vec<FileRow>,
     targets: Vec<(String, String)>,
     writable: bool,
     kinds: &'static [&'static str],
-    /// Folders shared with the user: (link, name).
-    shared: Vec<(String, String)>,
+    /// Folders shared with the user.
+    shared: Vec<FolderRow>,
     /// Files shared with the user: download always, "Open in" only where an editor can.
     shared_files: Vec<FileRow>,
     notice: Option<&'a str>,
+    columns: Vec<Column>,
+    /// The name filter.
+    q: &'a str,
+    sort: &'a str,
+    dir: &'a str,
+    max_upload: u64,
 }
 
+/// `?sort=name|size|modified&dir=asc|desc&q=FILTER&done=NOTICE`.
 #[derive(Deserialize, Default)]
-pub(crate) struct Notice {
+pub(crate) struct ListQuery {
     #[serde(default)]
     done: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    dir: String,
+    #[serde(default)]
+    q: String,
+}
+
+/// The sort key and direction of a query (name, ascending by default).
+fn sort_of(q: &ListQuery) -> (&'static str, &'static str) {
+    let key = match q.sort.as_str() {
+        "size" => "size",
+        "modified" => "modified",
+        _ => "name",
+    };
+    let dir = if q.dir == "desc" { "desc" } else { "asc" };
+    (key, dir)
+}
+
+fn columns(sort: &str, dir: &str, filter: &str) -> Vec<Column> {
+    [("name", "Name"), ("size", "Size"), ("modified", "Modified")]
+        .into_iter()
+        .map(|(key, label)| {
+            let current = key == sort;
+            let next = if current && dir == "asc" {
+                "desc"
+            } else {
+                "asc"
+            };
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            q.append_pair("sort", key).append_pair("dir", next);
+            if !filter.is_empty() {
+                q.append_pair("q", filter);
+            }
+            let (aria, arrow) = match (current, dir) {
+                (false, _) => ("none", ""),
+                (true, "desc") => ("descending", "\u{25BE}"),
+                (true, _) => ("ascending", "\u{25B4}"),
+            };
+            Column {
+                key,
+                label,
+                href: format!("?{}", q.finish()),
+                aria,
+                arrow,
+            }
+        })
+        .collect()
+}
+
+/// Case-insensitive name order, then the exact name, so the order is stable.
+fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
+    a.to_lowercase().cmp(&b.to_lowercase()).then(a.cmp(b))
 }
 
 pub(crate) async fn browse(
     State(state): State<AppState>,
     me: SignedIn,
     Path(id): Path<String>,
-    Query(n): Query<Notice>,
+    Query(n): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let Ok(container) = ops::containers::load(&state, &id).await else {
         return Ok(message(StatusCode::NOT_FOUND, "No such folder."));
@@ -77,8 +161,38 @@ pub(crate) async fn browse(
     chain.remove(0);
     chain.reverse();
     let crumbs = chain.into_iter().map(|c| (c.id, c.name)).collect();
-    let (folders, files) = ops::browse::listing(&state, &id).await?;
-    let folders = folders.into_iter().map(|c| (c.id, c.name)).collect();
+    let (sort, dir) = sort_of(&n);
+    let filter = n.q.trim();
+    let wanted =
+        |name: &str| filter.is_empty() || name.to_lowercase().contains(&filter.to_lowercase());
+    let (mut folders, mut files) = ops::browse::listing(&state, &id).await?;
+    folders.retain(|c| wanted(&c.name));
+    files.retain(|f| wanted(&f.name));
+    // Folders first, by name; files by the chosen column (then by name).
+    folders.sort_by(|a, b| by_name(&a.name, &b.name));
+    if sort == "name" && dir == "desc" {
+        folders.reverse();
+    }
+    files.sort_by(|a, b| {
+        let order = match sort {
+            "size" => a.size.cmp(&b.size),
+            "modified" => a.modified_ms.cmp(&b.modified_ms),
+            _ => std::cmp::Ordering::Equal,
+        };
+        let order = order.then_with(|| by_name(&a.name, &b.name));
+        if dir == "desc" {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    let folders = folders
+        .into_iter()
+        .map(|c| FolderRow {
+            id: c.id,
+            name: c.name,
+        })
+        .collect();
     let files = files
         .into_iter()
         .map(|f| file_row(&state, f, acc))
@@ -106,6 +220,11 @@ pub(crate) async fn browse(
         shared,
         shared_files,
         notice,
+        columns: columns(sort, dir, filter),
+        q: filter,
+        sort,
+        dir,
+        max_upload: state.config.max_upload_bytes,
     };
     Ok(html(StatusCode::OK, page.render()))
 }
@@ -115,7 +234,7 @@ pub(crate) async fn browse(
 async fn shared_with(
     state: &AppState,
     user_id: &str,
-) -> Result<(Vec<(String, String)>, Vec<FileRow>), ApiError> {
+) -> Result<(Vec<FolderRow>, Vec<FileRow>), ApiError> {
     let (mut folders, mut files) = (Vec::new(), Vec::new());
     for s in ops::browse::shared_with(state, user_id).await? {
         match s {
@@ -124,7 +243,10 @@ async fn shared_with(
                 files.push(file_row(state, f, acc));
             }
             Shared::Container(c) => {
-                folders.push((format!("/browse/{}", c.id), format!("{}/", c.name)));
+                folders.push(FolderRow {
+                    id: c.id,
+                    name: c.name,
+                });
             }
         }
     }
@@ -136,14 +258,31 @@ fn file_row(state: &AppState, f: FileRecord, acc: Access) -> FileRow {
         .1
         .trim_start_matches('.')
         .to_lowercase();
-    let editors = state.editors.open_actions(&ext, acc == Access::Write);
+    let writable = acc == Access::Write;
+    let editors = state.editors.open_actions(&ext, writable);
+    // The row opens in the default editor for the type when it can open the file, else it
+    // downloads.
+    let href = state
+        .editors
+        .default_for(&ext)
+        .and_then(|d| editors.iter().find(|(e, _)| *e == d))
+        .map(|(e, action)| format!("/files/{}/{action}?editor={e}", f.id))
+        .unwrap_or_else(|| format!("/files/{}/download", f.id));
+    let desktop = format::office_scheme(&ext)
+        .map(|scheme| format::office_uri(scheme, &state.wopi_src(&f.id), writable));
+    let now = state.now_ms();
     FileRow {
+        icon: format::icon(&ext),
+        size: format::size(f.size),
+        version: f.version,
+        ago: format::ago(f.modified_ms, now),
+        exact: format::exact(f.modified_ms),
+        datetime: format::datetime(f.modified_ms),
+        href,
+        editors,
+        desktop,
         id: f.id,
         name: f.name,
-        size: f.size,
-        version: f.version,
-        modified: wopid_proto::Millis::from_ms(f.modified_ms).to_iso8601(),
-        editors,
     }
 }
 

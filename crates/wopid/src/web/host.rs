@@ -126,7 +126,7 @@ fn choose(
     let want = if edit { Want::Edit } else { Want::View };
     ops::open::choose(state, file, asked, want, language).map_err(|e| {
         let status = match e {
-            NoEditor::NotLoaded => StatusCode::SERVICE_UNAVAILABLE,
+            NoEditor::NotLoaded | NoEditor::Unprovable => StatusCode::SERVICE_UNAVAILABLE,
             NoEditor::BadActionUrl => StatusCode::BAD_GATEWAY,
             _ => StatusCode::NOT_FOUND,
         };

@@ -5,8 +5,10 @@
 
 mod admin;
 mod browse;
+mod bulk;
 mod create;
 mod files;
+mod format;
 pub mod host;
 pub mod newdoc;
 pub mod oidc;
@@ -42,6 +44,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(create::upload).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/browse/{id}/new", post(create::new_document))
+        .route("/browse/{id}/bulk", post(bulk::bulk))
         .route("/browse/{id}/mkdir", post(create::mkdir))
         .route("/files/{id}/view", get(host::view))
         .route("/files/{id}/edit", get(host::edit))
@@ -59,8 +62,52 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/users/{id}/disable", post(admin::disable))
         .route("/admin/users/{id}/enable", post(admin::enable))
         .route("/assets/{name}", get(asset))
+        .route(
+            "/favicon.ico",
+            get(|| asset(Path("favicon.svg".to_owned()))),
+        )
         .route("/avatar/{user}", get(avatar))
         .merge(oidc::routes())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signed_in_messages,
+        ))
+}
+
+/// Message pages (refusals, errors, 404) keep the header of a signed-in user: their name and
+/// Sign out.
+async fn signed_in_messages(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = req.headers().clone();
+    let resp = next.run(req).await;
+    if resp
+        .extensions()
+        .get::<crate::page::MessageParts>()
+        .is_none()
+    {
+        return resp;
+    }
+    match session::current(&state, &headers).await {
+        Ok(Some(me)) => crate::page::with_user(resp, &me.user.display_name, &me.csrf),
+        _ => resp,
+    }
+}
+
+/// Any other address: a page that says so, with the way back (the fallback is outside the
+/// routes' layers, so it adds the signed-in header itself).
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let page = crate::page::message(StatusCode::NOT_FOUND, "There is no page at this address.");
+    match session::current(&state, &headers).await {
+        Ok(Some(me)) => crate::page::with_user(page, &me.user.display_name, &me.csrf),
+        _ => page,
+    }
 }
 
 /// The embedded assets.
@@ -74,6 +121,11 @@ async fn asset(Path(name): Path<String>) -> Response {
             include_str!("../../assets/host.css"),
             "text/css; charset=utf-8",
         ),
+        "files.js" => (
+            include_str!("../../assets/files.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "favicon.svg" => (include_str!("../../assets/favicon.svg"), "image/svg+xml"),
         "host.js" => (
             include_str!("../../assets/host.js"),
             "text/javascript; charset=utf-8",

@@ -44,6 +44,7 @@ pub(crate) async fn share(
 #[derive(Template)]
 #[template(path = "sharing.html")]
 struct Sharing<'a> {
+    user: &'a str,
     name: &'a str,
     file_id: &'a str,
     csrf: &'a str,
@@ -62,6 +63,7 @@ pub(crate) async fn sharing(
     Ok(html(
         StatusCode::OK,
         Sharing {
+            user: &me.user.display_name,
             name: &file.name,
             file_id: &file.id,
             csrf: &me.csrf,

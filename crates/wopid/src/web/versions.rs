@@ -17,6 +17,7 @@ use crate::state::AppState;
 #[derive(Template)]
 #[template(path = "versions.html")]
 struct Versions<'a> {
+    user: &'a str,
     name: &'a str,
     file_id: &'a str,
     /// "Back to the folder": the file's folder, or home for a recipient who cannot reach it.
@@ -29,8 +30,10 @@ struct Versions<'a> {
 
 struct VersionRow {
     version: i64,
-    modified: String,
-    size: u64,
+    ago: String,
+    exact: String,
+    datetime: String,
+    size: String,
     author: String,
     kind: &'static str,
 }
@@ -44,6 +47,7 @@ pub(crate) async fn versions(
         Ok(g) => g,
         Err(r) => return Ok(r),
     };
+    let now = state.now_ms();
     let mut rows = Vec::new();
     for (v, author) in ops::browse::history(&state, &id).await? {
         let kind = if v.info.exit_save {
@@ -55,13 +59,16 @@ pub(crate) async fn versions(
         };
         rows.push(VersionRow {
             version: v.version,
-            modified: wopid_proto::Millis::from_ms(v.modified_ms).to_iso8601(),
-            size: v.size,
+            ago: super::format::ago(v.modified_ms, now),
+            exact: super::format::exact(v.modified_ms),
+            datetime: super::format::datetime(v.modified_ms),
+            size: super::format::size(v.size),
             author,
             kind,
         });
     }
     let page = Versions {
+        user: &me.user.display_name,
         name: &file.name,
         file_id: &file.id,
         back: &super::reach::back_path(&state, &me, &file.container_id).await?,

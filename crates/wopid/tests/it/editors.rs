@@ -643,3 +643,67 @@ async fn discovery_fetched_again_when_an_editor_signs_with_unknown_keys() {
     let forged = emu.get(&sess, "").signing(Signing::Forged).send().await;
     assert_eq!(forged.status(), 500);
 }
+
+/// An editor whose discovery has no proof key: with proofs required (the default of `--editor`)
+/// its host page says why it cannot be used and its WOPI requests get a 401 that names the fix,
+/// not a 500; `--editor NAME=URL,proof=optional` lets it work.
+#[tokio::test]
+async fn an_editor_without_proof_keys_gets_a_clear_refusal_or_works_with_proof_optional() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let emu = Emulator::start(Kind::Collabora, "collabora", dir.path()).await;
+    let flag = format!("collabora={}", emu.discovery_path.display());
+    let editors = |extra: &[&str]| {
+        let mut items = vec![wopid::config::EditorFlag::parse(&flag).expect("flag")];
+        for e in extra {
+            items.push(wopid::config::EditorFlag::parse(e).expect("flag"));
+        }
+        wopid::config::EditorFlag::editors(&items).expect("editors")
+    };
+    assert!(wopid::config::EditorFlag::parse("proof=sometimes").is_err());
+    assert!(
+        wopid::config::EditorFlag::editors(&[
+            wopid::config::EditorFlag::parse("proof=optional").expect("item")
+        ])
+        .is_err(),
+        "proof= before any editor"
+    );
+
+    // Proofs required (the flag's default); the keys disappear from discovery after a session
+    // was opened with them.
+    let required = editors(&[]);
+    assert_eq!(required[0].proof, wopid::config::ProofMode::Required);
+    let s = TestServer::start_with_editors(required, |_| {}).await;
+    emu.attach(&s);
+    user(&s, "alice", "alice-password").await;
+    let b = Browser::sign_in(&s, "alice", "alice-password").await;
+    let id = s.add_file("alice", "notes.odt", b"PK\x03\x04 notes").await;
+    let sess = open(&s, &b, &emu, &id, "edit").await;
+    emu.drop_proof_key();
+    let e = s.state.editors.get("collabora").expect("editor");
+    assert_eq!(
+        wopid::editors::refresh(&s.state, e).await,
+        wopid::editors::Refreshed::Updated
+    );
+    let r = emu.get(&sess, "").signing(Signing::Unsigned).send().await;
+    assert_eq!(r.status(), 401, "a configuration problem, not a 500");
+    let why = header(&r, "x-wopi-servererror").unwrap_or_default();
+    assert!(why.contains("proof=optional"), "{why}");
+    let page = b.get(&format!("/files/{id}/edit?editor=collabora")).await;
+    assert_eq!(page.status(), 503);
+    let text = page.text().await.expect("page");
+    assert!(text.contains("require proof keys"), "{text}");
+    assert!(text.contains("href=\"/\""), "a way back: {text}");
+    drop(s);
+
+    // `proof=optional`: the same editor opens files and its unsigned requests pass.
+    let optional = editors(&["proof=optional"]);
+    assert_eq!(optional[0].proof, wopid::config::ProofMode::Optional);
+    let s = TestServer::start_with_editors(optional, |_| {}).await;
+    emu.attach(&s);
+    user(&s, "alice", "alice-password").await;
+    let b = Browser::sign_in(&s, "alice", "alice-password").await;
+    let id = s.add_file("alice", "notes.odt", b"PK\x03\x04 notes").await;
+    let sess = open(&s, &b, &emu, &id, "edit").await;
+    let r = emu.get(&sess, "").signing(Signing::Unsigned).send().await;
+    assert_eq!(r.status(), 200);
+}

@@ -103,6 +103,8 @@ pub struct Emulator {
     /// wopid's (manual) clock, which the editor's clock agrees with; set by [`Emulator::attach`].
     clock: Mutex<Option<wopid::ManualClock>>,
     http: reqwest::Client,
+    /// Discovery publishes no proof key (some editors are deployed without one).
+    no_proof_key: std::sync::atomic::AtomicBool,
 }
 
 impl Emulator {
@@ -126,6 +128,7 @@ impl Emulator {
             sessions: Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
             clock: Mutex::new(None),
+            no_proof_key: std::sync::atomic::AtomicBool::new(false),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(30))
                 .redirect(reqwest::redirect::Policy::none())
@@ -168,6 +171,13 @@ impl Emulator {
             old: Some(previous),
             both_with_current: false,
         };
+        self.write_discovery();
+    }
+
+    /// From now on, discovery publishes no proof key.
+    pub fn drop_proof_key(&self) {
+        self.no_proof_key
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.write_discovery();
     }
 
@@ -233,6 +243,9 @@ impl Emulator {
             ));
         }
         proof.push_str("/>");
+        if self.no_proof_key.load(std::sync::atomic::Ordering::SeqCst) {
+            proof.clear();
+        }
         // (app name, URL kind, extensions)
         type Apps = &'static [(&'static str, &'static str, &'static [&'static str])];
         let (zone, apps): (&str, Apps) = match self.kind {

@@ -1,9 +1,11 @@
 //! The HTTP integration suite: a real wopid on 127.0.0.1:0 per test, spoken to over HTTP.
 
 mod access;
+mod admin;
 mod api;
 mod bad_input;
 mod browser;
+mod browser_ui;
 mod cli;
 mod concurrency;
 mod containers;
@@ -31,3 +33,4 @@ mod style;
 mod tls;
 mod web;
 mod web_files;
+mod web_ui;

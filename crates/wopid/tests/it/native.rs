@@ -1069,3 +1069,49 @@ async fn a_client_registered_with_optional_pkce_may_leave_it_out() {
         .await;
     assert_eq!(status, 400);
 }
+
+/// The folder page's "Open in desktop app" link (`ms-word:ofe|u|URL`) carries a URL that the
+/// bootstrapper's GetFileWopiSrc resolves to the file, as Office does after signing in.
+#[tokio::test]
+async fn the_desktop_app_link_resolves_through_get_file_wopi_src() {
+    let n = Native::start().await;
+    let id =
+        n.s.add_file("alice@example.com", "plan.docx", b"desktop")
+            .await;
+    let b = crate::web::Browser::sign_in(&n.s, "alice@example.com", "correct horse").await;
+    let (home, _) = b.home().await;
+    let html = b.get(&home).await.text().await.expect("html");
+    let href = html
+        .split("href=\"ms-word:")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("an Open in desktop app link");
+    let href = href
+        .replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+        .replace("&amp;", "&");
+    let url = href.strip_prefix("ofe|u|").expect("ofe|u|URL");
+    assert_eq!(url, n.s.state.wopi_src(&id));
+
+    let (access, _) = n.tokens().await;
+    let r = n
+        .bootstrap(
+            &format!("Bearer {access}"),
+            Some("GET_WOPI_SRC_WITH_ACCESS_TOKEN"),
+            &[("X-WOPI-HostNativeFileName", url)],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    let src = v["WopiSrcInfo"]["Url"].as_str().expect("Url");
+    let info: Value =
+        n.s.http
+            .get(src)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+    assert_eq!(info["BaseFileName"], "plan.docx");
+}
