@@ -90,6 +90,13 @@ fn admin_only(me: &SignedIn) -> Result<(), Response> {
     }
 }
 
+/// What every admin form checks: an administrator, and the session's CSRF token.
+#[allow(clippy::result_large_err)] // the refusal page is the response, built once per request
+fn admin_form(me: &SignedIn, csrf: &str) -> Result<(), Response> {
+    admin_only(me)?;
+    me.check_csrf(csrf)
+}
+
 fn editor_rows(state: &AppState) -> Vec<EditorRow> {
     let now = state.now_ms();
     state
@@ -203,7 +210,7 @@ pub(crate) async fn create_user(
     me: SignedIn,
     Form(f): Form<NewUserForm>,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = admin_only(&me).and_then(|()| me.check_csrf(&f.csrf)) {
+    if let Err(r) = admin_form(&me, &f.csrf) {
         return Ok(r);
     }
     let account = Account {
@@ -233,7 +240,7 @@ pub(crate) async fn reset_password(
     Path(id): Path<String>,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = admin_only(&me).and_then(|()| me.check_csrf(&f.csrf)) {
+    if let Err(r) = admin_form(&me, &f.csrf) {
         return Ok(r);
     }
     Ok(
@@ -275,7 +282,7 @@ async fn set_disabled(
     f: CsrfForm,
     disabled: bool,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = admin_only(&me).and_then(|()| me.check_csrf(&f.csrf)) {
+    if let Err(r) = admin_form(&me, &f.csrf) {
         return Ok(r);
     }
     if disabled && id == me.user.id {
