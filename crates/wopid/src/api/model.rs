@@ -18,6 +18,7 @@ const MAX_LIMIT: usize = 1000;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// How many items at most (1–1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// The previous page's `next_cursor`; absent for the first page.
     pub cursor: Option<String>,
