@@ -263,11 +263,15 @@ pub struct NewFolderIn {
     pub name: String,
 }
 
-/// A new name for a folder.
+/// Rename and/or move a folder.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FolderPatch {
-    pub name: String,
+    /// The new name (409 when taken in its parent).
+    pub name: Option<String>,
+    /// The folder to move it into (not itself nor one inside it; its owner must be able to write
+    /// there).
+    pub parent_id: Option<String>,
 }
 
 /// Rename and/or move a file.

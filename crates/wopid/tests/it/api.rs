@@ -761,6 +761,87 @@ async fn users_are_changed_disabled_and_deleted() {
     problem(r, 404).await;
 }
 
+#[tokio::test]
+async fn folders_are_renamed_and_moved_but_never_into_themselves() {
+    let s = TestServer::start().await;
+    let api = Api {
+        key: key(&s, "files", &[]).await,
+        s: &s,
+    };
+    let u = api
+        .ok(Method::POST, "/users", Some(json!({"login": "ann"})))
+        .await;
+    let uid = u["id"].as_str().expect("a string");
+    let root = api
+        .ok(Method::GET, &format!("/users/{uid}/root"), None)
+        .await;
+    let root_id = root["id"].as_str().expect("a string");
+    let mkdir = |parent: String, name: &'static str| {
+        let api = &api;
+        async move {
+            api.ok(
+                Method::POST,
+                &format!("/containers/{parent}/folders"),
+                Some(json!({ "name": name })),
+            )
+            .await["id"]
+                .as_str()
+                .expect("a string")
+                .to_owned()
+        }
+    };
+    let docs = mkdir(root_id.to_owned(), "Docs").await;
+    let sub = mkdir(docs.clone(), "Sub").await;
+    let patch = |id: &str, body: Value| {
+        api.req(Method::PATCH, &format!("/containers/{id}"))
+            .json(&body)
+            .send()
+    };
+    problem(
+        patch(&docs, json!({"parent_id": sub})).await.expect("send"),
+        409,
+    )
+    .await;
+    problem(
+        patch(&docs, json!({"parent_id": docs}))
+            .await
+            .expect("send"),
+        409,
+    )
+    .await;
+    problem(
+        patch(root_id, json!({"name": "x"})).await.expect("send"),
+        422,
+    )
+    .await;
+    let r = patch(&sub, json!({"parent_id": root_id, "name": "Top"}))
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    let moved: Value = r.json().await.expect("json");
+    assert_eq!(moved["parent_id"], root_id);
+    assert_eq!(moved["name"], "Top");
+    let children = api
+        .ok(
+            Method::GET,
+            &format!("/containers/{root_id}/children"),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = children["items"]
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|c| c["name"].as_str().expect("a string"))
+        .collect();
+    assert_eq!(names, ["Docs", "Top"]);
+    problem(
+        patch(&docs, json!({"name": "top"})).await.expect("send"),
+        409,
+    )
+    .await;
+}
+
 /// The routes of the router and the paths of the OpenAPI document, both from the code.
 fn documented() -> (BTreeSet<(String, String)>, Value) {
     let doc: Value =
