@@ -383,6 +383,85 @@ async fn keys_have_scopes_and_a_revoked_key_is_refused_at_once() {
 }
 
 #[tokio::test]
+async fn a_files_key_cannot_make_or_take_over_administrators() {
+    let s = TestServer::start().await;
+    let admin = Api {
+        key: key(&s, "admin", &[]).await,
+        s: &s,
+    };
+    let files = Api {
+        key: key(&s, "files", &[]).await,
+        s: &s,
+    };
+    // The first user is an administrator.
+    let root = files
+        .ok(Method::POST, "/users", Some(json!({"login": "root"})))
+        .await;
+    assert_eq!(root["admin"], true);
+    let root_id = root["id"].as_str().expect("a string");
+    let plain = files
+        .ok(Method::POST, "/users", Some(json!({"login": "plain"})))
+        .await;
+    let plain_id = plain["id"].as_str().expect("a string");
+
+    let r = files
+        .req(Method::POST, "/users")
+        .json(&json!({"login": "boss", "admin": true}))
+        .send()
+        .await
+        .expect("send");
+    problem(r, 403).await;
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            format!("/users/{plain_id}"),
+            Some(json!({"admin": true})),
+        ),
+        (
+            Method::PATCH,
+            format!("/users/{root_id}"),
+            Some(json!({"password": "taken-over-now"})),
+        ),
+        (Method::POST, format!("/users/{root_id}/disable"), None),
+        (Method::DELETE, format!("/users/{root_id}"), None),
+        (
+            Method::POST,
+            format!("/users/{root_id}/tokens/revoke"),
+            Some(json!({})),
+        ),
+    ] {
+        let mut req = files.req(method.clone(), &path);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        problem(req.send().await.expect("send"), 403).await;
+    }
+    // Ordinary users stay a files key's to manage; an admin key manages administrators.
+    files
+        .ok(
+            Method::PATCH,
+            &format!("/users/{plain_id}"),
+            Some(json!({"display_name": "Plain P"})),
+        )
+        .await;
+    let promoted = admin
+        .ok(
+            Method::PATCH,
+            &format!("/users/{plain_id}"),
+            Some(json!({"admin": true})),
+        )
+        .await;
+    assert_eq!(promoted["admin"], true);
+    admin
+        .ok(
+            Method::PATCH,
+            &format!("/users/{root_id}"),
+            Some(json!({"password": "a-new-password"})),
+        )
+        .await;
+}
+
+#[tokio::test]
 async fn every_error_is_problem_json() {
     let s = TestServer::start_with(|c| c.max_upload_bytes = 1000).await;
     let api = Api {
@@ -584,6 +663,9 @@ async fn users_are_changed_disabled_and_deleted() {
         key: key(&s, "files", &[ORIGIN]).await,
         s: &s,
     };
+    // The first user is an administrator, which a files key leaves alone.
+    api.ok(Method::POST, "/users", Some(json!({"login": "root"})))
+        .await;
     let carl = api
         .ok(
             Method::POST,
