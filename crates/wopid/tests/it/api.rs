@@ -461,6 +461,78 @@ async fn a_files_key_cannot_make_or_take_over_administrators() {
         .await;
 }
 
+/// Posts the web sign-in form as a browser would; whether a session began (303 with a cookie).
+async fn web_sign_in(s: &TestServer, login: &str, password: &str) -> bool {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = http
+        .get(format!("{}/login", s.base))
+        .send()
+        .await
+        .expect("send");
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("wopid_login_csrf="))
+        .and_then(|v| v.split(';').next())
+        .expect("csrf cookie")
+        .to_owned();
+    let html = page.text().await.expect("html");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("csrf field")
+        .to_owned();
+    let r = http
+        .post(format!("{}/login", s.base))
+        .header("Cookie", cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", login),
+            ("password", password),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("send");
+    r.status() == 303
+        && r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.starts_with("wopid_session=")))
+}
+
+#[tokio::test]
+async fn a_disabled_user_cannot_sign_in_on_the_web() {
+    let s = TestServer::start().await;
+    let api = Api {
+        key: key(&s, "files", &[]).await,
+        s: &s,
+    };
+    api.ok(Method::POST, "/users", Some(json!({"login": "root"})))
+        .await;
+    let dan = api
+        .ok(
+            Method::POST,
+            "/users",
+            Some(json!({"login": "dan", "password": "dan-password"})),
+        )
+        .await;
+    assert!(web_sign_in(&s, "dan", "dan-password").await);
+    api.ok(
+        Method::POST,
+        &format!("/users/{}/disable", dan["id"].as_str().expect("a string")),
+        None,
+    )
+    .await;
+    assert!(!web_sign_in(&s, "dan", "dan-password").await);
+}
+
 #[tokio::test]
 async fn every_error_is_problem_json() {
     let s = TestServer::start_with(|c| c.max_upload_bytes = 1000).await;
