@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 
 use crate::error::Result;
-use crate::model::{ApiKey, ContainerDeletion, Share, StorageTotals, User, UserChange};
+use crate::model::{
+    ApiKey, ContainerDeletion, ContainerMove, Share, StorageTotals, User, UserChange,
+};
 
 #[async_trait]
 pub trait ApiStore: Send + Sync {
@@ -32,6 +34,10 @@ pub trait ApiStore: Send + Sync {
     /// floor of that resource (as `revoke_tokens(user, Some(resource))`), in one transaction.
     /// Returns how many tokens were revoked.
     async fn revoke_resource_tokens(&self, resource_id: &str) -> Result<u64>;
+
+    /// Moves a (non-root) container into `new_parent`, unless that is the container itself or
+    /// inside it. Moves are serialized, so two concurrent moves cannot make a cycle.
+    async fn move_container(&self, id: &str, new_parent: &str) -> Result<ContainerMove>;
 
     /// The shares of one resource, by user id.
     async fn shares_on(&self, resource_id: &str) -> Result<Vec<Share>>;

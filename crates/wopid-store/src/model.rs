@@ -316,3 +316,17 @@ pub struct StorageTotals {
     pub current_bytes: u64,
     pub version_bytes: u64,
 }
+
+/// What moving a container did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerMove {
+    Moved,
+    /// The container or the new parent does not exist.
+    Missing,
+    /// A root container stays where it is.
+    Root,
+    /// The new parent is the container itself or inside it.
+    Cycle,
+    /// A container of that name is already in the new parent.
+    NameTaken,
+}

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 
 use crate::api_store::ApiStore;
 use crate::error::Result;
-use crate::model::{ApiKey, ContainerDeletion, Share, StorageTotals, User, UserChange};
+use crate::model::{
+    ApiKey, ContainerDeletion, ContainerMove, Share, StorageTotals, User, UserChange,
+};
 use crate::postgres::PgMeta;
 use crate::rows::{self, api_key_cols, share_cols, user_cols};
 
@@ -191,6 +193,56 @@ impl ApiStore for PgMeta {
                 .await?;
         tx.commit().await?;
         Ok(done.rows_affected())
+    }
+
+    async fn move_container(&self, id: &str, new_parent: &str) -> Result<ContainerMove> {
+        let mut tx = self.pool.begin().await?;
+        // Moves wait for each other (a transaction advisory lock), so two crossing moves cannot
+        // both pass the cycle check.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('wopid container moves'))")
+            .execute(&mut *tx)
+            .await?;
+        let parent: Option<Option<String>> =
+            sqlx::query_scalar("SELECT parent_id FROM containers WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(parent) = parent else {
+            return Ok(ContainerMove::Missing);
+        };
+        if parent.is_none() {
+            return Ok(ContainerMove::Root);
+        }
+        let target: Option<i32> = sqlx::query_scalar("SELECT 1 FROM containers WHERE id = $1")
+            .bind(new_parent)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if target.is_none() {
+            return Ok(ContainerMove::Missing);
+        }
+        let inside: i64 = sqlx::query_scalar(
+            "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM containers WHERE id = $2 UNION ALL SELECT c.id, c.parent_id FROM containers c JOIN up ON c.id = up.parent_id) SELECT COUNT(*) FROM up WHERE id = $1",
+        )
+        .bind(id)
+        .bind(new_parent)
+        .fetch_one(&mut *tx)
+        .await?;
+        if inside > 0 {
+            return Ok(ContainerMove::Cycle);
+        }
+        let done = sqlx::query("UPDATE containers SET parent_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(new_parent)
+            .execute(&mut *tx)
+            .await;
+        match done {
+            Ok(_) => {
+                tx.commit().await?;
+                Ok(ContainerMove::Moved)
+            }
+            Err(e) if crate::postgres::is_unique_violation(&e) => Ok(ContainerMove::NameTaken),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn shares_on(&self, resource_id: &str) -> Result<Vec<Share>> {

@@ -169,5 +169,7 @@ CREATE TABLE token_hosts (
     expires_ms BIGINT NOT NULL
 );
 CREATE INDEX shares_resource ON shares(resource_id);
+-- An installation from before the flag: its first user administers it.
+UPDATE users SET admin = TRUE WHERE id = (SELECT id FROM users ORDER BY created_ms, id LIMIT 1);
 "#,
 ];

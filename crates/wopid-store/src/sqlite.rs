@@ -93,7 +93,11 @@ pub(crate) fn exec(c: &Connection, sql: &str, params: impl Params) -> Result<usi
 }
 
 /// A statement whose unique-constraint failure is an answer (`Ok(false)`), not an error.
-fn exec_unless_taken(c: &Connection, sql: &str, params: impl Params) -> Result<Option<usize>> {
+pub(crate) fn exec_unless_taken(
+    c: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> Result<Option<usize>> {
     match c.prepare_cached(sql)?.execute(params) {
         Ok(n) => Ok(Some(n)),
         Err(e) if is_unique_violation(&e) => Ok(None),

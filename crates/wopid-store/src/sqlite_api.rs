@@ -5,9 +5,11 @@ use rusqlite::{OptionalExtension as _, params};
 
 use crate::api_store::ApiStore;
 use crate::error::Result;
-use crate::model::{ApiKey, ContainerDeletion, Share, StorageTotals, User, UserChange};
+use crate::model::{
+    ApiKey, ContainerDeletion, ContainerMove, Share, StorageTotals, User, UserChange,
+};
 use crate::rows::{self, api_key_cols, share_cols, user_cols};
-use crate::sqlite::{SqliteMeta, all, exec, one};
+use crate::sqlite::{SqliteMeta, all, exec, exec_unless_taken, one};
 
 #[async_trait]
 impl ApiStore for SqliteMeta {
@@ -191,6 +193,53 @@ impl ApiStore for SqliteMeta {
                     [&resource_id],
                 )?;
                 Ok(n as u64)
+            })
+            .await
+    }
+
+    async fn move_container(&self, id: &str, new_parent: &str) -> Result<ContainerMove> {
+        let (id, new_parent) = (id.to_owned(), new_parent.to_owned());
+        // The one writer serializes moves: the ancestry read below cannot change before the
+        // update.
+        self.writer
+            .write(move |c| {
+                let parent: Option<Option<String>> = c
+                    .query_row("SELECT parent_id FROM containers WHERE id = ?1", [&id], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                let Some(parent) = parent else {
+                    return Ok(ContainerMove::Missing);
+                };
+                if parent.is_none() {
+                    return Ok(ContainerMove::Root);
+                }
+                let target: Option<i64> = c
+                    .query_row("SELECT 1 FROM containers WHERE id = ?1", [&new_parent], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                if target.is_none() {
+                    return Ok(ContainerMove::Missing);
+                }
+                let inside: i64 = c.query_row(
+                    "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM containers WHERE id = ?2 UNION ALL SELECT c.id, c.parent_id FROM containers c JOIN up ON c.id = up.parent_id) SELECT COUNT(*) FROM up WHERE id = ?1",
+                    [&id, &new_parent],
+                    |r| r.get(0),
+                )?;
+                if inside > 0 {
+                    return Ok(ContainerMove::Cycle);
+                }
+                Ok(
+                    match exec_unless_taken(
+                        c,
+                        "UPDATE containers SET parent_id = ?2 WHERE id = ?1",
+                        [&id, &new_parent],
+                    )? {
+                        Some(_) => ContainerMove::Moved,
+                        None => ContainerMove::NameTaken,
+                    },
+                )
             })
             .await
     }

@@ -173,5 +173,7 @@ CREATE TABLE token_hosts (
     expires_ms INTEGER NOT NULL
 );
 CREATE INDEX shares_resource ON shares(resource_id);
+-- An installation from before the flag: its first user administers it.
+UPDATE users SET admin = 1 WHERE id = (SELECT id FROM users ORDER BY created_ms, id LIMIT 1);
 "#,
 ];

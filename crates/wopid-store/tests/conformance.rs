@@ -1738,3 +1738,44 @@ meta_test!(
         assert_eq!((t.versions, t.version_bytes), (2, 7), "{t:?}");
     }
 );
+
+meta_test!(
+    containers_move_but_never_into_themselves,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        meta.ensure_user("ann", "ann", 1).await.expect("user");
+        let ann = meta.user_by_login("ann").await.expect("get").expect("ann");
+        let root = meta.root_container(&ann.id, 1).await.expect("root");
+        for (id, parent, name) in [
+            ("a", root.id.as_str(), "A"),
+            ("b", "a", "B"),
+            ("c", root.id.as_str(), "C"),
+            ("c2", "c", "B"),
+        ] {
+            meta.create_container(id, parent, &ann.id, name, 1)
+                .await
+                .expect("mkdir")
+                .expect("made");
+        }
+        let mv = |id: &'static str, to: &'static str| {
+            let meta = meta.clone();
+            async move { meta.move_container(id, to).await.expect("move") }
+        };
+        assert_eq!(mv("a", "a").await, ContainerMove::Cycle);
+        assert_eq!(mv("a", "b").await, ContainerMove::Cycle);
+        assert_eq!(mv("b", "c").await, ContainerMove::NameTaken);
+        assert_eq!(mv("nope", "c").await, ContainerMove::Missing);
+        assert_eq!(mv("a", "nope").await, ContainerMove::Missing);
+        let root_id: &'static str = Box::leak(root.id.clone().into_boxed_str());
+        assert_eq!(mv(root_id, "a").await, ContainerMove::Root);
+        assert_eq!(mv("c2", root_id).await, ContainerMove::Moved);
+        let moved = meta.container("c2").await.expect("get").expect("c2");
+        assert_eq!(moved.parent_id.as_deref(), Some(root_id));
+        assert_eq!(meta.child_containers("c").await.expect("children").len(), 0);
+        // Crossing moves: one wins, the other finds the cycle.
+        let (x, y) = tokio::join!(mv("a", "c"), mv("c", "a"));
+        let mut got = [x, y];
+        got.sort_by_key(|o| format!("{o:?}"));
+        assert_eq!(got, [ContainerMove::Cycle, ContainerMove::Moved]);
+    }
+);

@@ -28,6 +28,29 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// 403 unless the key may change this user's account: a `files` key manages ordinary users,
+    /// never an administrator's account (its password, its tokens, disabling or deleting it).
+    pub fn may_manage(&self, user: &wopid_store::User) -> Result<(), Problem> {
+        if user.admin && self.scope != Scope::Admin {
+            return Err(Problem::forbidden(
+                "only an admin-scoped API key may change an administrator's account",
+            ));
+        }
+        Ok(())
+    }
+
+    /// 403 unless the key may make (or unmake) administrators: only an `admin` key.
+    pub fn may_set_admin(&self, admin: Option<bool>) -> Result<(), Problem> {
+        if admin.is_some() && self.scope != Scope::Admin {
+            return Err(Problem::forbidden(
+                "only an admin-scoped API key may set the administrator flag",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 

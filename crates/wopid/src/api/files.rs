@@ -55,27 +55,34 @@ pub(crate) async fn get_container(
     Ok(axum::Json(container(&state, &id).await?.into()))
 }
 
-/// Rename a folder.
+/// Rename a folder and/or move it into another folder.
 #[utoipa::path(patch, path = "/api/v1/containers/{id}", tag = "files", request_body = FolderPatch,
     params(("id" = String, Path, description = "folder id")),
     responses((status = 200, body = ContainerOut), Problems))]
-pub(crate) async fn rename_container(
+pub(crate) async fn update_container(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<FolderPatch>,
 ) -> Answer<ContainerOut> {
-    check_name(&body.name)?;
-    let c = container(&state, &id).await?;
-    if c.parent_id.is_none() {
-        return Err(ApiError::Invalid("a root folder keeps its name").into());
+    if let Some(name) = &body.name {
+        check_name(name)?;
     }
-    let grant = ops::files::owner_grant(&state, &c.owner_id, ResourceKind::Container, &c.id);
-    let name = ops::containers::rename_container(&state, &grant, &c, Ok(body.name)).await?;
-    Ok(axum::Json(ContainerOut::from(wopid_store::Container {
-        name,
-        ..c
-    })))
+    let mut c = container(&state, &id).await?;
+    if c.parent_id.is_none() {
+        return Err(ApiError::Invalid("a root folder keeps its name and place").into());
+    }
+    if let Some(to) = &body.parent_id {
+        container(&state, to).await?;
+        let owner = c.owner_id.clone();
+        c = ops::folders::move_to(&state, &owner, &c, to).await?;
+    }
+    if let Some(name) = body.name {
+        let grant = ops::files::owner_grant(&state, &c.owner_id, ResourceKind::Container, &c.id);
+        let name = ops::containers::rename_container(&state, &grant, &c, Ok(name)).await?;
+        c = wopid_store::Container { name, ..c };
+    }
+    Ok(axum::Json(c.into()))
 }
 
 /// Delete an empty folder (409 when it holds anything; a root folder cannot be deleted).

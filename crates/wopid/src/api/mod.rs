@@ -74,7 +74,7 @@ impl Modify for BearerKey {
         users::list_users, users::create_user, users::get_user, users::update_user,
         users::delete_user, users::disable_user, users::user_root, users::user_shares,
         users::revoke_user_tokens,
-        files::get_container, files::rename_container, files::delete_container,
+        files::get_container, files::update_container, files::delete_container,
         files::list_children, files::create_folder, files::create_file,
         files::get_file, files::update_file, files::delete_file, files::download, files::upload,
         files::list_versions, files::restore_version, files::revoke_resource_tokens,
@@ -169,7 +169,7 @@ pub fn table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (
             Method::PATCH,
             "/api/v1/containers/{id}",
-            r!(PATCH, files::rename_container),
+            r!(PATCH, files::update_container),
         ),
         (
             Method::DELETE,

@@ -18,6 +18,7 @@ const MAX_LIMIT: usize = 1000;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// How many items at most (1–1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// The previous page's `next_cursor`; absent for the first page.
     pub cursor: Option<String>,
@@ -262,11 +263,15 @@ pub struct NewFolderIn {
     pub name: String,
 }
 
-/// A new name for a folder.
+/// Rename and/or move a folder.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FolderPatch {
-    pub name: String,
+    /// The new name (409 when taken in its parent).
+    pub name: Option<String>,
+    /// The folder to move it into (not itself nor one inside it; its owner must be able to write
+    /// there).
+    pub parent_id: Option<String>,
 }
 
 /// Rename and/or move a file.

@@ -33,9 +33,10 @@ pub(crate) async fn list_users(
     responses((status = 201, body = UserOut), Problems))]
 pub(crate) async fn create_user(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Json(body): Json<NewUserIn>,
 ) -> Result<(StatusCode, axum::Json<UserOut>), Problem> {
+    caller.may_set_admin(body.admin.then_some(true))?;
     let account = ops::users::Account {
         login: &body.login,
         display_name: body.display_name.as_deref(),
@@ -66,10 +67,12 @@ pub(crate) async fn get_user(
     responses((status = 200, body = UserOut), Problems))]
 pub(crate) async fn update_user(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<UserPatch>,
 ) -> Answer<UserOut> {
+    caller.may_set_admin(body.admin)?;
+    caller.may_manage(&ops::users::get(&state, &id).await?)?;
     let change = UserChange {
         display_name: body.display_name,
         email: body.email.map(|e| Some(e).filter(|e| !e.is_empty())),
@@ -86,9 +89,10 @@ pub(crate) async fn update_user(
     responses((status = 200, body = UserOut), Problems))]
 pub(crate) async fn disable_user(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Answer<UserOut> {
+    caller.may_manage(&ops::users::get(&state, &id).await?)?;
     Ok(axum::Json(ops::users::disable(&state, &id).await?.into()))
 }
 
@@ -98,9 +102,10 @@ pub(crate) async fn disable_user(
     responses((status = 204, description = "deleted"), Problems))]
 pub(crate) async fn delete_user(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
+    caller.may_manage(&ops::users::get(&state, &id).await?)?;
     ops::users::delete(&state, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -143,10 +148,11 @@ pub(crate) async fn user_shares(
     responses((status = 200, body = Revoked), Problems))]
 pub(crate) async fn revoke_user_tokens(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<RevokeIn>,
 ) -> Answer<Revoked> {
+    caller.may_manage(&ops::users::get(&state, &id).await?)?;
     let revoked = ops::users::revoke_tokens(&state, &id, body.resource_id.as_deref()).await?;
     Ok(axum::Json(Revoked { revoked }))
 }

@@ -10,6 +10,7 @@ pub mod content;
 pub mod create;
 pub mod ecosystem;
 pub mod files;
+pub mod folders;
 pub mod info;
 pub mod locks;
 pub mod misc;

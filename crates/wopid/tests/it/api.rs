@@ -383,6 +383,157 @@ async fn keys_have_scopes_and_a_revoked_key_is_refused_at_once() {
 }
 
 #[tokio::test]
+async fn a_files_key_cannot_make_or_take_over_administrators() {
+    let s = TestServer::start().await;
+    let admin = Api {
+        key: key(&s, "admin", &[]).await,
+        s: &s,
+    };
+    let files = Api {
+        key: key(&s, "files", &[]).await,
+        s: &s,
+    };
+    // The first user is an administrator.
+    let root = files
+        .ok(Method::POST, "/users", Some(json!({"login": "root"})))
+        .await;
+    assert_eq!(root["admin"], true);
+    let root_id = root["id"].as_str().expect("a string");
+    let plain = files
+        .ok(Method::POST, "/users", Some(json!({"login": "plain"})))
+        .await;
+    let plain_id = plain["id"].as_str().expect("a string");
+
+    let r = files
+        .req(Method::POST, "/users")
+        .json(&json!({"login": "boss", "admin": true}))
+        .send()
+        .await
+        .expect("send");
+    problem(r, 403).await;
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            format!("/users/{plain_id}"),
+            Some(json!({"admin": true})),
+        ),
+        (
+            Method::PATCH,
+            format!("/users/{root_id}"),
+            Some(json!({"password": "taken-over-now"})),
+        ),
+        (Method::POST, format!("/users/{root_id}/disable"), None),
+        (Method::DELETE, format!("/users/{root_id}"), None),
+        (
+            Method::POST,
+            format!("/users/{root_id}/tokens/revoke"),
+            Some(json!({})),
+        ),
+    ] {
+        let mut req = files.req(method.clone(), &path);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        problem(req.send().await.expect("send"), 403).await;
+    }
+    // Ordinary users stay a files key's to manage; an admin key manages administrators.
+    files
+        .ok(
+            Method::PATCH,
+            &format!("/users/{plain_id}"),
+            Some(json!({"display_name": "Plain P"})),
+        )
+        .await;
+    let promoted = admin
+        .ok(
+            Method::PATCH,
+            &format!("/users/{plain_id}"),
+            Some(json!({"admin": true})),
+        )
+        .await;
+    assert_eq!(promoted["admin"], true);
+    admin
+        .ok(
+            Method::PATCH,
+            &format!("/users/{root_id}"),
+            Some(json!({"password": "a-new-password"})),
+        )
+        .await;
+}
+
+/// Posts the web sign-in form as a browser would; whether a session began (303 with a cookie).
+async fn web_sign_in(s: &TestServer, login: &str, password: &str) -> bool {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = http
+        .get(format!("{}/login", s.base))
+        .send()
+        .await
+        .expect("send");
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("wopid_login_csrf="))
+        .and_then(|v| v.split(';').next())
+        .expect("csrf cookie")
+        .to_owned();
+    let html = page.text().await.expect("html");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("csrf field")
+        .to_owned();
+    let r = http
+        .post(format!("{}/login", s.base))
+        .header("Cookie", cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", login),
+            ("password", password),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("send");
+    r.status() == 303
+        && r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.starts_with("wopid_session=")))
+}
+
+#[tokio::test]
+async fn a_disabled_user_cannot_sign_in_on_the_web() {
+    let s = TestServer::start().await;
+    let api = Api {
+        key: key(&s, "files", &[]).await,
+        s: &s,
+    };
+    api.ok(Method::POST, "/users", Some(json!({"login": "root"})))
+        .await;
+    let dan = api
+        .ok(
+            Method::POST,
+            "/users",
+            Some(json!({"login": "dan", "password": "dan-password"})),
+        )
+        .await;
+    assert!(web_sign_in(&s, "dan", "dan-password").await);
+    api.ok(
+        Method::POST,
+        &format!("/users/{}/disable", dan["id"].as_str().expect("a string")),
+        None,
+    )
+    .await;
+    assert!(!web_sign_in(&s, "dan", "dan-password").await);
+}
+
+#[tokio::test]
 async fn every_error_is_problem_json() {
     let s = TestServer::start_with(|c| c.max_upload_bytes = 1000).await;
     let api = Api {
@@ -584,6 +735,9 @@ async fn users_are_changed_disabled_and_deleted() {
         key: key(&s, "files", &[ORIGIN]).await,
         s: &s,
     };
+    // The first user is an administrator, which a files key leaves alone.
+    api.ok(Method::POST, "/users", Some(json!({"login": "root"})))
+        .await;
     let carl = api
         .ok(
             Method::POST,
@@ -759,6 +913,87 @@ async fn users_are_changed_disabled_and_deleted() {
         .await
         .expect("send");
     problem(r, 404).await;
+}
+
+#[tokio::test]
+async fn folders_are_renamed_and_moved_but_never_into_themselves() {
+    let s = TestServer::start().await;
+    let api = Api {
+        key: key(&s, "files", &[]).await,
+        s: &s,
+    };
+    let u = api
+        .ok(Method::POST, "/users", Some(json!({"login": "ann"})))
+        .await;
+    let uid = u["id"].as_str().expect("a string");
+    let root = api
+        .ok(Method::GET, &format!("/users/{uid}/root"), None)
+        .await;
+    let root_id = root["id"].as_str().expect("a string");
+    let mkdir = |parent: String, name: &'static str| {
+        let api = &api;
+        async move {
+            api.ok(
+                Method::POST,
+                &format!("/containers/{parent}/folders"),
+                Some(json!({ "name": name })),
+            )
+            .await["id"]
+                .as_str()
+                .expect("a string")
+                .to_owned()
+        }
+    };
+    let docs = mkdir(root_id.to_owned(), "Docs").await;
+    let sub = mkdir(docs.clone(), "Sub").await;
+    let patch = |id: &str, body: Value| {
+        api.req(Method::PATCH, &format!("/containers/{id}"))
+            .json(&body)
+            .send()
+    };
+    problem(
+        patch(&docs, json!({"parent_id": sub})).await.expect("send"),
+        409,
+    )
+    .await;
+    problem(
+        patch(&docs, json!({"parent_id": docs}))
+            .await
+            .expect("send"),
+        409,
+    )
+    .await;
+    problem(
+        patch(root_id, json!({"name": "x"})).await.expect("send"),
+        422,
+    )
+    .await;
+    let r = patch(&sub, json!({"parent_id": root_id, "name": "Top"}))
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    let moved: Value = r.json().await.expect("json");
+    assert_eq!(moved["parent_id"], root_id);
+    assert_eq!(moved["name"], "Top");
+    let children = api
+        .ok(
+            Method::GET,
+            &format!("/containers/{root_id}/children"),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = children["items"]
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|c| c["name"].as_str().expect("a string"))
+        .collect();
+    assert_eq!(names, ["Docs", "Top"]);
+    problem(
+        patch(&docs, json!({"name": "top"})).await.expect("send"),
+        409,
+    )
+    .await;
 }
 
 /// The routes of the router and the paths of the OpenAPI document, both from the code.
