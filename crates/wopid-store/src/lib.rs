@@ -5,6 +5,7 @@
 //! before it returns; metadata changes that race go through a compare-and-swap on the file's
 //! revision, so several wopid processes sharing one database need nothing else to agree.
 
+mod api_store;
 mod blob;
 mod deliveries;
 mod disk;
@@ -14,6 +15,7 @@ mod meta;
 mod model;
 mod postgres;
 mod postgres_accounts;
+mod postgres_api;
 mod postgres_deliveries;
 mod postgres_grants;
 mod postgres_schema;
@@ -22,6 +24,7 @@ mod rows;
 mod s3;
 mod sqlite;
 mod sqlite_accounts;
+mod sqlite_api;
 mod sqlite_deliveries;
 mod sqlite_grants;
 mod sqlite_schema;
@@ -30,6 +33,7 @@ mod transfer;
 mod trash;
 mod writer;
 
+pub use api_store::ApiStore;
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
 pub use deliveries::{Delivery, NewDelivery, WebhookQueue};
 pub use error::StoreError;

@@ -13,6 +13,11 @@ pub struct User {
     /// Credentials of an older generation than this are void (`token revoke --user`, a new
     /// password).
     pub revoked_below: i64,
+    pub email: Option<String>,
+    /// A disabled user cannot sign in; disabling also voids every credential.
+    pub disabled: bool,
+    /// Administers wopid (the first user created is one).
+    pub admin: bool,
 }
 
 /// A container (folder). Every user has a root container (no parent).
@@ -258,6 +263,9 @@ pub struct TokenFile {
     /// The oldest credential generation still valid for the token's user on its resource (what
     /// `token_floor` answers): a token of an older `epoch` is void.
     pub floor: i64,
+    /// What the application that opened the file through the management API told wopid about
+    /// its own pages (JSON, see `TokenHost` in the server), when the token was minted for it.
+    pub host: Option<String>,
 }
 
 /// What rotating a refresh token did.
@@ -328,6 +336,44 @@ pub enum Restoring {
     NameTaken,
     /// No such trash entry, or the target folder is not there (or is in the trash).
     Missing,
+}
+
+/// A key of the management API, stored by the SHA-256 of the key; `id` is its public part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub hash: Vec<u8>,
+    /// `admin` or `files`; the server decides what each allows.
+    pub scope: String,
+    /// The page origins the key may open files for.
+    pub origins: Vec<String>,
+    pub created_ms: i64,
+    pub revoked: bool,
+}
+
+/// A change to a user's account; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChange {
+    pub display_name: Option<String>,
+    /// `Some(None)` clears the address.
+    pub email: Option<Option<String>>,
+    /// Disabling also voids every credential of the user (as `revoke_tokens(user, None)`).
+    pub disabled: Option<bool>,
+    pub admin: Option<bool>,
+}
+
+/// What the installation holds: people, files, and the bytes of their current contents and of
+/// every kept version (the current one included).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageTotals {
+    pub users: u64,
+    pub disabled_users: u64,
+    pub folders: u64,
+    pub files: u64,
+    pub versions: u64,
+    pub current_bytes: u64,
+    pub version_bytes: u64,
 }
 
 /// What moving a container did.

@@ -201,7 +201,8 @@ impl PgMeta {
 impl MetaBackend for PgMeta {
     async fn ensure_user(&self, login: &str, display_name: &str, now_ms: i64) -> Result<User> {
         sqlx::query(
-            "INSERT INTO users (id, login, display_name, created_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (login) DO NOTHING",
+            "INSERT INTO users (id, login, display_name, created_ms, admin) \
+             VALUES ($1, $2, $3, $4, NOT EXISTS (SELECT 1 FROM users)) ON CONFLICT (login) DO NOTHING",
         )
         .bind(crate::new_id())
         .bind(login)
@@ -249,7 +250,8 @@ impl MetaBackend for PgMeta {
 
     async fn create_user(&self, u: &NewUser, now_ms: i64) -> Result<bool> {
         let res = sqlx::query(
-            "INSERT INTO users (id, login, display_name, email, password_hash, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO users (id, login, display_name, email, password_hash, created_ms, admin) \
+             VALUES ($1, $2, $3, $4, $5, $6, NOT EXISTS (SELECT 1 FROM users))",
         )
         .bind(&u.id)
         .bind(&u.login)

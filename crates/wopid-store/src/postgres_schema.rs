@@ -179,4 +179,25 @@ CREATE UNIQUE INDEX containers_name ON containers(parent_id, lower(name)) WHERE 
 CREATE INDEX files_trash ON files(trash_id) WHERE trash_id IS NOT NULL;
 CREATE INDEX containers_trash ON containers(trash_id) WHERE trash_id IS NOT NULL;
 "#,
+    r#"
+ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE users ADD COLUMN admin BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash BYTEA NOT NULL,
+    scope TEXT NOT NULL,
+    origins TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE token_hosts (
+    hash BYTEA PRIMARY KEY,
+    host TEXT NOT NULL,
+    expires_ms BIGINT NOT NULL
+);
+CREATE INDEX shares_resource ON shares(resource_id);
+-- An installation from before the flag: its first user administers it.
+UPDATE users SET admin = TRUE WHERE id = (SELECT id FROM users ORDER BY created_ms, id LIMIT 1);
+"#,
 ];

@@ -113,16 +113,16 @@ pub(crate) fn file(r: &impl Get) -> Result<FileRecord> {
 
 macro_rules! user_cols {
     () => {
-        "id, login, display_name, user_info, epoch, revoked_below"
+        "id, login, display_name, user_info, epoch, revoked_below, email, disabled, admin"
     };
 }
 pub(crate) use user_cols;
 macro_rules! user_cols_u {
     () => {
-        "u.id, u.login, u.display_name, u.user_info, u.epoch, u.revoked_below"
+        "u.id, u.login, u.display_name, u.user_info, u.epoch, u.revoked_below, u.email, u.disabled, u.admin"
     };
 }
-const USER_WIDTH: usize = 6;
+const USER_WIDTH: usize = 9;
 
 pub(crate) fn user_at(r: &impl Get, at: usize) -> Result<User> {
     Ok(User {
@@ -132,6 +132,9 @@ pub(crate) fn user_at(r: &impl Get, at: usize) -> Result<User> {
         user_info: r.opt_text(at + 3)?,
         epoch: r.int(at + 4)?,
         revoked_below: r.int(at + 5)?,
+        email: r.opt_text(at + 6)?,
+        disabled: r.flag(at + 7)?,
+        admin: r.flag(at + 8)?,
     })
 }
 
@@ -310,7 +313,8 @@ pub(crate) const TOKEN_FILE: &str = concat!(
     ", ",
     user_cols_u!(),
     ", c.id, c.parent_id, c.owner_id, c.name, \
-     (SELECT r.epoch FROM token_revocations r WHERE r.user_id = t.user_id AND r.resource_id = t.resource_id) \
+     (SELECT r.epoch FROM token_revocations r WHERE r.user_id = t.user_id AND r.resource_id = t.resource_id), \
+     (SELECT h.host FROM token_hosts h WHERE h.hash = t.hash) \
      FROM tokens t \
      LEFT JOIN files f ON f.id = ?2 AND f.trashed_ms IS NULL \
      LEFT JOIN users u ON u.id = t.user_id \
@@ -351,10 +355,35 @@ pub(crate) fn token_file(r: &impl Get) -> Result<TokenFile> {
         user,
         folder,
         floor,
+        host: r.opt_text(folder_at + 5)?,
     })
 }
 
 /// A statement written with SQLite's `?N` parameters, in PostgreSQL's `$N` form.
 pub(crate) fn numbered(sql: &str) -> String {
     sql.replace('?', "$")
+}
+
+macro_rules! api_key_cols {
+    () => {
+        "id, name, hash, scope, origins, created_ms, revoked"
+    };
+}
+pub(crate) use api_key_cols;
+
+pub(crate) fn api_key(r: &impl Get) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: r.text(0)?,
+        name: r.text(1)?,
+        hash: r.bytes(2)?,
+        scope: r.text(3)?,
+        origins: r
+            .text(4)?
+            .split('\n')
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        created_ms: r.int(5)?,
+        revoked: r.flag(6)?,
+    })
 }

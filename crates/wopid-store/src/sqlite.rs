@@ -93,7 +93,11 @@ pub(crate) fn exec(c: &Connection, sql: &str, params: impl Params) -> Result<usi
 }
 
 /// A statement whose unique-constraint failure is an answer (`Ok(false)`), not an error.
-fn exec_unless_taken(c: &Connection, sql: &str, params: impl Params) -> Result<Option<usize>> {
+pub(crate) fn exec_unless_taken(
+    c: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> Result<Option<usize>> {
     match c.prepare_cached(sql)?.execute(params) {
         Ok(n) => Ok(Some(n)),
         Err(e) if is_unique_violation(&e) => Ok(None),
@@ -337,7 +341,8 @@ impl MetaBackend for SqliteMeta {
             .write(move |c| {
                 exec(
                     c,
-                    "INSERT INTO users (id, login, display_name, created_ms) VALUES (?1, ?2, ?3, ?4) \
+                    "INSERT INTO users (id, login, display_name, created_ms, admin) \
+                     VALUES (?1, ?2, ?3, ?4, NOT EXISTS (SELECT 1 FROM users)) \
                      ON CONFLICT(login) DO NOTHING",
                     params![crate::new_id(), login, display_name, now_ms],
                 )?;
@@ -407,8 +412,8 @@ impl MetaBackend for SqliteMeta {
             .write(move |c| {
                 Ok(exec_unless_taken(
                     c,
-                    "INSERT INTO users (id, login, display_name, email, password_hash, created_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO users (id, login, display_name, email, password_hash, created_ms, admin) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, NOT EXISTS (SELECT 1 FROM users))",
                     params![
                         u.id,
                         u.login,

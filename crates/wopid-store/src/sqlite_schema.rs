@@ -183,4 +183,25 @@ CREATE UNIQUE INDEX containers_name ON containers(parent_id, name COLLATE NOCASE
 CREATE INDEX files_trash ON files(trash_id) WHERE trash_id IS NOT NULL;
 CREATE INDEX containers_trash ON containers(trash_id) WHERE trash_id IS NOT NULL;
 "#,
+    r#"
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    scope TEXT NOT NULL,
+    origins TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE token_hosts (
+    hash BLOB PRIMARY KEY,
+    host TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+CREATE INDEX shares_resource ON shares(resource_id);
+-- An installation from before the flag: its first user administers it.
+UPDATE users SET admin = 1 WHERE id = (SELECT id FROM users ORDER BY created_ms, id LIMIT 1);
+"#,
 ];

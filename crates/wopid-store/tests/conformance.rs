@@ -1982,3 +1982,284 @@ meta_test!(
         );
     }
 );
+
+meta_test!(
+    api_keys_and_account_changes,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        let nu = |id: &str, login: &str| NewUser {
+            id: id.into(),
+            login: login.into(),
+            display_name: login.into(),
+            email: None,
+            password_hash: None,
+        };
+        // The first user created administers wopid; later ones do not.
+        assert!(meta.create_user(&nu("u1", "ann"), 1).await.expect("create"));
+        assert!(meta.create_user(&nu("u2", "ben"), 1).await.expect("create"));
+        let ann = meta.user("u1").await.expect("get").expect("ann");
+        assert!(ann.admin && !ann.disabled && ann.email.is_none());
+        assert!(!meta.user("u2").await.expect("get").expect("ben").admin);
+
+        // Keys: stored by hash, listed oldest first, revoked in place.
+        let key = |id: &str, at: i64| ApiKey {
+            id: id.into(),
+            name: format!("app {id}"),
+            hash: vec![at as u8; 32],
+            scope: "files".into(),
+            origins: vec!["https://a.example".into(), "https://b.example".into()],
+            created_ms: at,
+            revoked: false,
+        };
+        meta.insert_api_key(&key("k2", 2)).await.expect("insert");
+        meta.insert_api_key(&key("k1", 1)).await.expect("insert");
+        assert_eq!(meta.api_key("k2").await.expect("get"), Some(key("k2", 2)));
+        assert_eq!(meta.api_key("nope").await.expect("get"), None);
+        let ids: Vec<String> = meta
+            .api_keys()
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|k| k.id)
+            .collect();
+        assert_eq!(ids, vec!["k1", "k2"]);
+        assert!(meta.revoke_api_key("k1").await.expect("revoke"));
+        assert!(!meta.revoke_api_key("nope").await.expect("revoke"));
+        assert!(meta.api_key("k1").await.expect("get").expect("k1").revoked);
+        assert!(!meta.api_key("k2").await.expect("get").expect("k2").revoked);
+
+        // Account changes: only the fields given.
+        let changed = meta
+            .change_user(
+                "u2",
+                &UserChange {
+                    display_name: Some("Ben B".into()),
+                    email: Some(Some("ben@example.com".into())),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("change")
+            .expect("ben");
+        assert_eq!(
+            (changed.display_name.as_str(), changed.email.as_deref()),
+            ("Ben B", Some("ben@example.com"))
+        );
+        let same = meta
+            .change_user("u2", &UserChange::default())
+            .await
+            .expect("change")
+            .expect("ben");
+        assert_eq!(same, changed);
+        let cleared = meta
+            .change_user(
+                "u2",
+                &UserChange {
+                    email: Some(None),
+                    admin: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("change")
+            .expect("ben");
+        assert!(cleared.email.is_none() && cleared.admin && cleared.display_name == "Ben B");
+        assert_eq!(
+            meta.change_user("nobody", &UserChange::default())
+                .await
+                .expect("change"),
+            None
+        );
+
+        // Disabling voids every credential: tokens, sessions, and the generation floor rises.
+        meta.insert_token(&TokenRecord {
+            hash: vec![7; 32],
+            user_id: "u2".into(),
+            kind: ResourceKind::File,
+            resource_id: "f".into(),
+            perms: 1,
+            expires_ms: i64::MAX,
+            revoked: false,
+            client: None,
+            epoch: cleared.epoch,
+            link: None,
+        })
+        .await
+        .expect("token");
+        meta.insert_session(&SessionRecord {
+            hash: vec![8; 32],
+            user_id: "u2".into(),
+            csrf: "c".into(),
+            expires_ms: i64::MAX,
+            epoch: cleared.epoch,
+        })
+        .await
+        .expect("session");
+        let off = meta
+            .change_user(
+                "u2",
+                &UserChange {
+                    disabled: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("disable")
+            .expect("ben");
+        assert!(off.disabled);
+        assert!(off.revoked_below > cleared.epoch);
+        assert!(
+            meta.token(&[7; 32])
+                .await
+                .expect("token")
+                .expect("t")
+                .revoked
+        );
+        assert_eq!(meta.session(&[8; 32]).await.expect("session"), None);
+
+        // Host pages go with the token that names them.
+        meta.put_token_host(&[7; 32], "{\"origin\":\"https://a.example\"}", i64::MAX)
+            .await
+            .expect("host");
+        let read = meta
+            .token_file(&[7; 32], "f")
+            .await
+            .expect("read")
+            .expect("token");
+        assert_eq!(
+            read.host.as_deref(),
+            Some("{\"origin\":\"https://a.example\"}")
+        );
+        assert_eq!(read.user.map(|u| u.disabled), Some(true));
+
+        // Revoking a resource's tokens reaches every user who holds one, and only that resource.
+        for (h, user, res) in [(20u8, "u1", "r9"), (21, "u2", "r9"), (22, "u1", "r8")] {
+            meta.insert_token(&TokenRecord {
+                hash: vec![h; 32],
+                user_id: user.into(),
+                kind: ResourceKind::File,
+                resource_id: res.into(),
+                perms: 1,
+                expires_ms: i64::MAX,
+                revoked: false,
+                client: None,
+                epoch: 0,
+                link: None,
+            })
+            .await
+            .expect("token");
+        }
+        assert_eq!(meta.revoke_resource_tokens("r9").await.expect("revoke"), 2);
+        assert!(meta.token(&[20; 32]).await.expect("t").expect("t").revoked);
+        assert!(meta.token(&[21; 32]).await.expect("t").expect("t").revoked);
+        assert!(!meta.token(&[22; 32]).await.expect("t").expect("t").revoked);
+        let u1 = meta.user("u1").await.expect("get").expect("u1");
+        assert_eq!(meta.token_floor("u1", "r9").await.expect("floor"), u1.epoch);
+        assert_eq!(
+            meta.token_floor("u1", "r8").await.expect("floor"),
+            u1.revoked_below
+        );
+
+        // Shares seen from their resource, and removed.
+        for user in ["u1", "u2"] {
+            meta.put_share(&Share {
+                resource_id: "r".into(),
+                user_id: user.into(),
+                can_write: user == "u1",
+            })
+            .await
+            .expect("share");
+        }
+        let on: Vec<(String, bool)> = meta
+            .shares_on("r")
+            .await
+            .expect("shares")
+            .into_iter()
+            .map(|s| (s.user_id, s.can_write))
+            .collect();
+        assert_eq!(on, vec![("u1".into(), true), ("u2".into(), false)]);
+        assert!(meta.remove_share("r", "u1").await.expect("delete"));
+        assert!(!meta.remove_share("r", "u1").await.expect("delete"));
+        assert_eq!(meta.shares_on("r").await.expect("shares").len(), 1);
+
+        // A user is deleted only while owning nothing but an empty root.
+        let root = meta.root_container("u1", 1).await.expect("root");
+        meta.create_container("c1", &root.id, "u1", "Docs", 1)
+            .await
+            .expect("mkdir")
+            .expect("made");
+        assert_eq!(
+            meta.delete_user("u1").await.expect("delete"),
+            ContainerDeletion::NotEmpty
+        );
+        assert_eq!(
+            meta.delete_container("c1").await.expect("rmdir"),
+            ContainerDeletion::Deleted
+        );
+        assert_eq!(
+            meta.delete_user("u2").await.expect("delete"),
+            ContainerDeletion::Deleted
+        );
+        assert_eq!(meta.user("u2").await.expect("get"), None);
+        assert!(meta.shares_on("r").await.expect("shares").is_empty());
+        assert_eq!(
+            meta.delete_user("u1").await.expect("delete"),
+            ContainerDeletion::Deleted
+        );
+        assert_eq!(meta.container(&root.id).await.expect("get"), None);
+        assert_eq!(
+            meta.delete_user("u1").await.expect("delete"),
+            ContainerDeletion::Missing
+        );
+    }
+);
+
+meta_test!(
+    storage_totals_count_what_is_held,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        assert_eq!(
+            meta.storage_totals().await.expect("totals"),
+            StorageTotals::default()
+        );
+        let (u, root) = one_file(&meta).await;
+        let bob = meta.ensure_user("bob", "Bob", 1).await.expect("user");
+        meta.change_user(
+            &bob.id,
+            &UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("disable");
+        meta.create_container("c1", &root.id, &u.id, "Docs", 1)
+            .await
+            .expect("mkdir")
+            .expect("made");
+        let f = NewFile {
+            id: "g".into(),
+            container_id: "c1".into(),
+            owner_id: u.id.clone(),
+            name: "g".into(),
+            content: content("k", 7),
+        };
+        assert!(matches!(
+            meta.create_file(f).await.expect("create"),
+            Cas::Applied(_)
+        ));
+        let t = meta.storage_totals().await.expect("totals");
+        assert_eq!(
+            (
+                t.users,
+                t.disabled_users,
+                t.folders,
+                t.files,
+                t.current_bytes
+            ),
+            (2, 1, 2, 2, 7),
+            "{t:?}"
+        );
+        assert_eq!((t.versions, t.version_bytes), (2, 7), "{t:?}");
+    }
+);

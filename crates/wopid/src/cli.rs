@@ -38,6 +38,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             ..
         } => crate::cli_admin::unshare(&open(&store).await?, &target, &user).await,
         Command::Discovery(cmd) => crate::cli_admin::discovery(cmd).await,
+        Command::ApiKeys(cmd) => crate::cli_keys::api_keys(cmd).await,
         Command::OauthClients(OAuthClientsCommand::Add {
             store,
             name,

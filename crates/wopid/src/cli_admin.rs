@@ -5,7 +5,7 @@ use std::io::BufRead as _;
 use anyhow::Context as _;
 use futures_util::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
-use wopid_store::{BlobStream, NewUser, OAuthClient, ResourceKind};
+use wopid_store::{BlobStream, OAuthClient, ResourceKind};
 
 use crate::auth::{Perms, password};
 use crate::cli_args::{FilesCommand, TokenCommand, UsersCommand, open};
@@ -33,38 +33,40 @@ pub(crate) async fn users(cmd: UsersCommand) -> anyhow::Result<()> {
             email,
             display_name,
             password_stdin,
+            admin,
         } => {
             let state = open(&store).await?;
-            if let Some(why) = wopid_proto::names::invalid_user_name_reason(&name) {
-                anyhow::bail!("invalid user name: {why}");
-            }
-            if let Some(why) = display_name
-                .as_deref()
-                .and_then(wopid_proto::names::invalid_user_name_reason)
-            {
-                anyhow::bail!("invalid display name: {why}");
-            }
-            let password_hash = if password_stdin {
-                Some(password::hash(&read_password()?)?)
+            let password = if password_stdin {
+                Some(read_password()?)
             } else {
                 None
             };
-            let user = NewUser {
-                id: wopid_store::new_id(),
-                display_name: display_name.unwrap_or_else(|| name.clone()),
-                login: name.clone(),
-                email,
-                password_hash,
+            let account = crate::ops::users::Account {
+                login: &name,
+                display_name: display_name.as_deref(),
+                email: email.as_deref(),
+                password: password.as_deref(),
+                admin,
             };
-            anyhow::ensure!(
-                state.meta.create_user(&user, state.now_ms()).await?,
-                "user {name} exists"
-            );
-            state.meta.root_container(&user.id, state.now_ms()).await?;
+            let user = crate::ops::users::create(&state, account)
+                .await
+                .map_err(|e| anyhow::anyhow!("user {name}: {e}"))?;
             println!(
                 "{}",
-                serde_json::json!({"user_id": user.id, "login": user.login})
+                serde_json::json!({"user_id": user.id, "login": user.login, "admin": user.admin})
             );
+        }
+        UsersCommand::Disable { store, name } => {
+            let state = open(&store).await?;
+            let u = state
+                .meta
+                .user_by_login(&name)
+                .await?
+                .with_context(|| format!("no user {name}"))?;
+            crate::ops::users::disable(&state, &u.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("user {name} disabled");
         }
         UsersCommand::Ls { store } => {
             let state = open(&store).await?;

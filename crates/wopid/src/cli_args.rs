@@ -78,6 +78,39 @@ pub enum Command {
     /// The editors' discovery documents.
     #[command(subcommand)]
     Discovery(DiscoveryCommand),
+    /// Manage the keys of the management API (`/api/v1`).
+    #[command(subcommand, name = "api-keys")]
+    ApiKeys(ApiKeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeysCommand {
+    /// Create a key and print it once (only its hash is stored).
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// What the key is for (shown in listings).
+        name: String,
+        /// `admin` (everything, managing API keys included) or `files` (users, files, shares,
+        /// tokens and opening files).
+        #[arg(long, default_value = "files", value_parser = ["admin", "files"])]
+        scope: String,
+        /// An origin (`https://app.example`) whose pages may embed editors opened with this key;
+        /// repeat for several.
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+    },
+    /// List the keys (never the keys themselves).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a key by its id: its next request is refused.
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +142,15 @@ pub enum UsersCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// Make the user an administrator (the first user created always is one).
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Disable a user: no sign-in, and every session and token of the user void at once.
+    Disable {
+        #[command(flatten)]
+        store: StoreArgs,
+        name: String,
     },
     /// List users.
     Ls {

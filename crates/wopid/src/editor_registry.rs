@@ -27,6 +27,8 @@ pub struct Editor {
     pub(crate) last_attempt: Mutex<Option<i64>>,
     /// Refreshes that failed since start (a metric, and a warning in the log).
     pub(crate) failures: std::sync::atomic::AtomicU64,
+    /// The last refresh's error and when it happened (epoch ms); cleared by a good refresh.
+    pub(crate) last_error: Mutex<Option<(i64, String)>>,
 }
 
 /// What `refresh` did.
@@ -51,6 +53,11 @@ impl Editor {
 
     pub fn failures(&self) -> u64 {
         self.failures.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The last refresh's error and when it happened, unless a refresh succeeded since.
+    pub fn last_error(&self) -> Option<(i64, String)> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
     }
 
     pub(crate) fn install(&self, xml: &[u8], fetched_ms: i64) -> Result<(), String> {
@@ -102,6 +109,7 @@ impl Editors {
                 loaded: RwLock::new(None),
                 last_attempt: Mutex::new(None),
                 failures: std::sync::atomic::AtomicU64::new(0),
+                last_error: Mutex::new(None),
             })
             .collect();
         Self { list }

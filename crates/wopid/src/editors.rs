@@ -133,6 +133,9 @@ pub async fn refresh(state: &AppState, editor: &Editor) -> Refreshed {
     };
     match result {
         Ok(()) => {
+            if let Ok(mut last) = editor.last_error.lock() {
+                *last = None;
+            }
             tracing::info!(editor = %editor.config.name, "discovery refreshed");
             warn_if_unprovable(editor);
             Refreshed::Updated
@@ -141,6 +144,9 @@ pub async fn refresh(state: &AppState, editor: &Editor) -> Refreshed {
             editor
                 .failures
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Ok(mut last) = editor.last_error.lock() {
+                *last = Some((state.now_ms(), e.clone()));
+            }
             let kept = if editor.loaded().is_some() {
                 "keeping the last good copy"
             } else {

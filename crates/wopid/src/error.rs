@@ -33,6 +33,12 @@ pub enum ApiError {
     /// The editor saves over a version it has not seen (Collabora's status 1010).
     #[error("the document changed in storage since the editor loaded it")]
     ChangedInStorage,
+    /// A value of the management API's request that cannot be used (422).
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// The management API refuses the caller this (403).
+    #[error("{0}")]
+    Refused(&'static str),
 }
 
 impl IntoResponse for ApiError {
@@ -82,6 +88,8 @@ impl IntoResponse for ApiError {
                 )
             }
             ApiError::ProofFailed(_) => (500, Vec::new(), self.to_string()),
+            ApiError::Invalid(_) => (422, Vec::new(), self.to_string()),
+            ApiError::Refused(_) => (403, Vec::new(), self.to_string()),
             ApiError::ProofUnavailable(_) => (401, Vec::new(), self.to_string()),
 
             ApiError::Store(e) => {

@@ -1,11 +1,13 @@
 //! wopid: a WOPI host. The server is a library call, [`serve`]; the `wopid` binary parses its
 //! command line and calls into [`cli`].
 
+pub mod api;
 pub mod auth;
 pub mod authorize;
 pub mod cli;
 mod cli_admin;
 pub mod cli_args;
+mod cli_keys;
 pub mod cli_ops;
 pub mod clock;
 pub mod config;
@@ -31,10 +33,13 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
 pub use state::AppState;
 
-/// The whole application as a router: the WOPI and protocol endpoints and the web pages, under
-/// the tracing and metrics layers. Neither `http` nor `web` names the other; they meet here.
+/// The whole application as a router: the WOPI and protocol endpoints, the web pages and the
+/// management API, under the tracing and metrics layers. None of `http`, `web` and `api` names
+/// another; they meet here.
 pub fn app(state: AppState) -> axum::Router {
-    let routes = http::routes(&state).merge(web::routes(&state));
+    let routes = http::routes(&state)
+        .merge(web::routes(&state))
+        .merge(api::routes());
     http::layers(routes, &state).with_state(state)
 }
 

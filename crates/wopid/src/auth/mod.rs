@@ -1,6 +1,7 @@
 //! Authentication and authorisation: access tokens, who may reach what, passwords, OAuth 2.0.
 
 pub mod access;
+pub mod api_key;
 pub mod cookie;
 pub mod issue;
 pub mod oauth;

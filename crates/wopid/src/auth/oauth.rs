@@ -135,7 +135,8 @@ pub async fn sign_in(
     };
     let ok = password::verify_off_workers(&state.hashing, pw, hash).await;
     match user {
-        Some(u) if ok => {
+        // A disabled user's right password still counts as a failure and opens nothing.
+        Some(u) if ok && !u.disabled => {
             let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
             state.meta.release_sign_in(&names, now).await?;
             Ok(Ok(u))

@@ -420,6 +420,9 @@ pub async fn finish(
         return Err(OidcError::NotAllowed);
     }
     let user = user_for(state, &id).await?;
+    if user.disabled {
+        return Err(OidcError::NotAllowed);
+    }
     if !keys.is_empty() {
         let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
         state

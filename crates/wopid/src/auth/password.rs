@@ -56,6 +56,17 @@ pub async fn verify_off_workers(
     .unwrap_or(false)
 }
 
+/// Hashes a password on the blocking pool, within the permits of `hashing` (as
+/// [`verify_off_workers`]).
+pub async fn hash_off_workers(
+    hashing: &tokio::sync::Semaphore,
+    password: &str,
+) -> anyhow::Result<String> {
+    let _permit = hashing.acquire().await?;
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash(&password)).await?
+}
+
 /// A hash of nothing in particular, verified against when the user does not exist, so a wrong
 /// user name takes as long as a wrong password.
 pub fn dummy_verify(password: &str) {

@@ -67,6 +67,11 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// A management API key in clear (see `auth::api_key`).
+    pub(crate) fn from_key(key: String) -> Self {
+        Self(key)
+    }
 }
 
 impl std::fmt::Debug for Secret {
@@ -303,6 +308,9 @@ pub struct FileRequest {
     pub user: Option<User>,
     /// The file's container.
     pub folder: Option<Container>,
+    /// The host pages an application gave when it opened the file through the management API
+    /// (JSON of `ops::info::TokenHost`).
+    pub host: Option<String>,
 }
 
 /// Checks a token issued for the file `file_id`, as `verify` does, and reads in the same store
@@ -337,7 +345,22 @@ pub async fn verify_file(
         file: found.file,
         user: found.user,
         folder: found.folder,
+        host: found.host,
     })
+}
+
+/// Keeps the host pages an application gave with the token it was handed (until it expires).
+pub async fn attach_host(
+    state: &AppState,
+    token: &Secret,
+    host: &str,
+    expires_ms: i64,
+) -> Result<(), ApiError> {
+    state
+        .meta
+        .put_token_host(&hash(token.expose()), host, expires_ms)
+        .await?;
+    Ok(())
 }
 
 /// Revokes one token.

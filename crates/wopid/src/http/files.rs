@@ -42,6 +42,8 @@ pub(super) struct Seen {
     pub file: FileRecord,
     pub user: Option<User>,
     pub folder: Option<Container>,
+    /// The host pages the token was opened with (JSON), if an application gave them.
+    pub host: Option<String>,
 }
 
 pub(super) async fn dispatch(
@@ -52,7 +54,12 @@ pub(super) async fn dispatch(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Seen { file, user, folder } = seen;
+    let Seen {
+        file,
+        user,
+        folder,
+        host,
+    } = seen;
     let ok = StatusCode::OK;
     let lock_request = op.lock_request();
     Ok(match op {
@@ -62,8 +69,15 @@ pub(super) async fn dispatch(
                 Some(c) if reaches(state, grant, &c.id).await? => Some(c),
                 _ => None,
             };
-            let info =
-                ops::info::check_file_info(state, grant, &file, user.as_ref(), folder.as_ref());
+            let host = host.as_deref().and_then(ops::info::TokenHost::parse);
+            let info = ops::info::check_file_info(
+                state,
+                grant,
+                &file,
+                user.as_ref(),
+                folder.as_ref(),
+                host.as_ref(),
+            );
             json(ok, &[], &info)
         }
         FileOp::GetFile {

@@ -36,10 +36,16 @@ async fn dispatch(
                 file,
                 user,
                 folder,
+                host,
             },
             WopiRequest::File { op, .. },
         ) => {
-            let seen = super::files::Seen { file, user, folder };
+            let seen = super::files::Seen {
+                file,
+                user,
+                folder,
+                host,
+            };
             super::files::dispatch(state, &grant, seen, op, headers, body).await
         }
         (Ctx::Container { grant, container }, WopiRequest::Container { op, .. }) => {

@@ -32,6 +32,8 @@ pub(super) enum Ctx {
         file: FileRecord,
         user: Option<User>,
         folder: Option<Container>,
+        /// The host pages of an application that opened the file (JSON), if it did.
+        host: Option<String>,
     },
     Container {
         grant: Grant,
@@ -128,6 +130,7 @@ async fn authorize(
                 file,
                 user: read.user,
                 folder: read.folder,
+                host: read.host,
             })
         }
         Target::Ecosystem => {

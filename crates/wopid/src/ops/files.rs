@@ -30,6 +30,22 @@ pub async fn add_file(
         return Err(ProtoError::InvalidFileName(why).into());
     }
     let user = ensure_user(state, login).await?;
+    add_file_for(state, &user.id, name, container_id, body, None).await
+}
+
+/// [`add_file`] for an existing user, by id; `declared` is the body's announced length, refused
+/// at once above `max_upload_bytes`.
+pub async fn add_file_for(
+    state: &AppState,
+    user_id: &str,
+    name: &str,
+    container_id: Option<&str>,
+    body: BlobStream,
+    declared: Option<u64>,
+) -> Result<FileRecord, ApiError> {
+    if let Some(why) = wopid_proto::names::invalid_reason(name) {
+        return Err(ProtoError::InvalidFileName(why).into());
+    }
     let container = match container_id {
         Some(id) => {
             state
@@ -39,25 +55,19 @@ pub async fn add_file(
                 .ok_or(ProtoError::NotFound)?
                 .id
         }
-        None => {
-            state
-                .meta
-                .root_container(&user.id, state.now_ms())
-                .await?
-                .id
-        }
+        None => state.meta.root_container(user_id, state.now_ms()).await?.id,
     };
-    let (key, out) = super::content::store_body(state, body, None).await?;
+    let (key, out) = super::content::store_body(state, body, declared).await?;
     let content = Content {
         blob_key: key.clone(),
         size: out.size,
         sha256: out.sha256,
-        author_id: user.id.clone(),
+        author_id: user_id.to_owned(),
         modified_ms: state.now_ms(),
     };
-    match create_with_free_name(state, &container, &user.id, name, content).await {
+    match create_with_free_name(state, &container, user_id, name, content).await {
         Ok(f) => {
-            let ev = Event::file(webhooks::FILE_CREATED, Some(&user.id), &f);
+            let ev = Event::file(webhooks::FILE_CREATED, Some(user_id), &f);
             webhooks::emit(state, ev).await;
             Ok(f)
         }
@@ -65,6 +75,70 @@ pub async fn add_file(
             super::content::discard_blob(state, &key).await;
             Err(e)
         }
+    }
+}
+
+/// New content for an unlocked file, streamed and bounded by `max_upload_bytes`: a new version
+/// written by `author_id` (the history keeps the old one).
+pub async fn replace_content(
+    state: &AppState,
+    file: FileRecord,
+    author_id: &str,
+    body: BlobStream,
+    declared: Option<u64>,
+) -> Result<FileRecord, ApiError> {
+    // Refused before the upload while another editor holds the lock, and again at the commit.
+    wopid_proto::lock::check_unlocked(super::content::stored_lock(&file).as_ref(), state.now_ms())?;
+    let (key, out) = super::content::store_body(state, body, declared).await?;
+    let content = Content {
+        blob_key: key.clone(),
+        size: out.size,
+        sha256: out.sha256,
+        author_id: author_id.to_owned(),
+        modified_ms: state.now_ms(),
+    };
+    match super::create::overwrite(state, file, content).await {
+        Ok(f) => {
+            let ev = Event::file(webhooks::FILE_SAVED, Some(author_id), &f);
+            webhooks::emit(state, ev).await;
+            Ok(f)
+        }
+        Err(e) => {
+            super::content::discard_blob(state, &key).await;
+            Err(e)
+        }
+    }
+}
+
+/// Deletes a file for its owner (DeleteFile's rules: refused while locked).
+pub async fn delete(state: &AppState, file: FileRecord) -> Result<(), ApiError> {
+    let grant = owner_grant(
+        state,
+        &file.owner_id,
+        wopid_store::ResourceKind::File,
+        &file.id,
+    );
+    super::relative::delete(state, &grant, file).await
+}
+
+/// What a resource's owner may do with it, as a grant for the use cases that take one (the
+/// CLI's and the management API's, which act for the owner).
+pub fn owner_grant(
+    state: &AppState,
+    owner_id: &str,
+    kind: wopid_store::ResourceKind,
+    id: &str,
+) -> crate::auth::Grant {
+    crate::auth::Grant {
+        user_id: owner_id.to_owned(),
+        kind,
+        resource_id: id.to_owned(),
+        perms: crate::auth::Perms::READ_WRITE,
+        expires_ms: crate::auth::issue::fresh_expiry(state),
+        client: None,
+        epoch: 0,
+        link: None,
+        token_ref: String::new(),
     }
 }
 
@@ -106,47 +180,6 @@ pub async fn restore(
     let ev = Event::file(webhooks::FILE_SAVED, actor, &f).with("restored_version", version);
     webhooks::emit(state, ev).await;
     Ok(f)
-}
-
-/// Replaces a file's content with `body`, as a new version by `author_id` (an upload over an
-/// existing file). Refused while an editor holds the file's lock; the stored blob goes when the
-/// change is refused.
-pub async fn replace_content(
-    state: &AppState,
-    author_id: &str,
-    file_id: &str,
-    body: BlobStream,
-) -> Result<FileRecord, ApiError> {
-    let (key, out) = super::content::store_body(state, body, None).await?;
-    let content = Content {
-        blob_key: key.clone(),
-        size: out.size,
-        sha256: out.sha256,
-        author_id: author_id.to_owned(),
-        modified_ms: 0,
-    };
-    let done = super::update(state, file_id, |f, now| {
-        wopid_proto::lock::check_unlocked(super::content::stored_lock(f).as_ref(), now)?;
-        let mut c = content.clone();
-        c.modified_ms = now.max(f.modified_ms + 1);
-        Ok(Step::Apply(FileUpdate::Content(c), ()))
-    })
-    .await;
-    match done {
-        Ok(Some((f, ()))) => {
-            let ev = Event::file(webhooks::FILE_SAVED, Some(author_id), &f);
-            webhooks::emit(state, ev).await;
-            Ok(f)
-        }
-        Ok(None) => {
-            super::content::discard_blob(state, &key).await;
-            Err(ApiError::Busy)
-        }
-        Err(e) => {
-            super::content::discard_blob(state, &key).await;
-            Err(e)
-        }
-    }
 }
 
 /// Renames a file to exactly `name` (the web UI's rename: no numbered variant), refused while

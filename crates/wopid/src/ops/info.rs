@@ -24,14 +24,44 @@ pub fn sha256_base64(hex: &str) -> Option<String> {
     bytes.map(|b| base64::engine::general_purpose::STANDARD.encode(b))
 }
 
+/// The pages of an application that opened a file through the management API: the origin of
+/// the page that embeds the editor (`PostMessageOrigin`) and its own URLs, which CheckFileInfo
+/// gives instead of wopid's. Kept with the token (as JSON) it was handed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenHost {
+    pub origin: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions_url: Option<String>,
+}
+
+impl TokenHost {
+    /// The stored form; one that cannot be read is ignored (wopid's own pages are given).
+    pub fn parse(json: &str) -> Option<Self> {
+        serde_json::from_str(json).ok()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 /// CheckFileInfo of `file` for the token's `user`, with the file's container `folder`, all read
-/// with the token.
+/// with the token; `host`: the pages of the application that opened the file, if one did.
 pub fn check_file_info(
     state: &AppState,
     grant: &Grant,
     file: &FileRecord,
     user: Option<&User>,
     folder: Option<&Container>,
+    host: Option<&TokenHost>,
 ) -> CheckFileInfo {
     let is_admin = user.is_some_and(|u| state.config.admins.contains(&u.login));
     let (display_name, user_info) = user
@@ -64,7 +94,25 @@ pub fn check_file_info(
         enable_owner_termination: file.owner_id == grant.user_id,
         ..host_capabilities(state)
     };
-    with_urls(state, grant, file, folder, info)
+    let info = with_urls(state, grant, file, folder, info);
+    match host {
+        Some(h) => with_host(h, info),
+        None => info,
+    }
+}
+
+/// The application's origin and pages in place of wopid's; a page it did not give is not
+/// offered (wopid's own would not be where the user is).
+fn with_host(h: &TokenHost, info: CheckFileInfo) -> CheckFileInfo {
+    CheckFileInfo {
+        post_message_origin: Some(h.origin.clone()),
+        close_url: h.close_url.clone(),
+        host_view_url: h.view_url.clone(),
+        host_edit_url: h.edit_url.clone(),
+        file_sharing_url: h.sharing_url.clone(),
+        file_version_url: h.versions_url.clone(),
+        ..info
+    }
 }
 
 /// What wopid supports, the same for every file, and the configured UI restrictions.

@@ -10,12 +10,16 @@ pub mod content;
 pub mod create;
 pub mod ecosystem;
 pub mod files;
+pub mod folders;
 pub mod info;
 pub mod locks;
 pub mod misc;
+pub mod open;
 pub mod relative;
+pub mod shares;
 pub mod sharing;
 pub mod trash;
+pub mod users;
 
 use wopid_proto::ProtoError;
 use wopid_store::{Cas, FileRecord, FileUpdate};

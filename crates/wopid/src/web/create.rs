@@ -395,7 +395,7 @@ async fn replace_part(
     }
     let (body, pump) = part_stream(field);
     let (saved, failure) = tokio::join!(
-        ops::files::replace_content(state, &me.user.id, &file.id, body),
+        ops::files::replace_content(state, file, &me.user.id, body, None),
         pump
     );
     match saved {

@@ -7,13 +7,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
-use wopid_proto::action_url::{Params, expand, ui_llcc_from_accept_language};
 use wopid_store::{FileRecord, ResourceKind};
 
 use super::reach::file_grant as grant_for;
 use super::session::SignedIn;
 use crate::auth::issue::{Issued, Purpose, issue};
 use crate::error::ApiError;
+use crate::ops;
+use crate::ops::open::{Chosen, NoEditor, Want};
 use crate::page::{html, message};
 use crate::state::AppState;
 
@@ -113,20 +114,7 @@ async fn page(
     Ok(framed(html(StatusCode::OK, page.render()), &chosen.origin))
 }
 
-/// The editor and action a host page opens.
-struct Chosen {
-    editor: String,
-    action_url: String,
-    /// The editor's origin, the only one the page frames.
-    origin: String,
-    favicon: Option<String>,
-    /// The action only views the file (its token is read-only).
-    view: bool,
-}
-
-/// The editor (asked for, else the default for the type) and its action: a new, empty file
-/// opens with `editnew` (the editor fills in its template), an edit with `edit`, anything else
-/// with `view`. Or the page to answer.
+/// The editor and action of `ops::open::choose`, or the page to answer.
 #[allow(clippy::result_large_err)] // the refusal page is the response, built once per request
 fn choose(
     state: &AppState,
@@ -135,54 +123,14 @@ fn choose(
     edit: bool,
     language: Option<&str>,
 ) -> Result<Chosen, Response> {
-    let ext = wopid_proto::names::split_ext(&file.name)
-        .1
-        .trim_start_matches('.')
-        .to_lowercase();
-    let not_found = |text| message(StatusCode::NOT_FOUND, text);
-    let Some(editor_name) = asked.or_else(|| state.editors.default_for(&ext)) else {
-        return Err(not_found("No editor is configured for this type of file."));
-    };
-    let Some(editor) = state.editors.get(&editor_name) else {
-        return Err(not_found("No such editor."));
-    };
-    let Some(loaded) = editor.loaded() else {
-        return Err(message(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The editor's discovery document is not available yet.",
-        ));
-    };
-    if editor.unprovable() {
-        return Err(message(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "This editor cannot be used: it is configured to require proof keys, but its \
-             discovery document publishes none. Ask the administrator to set its proof policy \
-             to optional.",
-        ));
-    }
-    let wanted: &[&str] = match (edit, file.size == 0) {
-        (true, true) => &["editnew", "edit", "view"],
-        (true, false) => &["edit", "view"],
-        (false, _) => &["view", "embedview"],
-    };
-    let Some(action) = wanted.iter().find_map(|a| loaded.discovery.action(&ext, a)) else {
-        return Err(not_found("This editor cannot open this type of file."));
-    };
-    let mut params = Params::new(state.wopi_src(&file.id));
-    params.ui_llcc = Some(ui_llcc_from_accept_language(language));
-    let action_url = expand(&action.action.urlsrc, &params);
-    let Some(origin) = crate::editors::origin_of(&action_url) else {
-        return Err(message(
-            StatusCode::BAD_GATEWAY,
-            "The editor's action URL is not absolute.",
-        ));
-    };
-    Ok(Chosen {
-        editor: editor_name,
-        action_url,
-        origin,
-        favicon: action.app.fav_icon_url.clone(),
-        view: action.action.name == "view",
+    let want = if edit { Want::Edit } else { Want::View };
+    ops::open::choose(state, file, asked, want, language).map_err(|e| {
+        let status = match e {
+            NoEditor::NotLoaded | NoEditor::Unprovable => StatusCode::SERVICE_UNAVAILABLE,
+            NoEditor::BadActionUrl => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::NOT_FOUND,
+        };
+        message(status, e.text())
     })
 }
 

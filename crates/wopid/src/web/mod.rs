@@ -4,6 +4,7 @@
 //! embed an editor. Server-rendered, autoescaping templates; assets embedded in the binary; no
 //! JS build step; every form carries the session's CSRF token. Every change goes through `ops`.
 
+mod admin;
 mod browse;
 mod bulk;
 mod create;
@@ -83,6 +84,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/trash", get(trash::trash))
         .route("/trash/empty", post(trash::empty))
         .route("/trash/{kind}/{id}/restore", post(trash::restore))
+        .route("/admin", get(admin::page))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
+        .route("/admin/users/{id}/disable", post(admin::disable))
+        .route("/admin/users/{id}/enable", post(admin::enable))
         .route("/assets/{name}", get(asset))
         .route(
             "/favicon.ico",

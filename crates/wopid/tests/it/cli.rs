@@ -325,3 +325,60 @@ async fn revocations_and_share_changes_by_the_cli_apply_to_the_next_request() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test]
+async fn api_keys_and_users_through_the_binary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| output(wopid().args(args).arg("--data").arg(&data));
+    // The first user is an administrator; --admin makes another one.
+    let first: serde_json::Value =
+        serde_json::from_str(&run(&["users", "add", "ann"])).expect("json");
+    assert_eq!(first["admin"], true);
+    let second: serde_json::Value =
+        serde_json::from_str(&run(&["users", "add", "bob"])).expect("json");
+    assert_eq!(second["admin"], false);
+    let third: serde_json::Value =
+        serde_json::from_str(&run(&["users", "add", "cat", "--admin"])).expect("json");
+    assert_eq!(third["admin"], true);
+    assert!(run(&["users", "disable", "bob"]).contains("disabled"));
+    let refused = wopid()
+        .args(["users", "disable", "nobody", "--data"])
+        .arg(&data)
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
+
+    // A key is printed once; the listing names it without the key; revoking marks it.
+    let made: serde_json::Value = serde_json::from_str(&run(&[
+        "api-keys",
+        "add",
+        "intranet",
+        "--scope",
+        "admin",
+        "--origin",
+        "https://intranet.example",
+    ]))
+    .expect("json");
+    let key = made["key"].as_str().expect("key");
+    let id = made["id"].as_str().expect("id");
+    assert!(key.starts_with(&format!("wopid_{id}_")));
+    let listed = run(&["api-keys", "list"]);
+    assert!(listed.contains(id) && listed.contains("admin") && listed.contains("active"));
+    assert!(!listed.contains(key));
+    assert!(run(&["api-keys", "revoke", id]).contains("revoked"));
+    assert!(run(&["api-keys", "list"]).contains("revoked"));
+    for bad in [
+        vec!["api-keys", "add", "x", "--origin", "intranet.example"],
+        vec!["api-keys", "add", "x", "--scope", "root"],
+        vec!["api-keys", "revoke", "nope"],
+    ] {
+        let out = wopid()
+            .args(&bad)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .expect("run");
+        assert!(!out.status.success(), "{bad:?}");
+    }
+}

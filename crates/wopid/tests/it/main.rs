@@ -1,6 +1,8 @@
 //! The HTTP integration suite: a real wopid on 127.0.0.1:0 per test, spoken to over HTTP.
 
 mod access;
+mod admin;
+mod api;
 mod bad_input;
 mod browser;
 mod browser_trash;

@@ -83,12 +83,21 @@ fn imports(importer: &str, imported: &str) -> Vec<String> {
 fn layers_import_downwards_only() {
     let mut found = Vec::new();
     for lower in ["ops", "auth", "error.rs", "state.rs"] {
-        for upper in ["http", "web"] {
+        for upper in ["http", "web", "api"] {
             found.extend(imports(lower, upper));
         }
     }
     found.extend(imports("http", "web"));
     found.extend(imports("web", "http"));
+    // The management API meets the others only in `crate::app`.
+    for (a, b) in [
+        ("api", "http"),
+        ("api", "web"),
+        ("http", "api"),
+        ("web", "api"),
+    ] {
+        found.extend(imports(a, b));
+    }
     assert!(found.is_empty(), "{found:?}");
 }
 
@@ -116,4 +125,14 @@ fn the_web_pages_change_nothing_but_through_the_use_cases() {
         .map(|(name, _)| name)
         .collect();
     assert!(found.is_empty(), "web calls the metadata store: {found:?}");
+}
+
+#[test]
+fn the_management_api_changes_nothing_but_through_the_use_cases() {
+    let found: Vec<String> = code("api")
+        .into_iter()
+        .filter(|(_, code)| code.contains(".meta.") || code.contains(".blobs."))
+        .map(|(name, _)| name)
+        .collect();
+    assert!(found.is_empty(), "api calls the store: {found:?}");
 }

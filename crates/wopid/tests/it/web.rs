@@ -20,7 +20,7 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     html.split(&format!("name=\"{name}\" value=\""))
         .nth(1)
         .and_then(|r| r.split('"').next())

@@ -1,0 +1,38 @@
+//! What the management API stores beside the rest: its keys, account changes, the host pages
+//! an application gave for a token, and shares seen from their resource.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::model::{ApiKey, ContainerDeletion, StorageTotals, User, UserChange};
+
+#[async_trait]
+pub trait ApiStore: Send + Sync {
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
+    /// The key with this id, revoked or not.
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKey>>;
+    /// Every key, oldest first.
+    async fn api_keys(&self) -> Result<Vec<ApiKey>>;
+    /// Marks a key revoked; `false` when there is no such key.
+    async fn revoke_api_key(&self, id: &str) -> Result<bool>;
+
+    /// Applies `change` to a user in one step and returns the user as it now stands (`None`: no
+    /// such user). Disabling a user that was enabled also voids every credential of the user, as
+    /// `revoke_tokens(user, None)` does, in the same transaction.
+    async fn change_user(&self, user_id: &str, change: &UserChange) -> Result<Option<User>>;
+    /// Deletes a user who owns no files and no folders but an empty root, with the root, shares,
+    /// tokens, sessions and sign-in links: `NotEmpty` when the user still owns something.
+    async fn delete_user(&self, user_id: &str) -> Result<ContainerDeletion>;
+
+    /// Records the host pages (`host`, JSON) an application gave for the token `hash`; they go
+    /// with the token (`token_file` reads them) and are purged with it at `expires_ms`.
+    async fn put_token_host(&self, hash: &[u8], host: &str, expires_ms: i64) -> Result<()>;
+
+    /// Revokes every user's tokens of one resource and raises, for each user who held one, the
+    /// floor of that resource (as `revoke_tokens(user, Some(resource))`), in one transaction.
+    /// Returns how many tokens were revoked.
+    async fn revoke_resource_tokens(&self, resource_id: &str) -> Result<u64>;
+
+    /// How much the installation holds, for the administrators' page.
+    async fn storage_totals(&self) -> Result<StorageTotals>;
+}

@@ -1,0 +1,225 @@
+//! The SQLite engine's `ApiStore`.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension as _, params};
+
+use crate::api_store::ApiStore;
+use crate::error::Result;
+use crate::model::{ApiKey, ContainerDeletion, StorageTotals, User, UserChange};
+use crate::rows::{self, api_key_cols, user_cols};
+use crate::sqlite::{SqliteMeta, all, exec, one};
+
+#[async_trait]
+impl ApiStore for SqliteMeta {
+    async fn insert_api_key(&self, k: &ApiKey) -> Result<()> {
+        let k = k.clone();
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    "INSERT INTO api_keys (id, name, hash, scope, origins, created_ms, revoked) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        k.id,
+                        k.name,
+                        k.hash,
+                        k.scope,
+                        k.origins.join("\n"),
+                        k.created_ms,
+                        k.revoked
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKey>> {
+        self.read(|c| {
+            one(
+                c,
+                concat!("SELECT ", api_key_cols!(), " FROM api_keys WHERE id = ?1"),
+                [id],
+                |r| rows::api_key(r),
+            )
+        })
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKey>> {
+        self.read(|c| {
+            all(
+                c,
+                concat!(
+                    "SELECT ",
+                    api_key_cols!(),
+                    " FROM api_keys ORDER BY created_ms, id"
+                ),
+                [],
+                |r| rows::api_key(r),
+            )
+        })
+    }
+
+    async fn revoke_api_key(&self, id: &str) -> Result<bool> {
+        let id = id.to_owned();
+        self.writer
+            .write(move |c| {
+                Ok(exec(c, "UPDATE api_keys SET revoked = 1 WHERE id = ?1", [&id])? > 0)
+            })
+            .await
+    }
+
+    async fn change_user(&self, user_id: &str, ch: &UserChange) -> Result<Option<User>> {
+        let (user_id, ch) = (user_id.to_owned(), ch.clone());
+        self.writer
+            .write(move |c| {
+                let was_disabled: Option<bool> = c
+                    .query_row("SELECT disabled FROM users WHERE id = ?1", [&user_id], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                let Some(was_disabled) = was_disabled else {
+                    return Ok(None);
+                };
+                let (set_email, email) = match &ch.email {
+                    Some(e) => (true, e.clone()),
+                    None => (false, None),
+                };
+                exec(
+                    c,
+                    "UPDATE users SET display_name = COALESCE(?2, display_name), \
+                     email = CASE WHEN ?3 THEN ?4 ELSE email END, \
+                     disabled = COALESCE(?5, disabled), admin = COALESCE(?6, admin) WHERE id = ?1",
+                    params![user_id, ch.display_name, set_email, email, ch.disabled, ch.admin],
+                )?;
+                if ch.disabled == Some(true) && !was_disabled {
+                    exec(
+                        c,
+                        "UPDATE users SET epoch = epoch + 1, revoked_below = epoch + 1 WHERE id = ?1",
+                        [&user_id],
+                    )?;
+                    exec(c, "UPDATE tokens SET revoked = 1 WHERE user_id = ?1", [&user_id])?;
+                    exec(c, "DELETE FROM sessions WHERE user_id = ?1", [&user_id])?;
+                    exec(c, "DELETE FROM oauth_codes WHERE user_id = ?1", [&user_id])?;
+                }
+                one(
+                    c,
+                    concat!("SELECT ", user_cols!(), " FROM users WHERE id = ?1"),
+                    [&user_id],
+                    |r| rows::user(r),
+                )
+            })
+            .await
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<ContainerDeletion> {
+        let user_id = user_id.to_owned();
+        self.writer
+            .write(move |c| {
+                let exists: Option<i64> = c
+                    .query_row("SELECT 1 FROM users WHERE id = ?1", [&user_id], |r| r.get(0))
+                    .optional()?;
+                if exists.is_none() {
+                    return Ok(ContainerDeletion::Missing);
+                }
+                let owns: i64 = c.query_row(
+                    "SELECT (SELECT COUNT(*) FROM files WHERE owner_id = ?1) + \
+                     (SELECT COUNT(*) FROM containers WHERE owner_id = ?1 AND parent_id IS NOT NULL) + \
+                     (SELECT COUNT(*) FROM files f JOIN containers r ON f.container_id = r.id \
+                      WHERE r.owner_id = ?1) + \
+                     (SELECT COUNT(*) FROM containers k JOIN containers r ON k.parent_id = r.id \
+                      WHERE r.owner_id = ?1)",
+                    [&user_id],
+                    |r| r.get(0),
+                )?;
+                if owns > 0 {
+                    return Ok(ContainerDeletion::NotEmpty);
+                }
+                for sql in [
+                    "DELETE FROM shares WHERE user_id = ?1 \
+                     OR resource_id IN (SELECT id FROM containers WHERE owner_id = ?1)",
+                    "DELETE FROM containers WHERE owner_id = ?1",
+                    "DELETE FROM tokens WHERE user_id = ?1",
+                    "DELETE FROM token_revocations WHERE user_id = ?1",
+                    "DELETE FROM sessions WHERE user_id = ?1",
+                    "DELETE FROM oauth_codes WHERE user_id = ?1",
+                    "DELETE FROM oidc_links WHERE user_id = ?1",
+                    "DELETE FROM users WHERE id = ?1",
+                ] {
+                    exec(c, sql, [&user_id])?;
+                }
+                Ok(ContainerDeletion::Deleted)
+            })
+            .await
+    }
+
+    async fn put_token_host(&self, hash: &[u8], host: &str, expires_ms: i64) -> Result<()> {
+        let (hash, host) = (hash.to_vec(), host.to_owned());
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    "INSERT INTO token_hosts (hash, host, expires_ms) VALUES (?1, ?2, ?3)",
+                    params![hash, host, expires_ms],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn revoke_resource_tokens(&self, resource_id: &str) -> Result<u64> {
+        let resource_id = resource_id.to_owned();
+        self.writer
+            .write(move |c| {
+                exec(
+                    c,
+                    "UPDATE users SET epoch = epoch + 1 \
+                     WHERE id IN (SELECT user_id FROM tokens WHERE resource_id = ?1)",
+                    [&resource_id],
+                )?;
+                exec(
+                    c,
+                    "INSERT INTO token_revocations (user_id, resource_id, epoch) \
+                     SELECT id, ?1, epoch FROM users \
+                     WHERE id IN (SELECT user_id FROM tokens WHERE resource_id = ?1) \
+                     ON CONFLICT(user_id, resource_id) DO UPDATE SET epoch = excluded.epoch",
+                    [&resource_id],
+                )?;
+                let n = exec(
+                    c,
+                    "UPDATE tokens SET revoked = 1 WHERE resource_id = ?1 AND NOT revoked",
+                    [&resource_id],
+                )?;
+                Ok(n as u64)
+            })
+            .await
+    }
+
+    async fn storage_totals(&self) -> Result<StorageTotals> {
+        self.read(|c| {
+            let t = one(
+                c,
+                "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM users WHERE disabled), \
+                 (SELECT COUNT(*) FROM containers), (SELECT COUNT(*) FROM files), \
+                 (SELECT COUNT(*) FROM versions), (SELECT COALESCE(SUM(size), 0) FROM files), \
+                 (SELECT COALESCE(SUM(size), 0) FROM versions)",
+                [],
+                |r| {
+                    let n = |i: usize| -> rusqlite::Result<u64> {
+                        Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
+                    };
+                    Ok(StorageTotals {
+                        users: n(0)?,
+                        disabled_users: n(1)?,
+                        folders: n(2)?,
+                        files: n(3)?,
+                        versions: n(4)?,
+                        current_bytes: n(5)?,
+                        version_bytes: n(6)?,
+                    })
+                },
+            )?;
+            Ok(t.unwrap_or_default())
+        })
+    }
+}
