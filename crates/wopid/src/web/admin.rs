@@ -23,6 +23,7 @@ use crate::state::AppState;
 #[derive(Template)]
 #[template(path = "admin.html")]
 struct AdminPage<'a> {
+    user: &'a str,
     csrf: &'a str,
     me: &'a str,
     done: Option<&'static str>,
@@ -166,6 +167,7 @@ pub(crate) async fn page(
         .collect();
     let t = ops::users::storage_totals(&state).await?;
     let page = AdminPage {
+        user: &me.user.display_name,
         csrf: &me.csrf,
         me: &me.user.id,
         done: confirmation(&q.done),

@@ -62,6 +62,8 @@ pub(crate) struct Column {
 #[template(path = "browse.html")]
 struct Browse<'a> {
     user: &'a str,
+    /// An administrator: the header links to `/admin`.
+    admin: bool,
     csrf: &'a str,
     folder: &'a str,
     folder_id: &'a str,
@@ -222,6 +224,7 @@ pub(crate) async fn browse(
     let notice = (!n.done.is_empty()).then_some(n.done.as_str());
     let page = Browse {
         user: &me.user.display_name,
+        admin: me.user.admin,
         csrf: &me.csrf,
         folder: &container.name,
         folder_id: &container.id,

@@ -571,15 +571,33 @@ async fn flow(b: &Session, s: &TestServer, dir: &std::path::Path) {
     b.goto(&format!("{}/files/{report_id}/sharing", s.base))
         .await;
     check_page(b, "sharing").await;
-    b.type_into("#user", "bob").await;
+    b.type_into("#share-user", "bob").await;
     b.click("form[action$='/share'] button").await;
     b.wait_for(
         "shared",
-        "return document.body.textContent.indexOf('Shared.') >= 0",
+        "var n = document.querySelector('.notice'); return !!n && n.textContent.indexOf('Shared with bob.') >= 0",
     )
     .await;
+    let bob = s
+        .state
+        .meta
+        .user_by_login("bob")
+        .await
+        .expect("db")
+        .expect("bob");
+    assert_eq!(
+        b.script(&format!(
+            "return !!document.querySelector('[data-holder=\"{}\"]')",
+            bob.id
+        ))
+        .await,
+        true,
+        "Bob is listed among who has access"
+    );
 
     // The editor's host page, from the row of a file its editor opens.
+    b.goto(&format!("{}/browse/{}", s.base, f.container_id))
+        .await;
     let odt = id_of(&files, "Minutes.odt");
     b.click(&format!("tr[data-file='{odt}'] a.open")).await;
     b.wait_for(
