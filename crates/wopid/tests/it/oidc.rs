@@ -424,6 +424,60 @@ async fn an_oidc_user_is_shared_with_and_opens_an_editor_like_any_other() {
     assert_eq!(info["UserFriendlyName"], "carol Example");
     assert_eq!(info["UserCanWrite"], true);
     let _ = carol_csrf;
+
+    // An application opens the file for Carol through the management API, like for any user:
+    // she is found by her sign-in name, and the token it gets works over WOPI as Carol.
+    let origin = "https://intranet.example";
+    let (_, key) = wopid::auth::api_key::create(
+        &r.s.state,
+        "intranet",
+        wopid::auth::api_key::Scope::parse("files").expect("scope"),
+        vec![origin.to_owned()],
+    )
+    .await
+    .expect("store")
+    .expect("key");
+    let api = |method: reqwest::Method, path: &str| {
+        r.s.http
+            .request(method, format!("{}/api/v1{path}", r.s.base))
+            .bearer_auth(key.expose())
+    };
+    let users: serde_json::Value = api(reqwest::Method::GET, "/users?limit=1000")
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let carol_id = users["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|u| u["login"] == "carol")
+        .and_then(|u| u["id"].as_str())
+        .expect("carol, created by single sign-on, is listed")
+        .to_owned();
+    let opened = api(reqwest::Method::POST, &format!("/files/{id}/open"))
+        .json(&serde_json::json!({
+            "user_id": carol_id, "action": "edit", "origin": origin,
+        }))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(opened.status(), 200);
+    let opened: serde_json::Value = opened.json().await.expect("json");
+    assert_eq!(opened["read_only"], false);
+    // The editor (signing with its proof keys, as the token is bound to it) reads the file.
+    let api_sess = crate::emulator::Session {
+        action: String::new(),
+        wopi_src: opened["wopi_src"].as_str().expect("wopi_src").to_owned(),
+        token: opened["access_token"].as_str().expect("token").to_owned(),
+        ttl: opened["access_token_ttl"].as_i64().expect("ttl"),
+    };
+    let info = emu.check_file_info(&api_sess).await;
+    assert_eq!(info["UserId"], carol_id.as_str());
+    assert_eq!(info["UserCanWrite"], true);
+    assert_eq!(info["PostMessageOrigin"], origin);
 }
 
 #[tokio::test]
