@@ -412,7 +412,8 @@ def webhooks_survive_a_restart(ctx):
     check(r.status_code == 200 and r.parsed.name == "final.docx", f"renamed ({r.status_code})")
     r = op("shares", "put_share").sync_detailed(
         file_id, bob, client=client, body=model("ShareIn")(can_write=False))
-    check(r.status_code == 200 and not r.parsed.can_write, f"share made read-only ({r.status_code})")
+    check(r.status_code == 200 and not r.parsed.can_write,
+          f"share made read-only ({r.status_code})")
     r = op("shares", "delete_share").sync_detailed(file_id, bob, client=client)
     check(r.status_code == 204, f"share removed ({r.status_code})")
     r = op("files", "delete_file").sync_detailed(file_id, client=client)
