@@ -105,6 +105,8 @@ class Wopid:
             if self.base or self.server.poll() is not None:
                 break
             time.sleep(0.05)
+        if self.base is None:
+            self.stop()
         check(self.base is not None, "wopid started" + (" again" if self.starts > 1 else ""))
         return self
 
