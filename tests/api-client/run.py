@@ -296,7 +296,7 @@ def users_files_shares_open(ctx):
     root = op("users", "user_root").sync_detailed(ann.id, client=client).parsed
 
     File = importlib.import_module(f"{PACKAGE}.types").File
-    content = bytes(range(256)) * 4096  # 1 MiB
+    content = bytes(range(256)) * 4096 * 20  # 20 MiB, streamed by the generated client
     r = op("files", "create_file").sync_detailed(
         root.id, client=client, name="report.docx",
         body=File(payload=io.BytesIO(content), file_name="report.docx",
