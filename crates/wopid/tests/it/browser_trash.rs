@@ -291,6 +291,16 @@ async fn flow(b: &Session, s: &TestServer) {
     .await;
     share_and_link(b, s, &format!("/folders/{}", folder.id), "bob", &bob.id).await;
     check_page(b, "sharing-folder").await;
+    let folder_link = b
+        .script("return document.getElementById('new-link-url').value")
+        .await
+        .as_str()
+        .expect("link")
+        .to_owned();
+    assert_eq!(
+        reqwest::get(&folder_link).await.expect("send").status(),
+        200
+    );
 
     // Move the folder into another one from its row's menu.
     b.goto(&format!("{}/browse/{}", s.base, root.id)).await;
@@ -385,4 +395,11 @@ async fn flow(b: &Session, s: &TestServer) {
     )
     .await;
     check_page(b, "admin").await;
+
+    // Past its day, the folder's link stops.
+    s.clock.advance_ms(25 * 3_600_000);
+    assert_eq!(
+        reqwest::get(&folder_link).await.expect("send").status(),
+        401
+    );
 }
