@@ -305,6 +305,7 @@ async fn flow(b: &Session, s: &TestServer) {
     // Move the folder into another one from its row's menu.
     b.goto(&format!("{}/browse/{}", s.base, root.id)).await;
     open_menu(b, &format!("tr[data-folder='{}']", folder.id)).await;
+    check_page(b, "folder-row-menu").await;
     b.click(&format!("#mv-{} option[value='{}']", folder.id, inbox.id))
         .await;
     b.click(&format!(
