@@ -302,6 +302,16 @@ async fn flow(b: &Session, s: &TestServer) {
         200
     );
 
+    // The toolbar's New menu (document, folder) at both widths.
+    b.goto(&format!("{}/browse/{}", s.base, root.id)).await;
+    b.click("details.new summary").await;
+    b.wait_for(
+        "the New menu",
+        "return document.querySelector('details.new').open",
+    )
+    .await;
+    check_page(b, "folder-new-menu").await;
+
     // Move the folder into another one from its row's menu.
     b.goto(&format!("{}/browse/{}", s.base, root.id)).await;
     open_menu(b, &format!("tr[data-folder='{}']", folder.id)).await;
