@@ -127,9 +127,46 @@ async fn axe_violations(b: &Session, axe: &str) -> Vec<String> {
     found
 }
 
+/// The page's visible controls (links, buttons, fields, menus; not those of a closed menu) that lie partly outside the
+/// screen's width even when focused (a skip link shows itself on focus), as text; while a modal
+/// dialog is open, only its own (the rest of the page is inert).
+/// `WIDTH` in it stands for the screen's width.
+const UNREACHABLE: &str = "var w = WIDTH, out = [], scope = document.querySelector('dialog:modal') || document;\n\
+    var off = function (e) { var r = e.getBoundingClientRect(); return r.left < -0.5 || r.right > w + 0.5; };\n\
+    Array.prototype.forEach.call(scope.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary'), function (e) {\n\
+      var r = e.getBoundingClientRect();\n\
+      if (r.width < 2 || r.height < 2 || !e.checkVisibility({ visibilityProperty: true }) || !off(e)) return;\n\
+      var had = document.activeElement; e.focus({ preventScroll: true }); var still = off(e); r = e.getBoundingClientRect();\n\
+      if (had && had !== document.body && had.focus) { had.focus({ preventScroll: true }); } else { e.blur(); }\n\
+      if (still) out.push(e.tagName + ' ' + (e.id || e.className || e.textContent.trim().slice(0, 30)) + ' ' + Math.round(r.left) + '..' + Math.round(r.right));\n\
+    });\n\
+    return out.slice(0, 8);";
+
+/// The page's visible controls on the screen that something else covers (an open menu drawn
+/// under the next rows' buttons): at the middle and near each corner of the control, the
+/// element on top must be the control, inside it, one of its labels, or an open menu drawn over
+/// it. As text.
+const COVERED: &str = "var out = [], scope = document.querySelector('dialog:modal') || document;\n\
+    Array.prototype.forEach.call(scope.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary'), function (e) {\n\
+      var rs = e.getClientRects(); if (!rs.length || !e.checkVisibility({ visibilityProperty: true })) return;\n\
+      var r = rs[0]; if (r.width < 8 || r.height < 8) return;\n\
+      var pts = [[(r.left + r.right) / 2, (r.top + r.bottom) / 2], [r.left + 3, r.top + 3], [r.right - 3, r.top + 3], [r.left + 3, r.bottom - 3], [r.right - 3, r.bottom - 3]];\n\
+      for (var i = 0; i < pts.length; i++) {\n\
+        var x = pts[i][0], y = pts[i][1];\n\
+        if (x < 0 || y < 0 || x >= window.innerWidth || y >= window.innerHeight) continue;\n\
+        var h = document.elementFromPoint(x, y);\n\
+        if (!h || h === e || e.contains(h) || h.contains(e) || Array.prototype.indexOf.call(e.labels || [], h) >= 0) continue;\n\
+        var menu = h.closest('details[open] > .menu-body'); if (menu && !menu.parentNode.contains(e)) continue;\n\
+        out.push(e.tagName + ' ' + (e.id || e.getAttribute('aria-label') || e.textContent.trim().slice(0, 30)) + ' under ' + h.tagName + ' ' + (h.id || h.getAttribute('aria-label') || h.className || h.textContent.trim().slice(0, 30)) + ' at ' + Math.round(x) + ',' + Math.round(y));\n\
+        break;\n\
+      }\n\
+    });\n\
+    return out.slice(0, 8);";
+
 /// Checks the page the browser shows: screenshots at 1280 px and 390 px (saved as
 /// `NAME-desktop.png` and `NAME-phone.png` under [`screenshot_dir`]), nothing wider than the
-/// screen at 390 px, and no serious or critical axe-core violation at either width. Leaves the
+/// screen at 390 px, every visible control within the screen's width at 390 px (reachable
+/// without sideways scrolling) and, at both widths, not covered by something else, and no serious or critical axe-core violation at either width. Leaves the
 /// browser at 1280 px. Call it on every page a browser test visits.
 pub(crate) async fn check_page(b: &Session, name: &str) {
     let axe = axe_source();
@@ -161,6 +198,16 @@ pub(crate) async fn check_page(b: &Session, name: &str) {
                     scroll.max(inner)
                 ));
             }
+            let cut = b
+                .script(&UNREACHABLE.replace("WIDTH", &width.to_string()))
+                .await;
+            if cut.as_array().is_some_and(|a| !a.is_empty()) {
+                problems.push(format!("{name}: controls off the {width} px screen: {cut}"));
+            }
+        }
+        let covered = b.script(COVERED).await;
+        if covered.as_array().is_some_and(|a| !a.is_empty()) {
+            problems.push(format!("{name} at {width} px: controls covered: {covered}"));
         }
         if let Some(axe) = &axe {
             for v in axe_violations(b, axe).await {
@@ -179,7 +226,7 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -251,7 +298,7 @@ pub(crate) async fn listed(b: &Session) -> Vec<String> {
     .collect()
 }
 
-async fn wait_listing(b: &Session, name: &str) {
+pub(crate) async fn wait_listing(b: &Session, name: &str) {
     b.wait_for(
         &format!("{name} in the listing"),
         &format!(
@@ -275,7 +322,7 @@ pub(crate) async fn sign_in(b: &Session, s: &TestServer, login: &str, password: 
 }
 
 /// Answers the page's "the name exists" question.
-async fn answer(b: &Session, choice: &str) {
+pub(crate) async fn answer(b: &Session, choice: &str) {
     b.wait_for(
         "the question",
         "var d = document.getElementById('conflict'); return !!d && d.open",
@@ -332,8 +379,9 @@ async fn flow(b: &Session, s: &TestServer, dir: &std::path::Path) {
         .await;
 
     // The checker itself finds a page that scrolls sideways on a phone and has an image
-    // without text and an unlabelled field.
-    b.goto("data:text/html,<!doctype html><html lang=en><meta name=viewport content='width=device-width, initial-scale=1'><title>bad</title><main><img src=x.png><input><div style='width:600px'>wide</div></main>")
+    // without text, an unlabelled field, a button cut off past the screen's edge and a button
+    // covered by something else.
+    b.goto("data:text/html,<!doctype html><html lang=en><meta name=viewport content='width=device-width, initial-scale=1'><title>bad</title><main><img src=x.png><input><div style='width:600px'>wide</div><div style='overflow:hidden'><button style='position:relative;left:420px'>far</button></div><div style='position:relative'><button>under</button><div style='position:absolute;inset:0;background:%23fff'></div></div></main>")
         .await;
     let bad = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(check_page(
         b,
@@ -347,6 +395,14 @@ async fn flow(b: &Session, s: &TestServer, dir: &std::path::Path) {
     assert!(why.contains("px wide at 390 px"), "{why}");
     assert!(why.contains("image-alt"), "{why}");
     assert!(why.contains("label"), "{why}");
+    assert!(
+        why.contains("controls off the 390 px screen: [\"BUTTON far"),
+        "{why}"
+    );
+    assert!(
+        why.contains("controls covered: [\"BUTTON under under DIV"),
+        "{why}"
+    );
 
     // Sign-in page, then the folder.
     b.goto(&format!("{}/login", s.base)).await;
@@ -382,12 +438,20 @@ async fn flow(b: &Session, s: &TestServer, dir: &std::path::Path) {
     };
     let big_id = id_of(&files, "Big archive.bin");
     let report_id = id_of(&files, "report.docx");
+    // Through the Download links of their rows' menus.
+    let download = |id: &str| {
+        format!(
+            "return document.querySelector('#listing tr[data-file=\"{id}\"] a[download]').getAttribute('href')"
+        )
+    };
+    let href = b.script(&download(&big_id)).await;
     assert_eq!(
-        fetched_sha256(b, &format!("/files/{big_id}/download")).await,
+        fetched_sha256(b, href.as_str().expect("link")).await,
         sha256_hex(&big)
     );
+    let href = b.script(&download(&report_id)).await;
     assert_eq!(
-        fetched_sha256(b, &format!("/files/{report_id}/download")).await,
+        fetched_sha256(b, href.as_str().expect("link")).await,
         sha256_hex(&pattern(SMALL, 2))
     );
 
