@@ -65,8 +65,11 @@ pub(super) async fn dispatch(
     Ok(match op {
         FileOp::CheckFileInfo => {
             // The folder is named only to a user who can reach it (not to a share's recipient).
+            // Its owner does, without another read: the common case of an owner's editor.
             let folder = match folder {
-                Some(c) if reaches(state, grant, &c.id).await? => Some(c),
+                Some(c) if c.owner_id == grant.user_id || reaches(state, grant, &c.id).await? => {
+                    Some(c)
+                }
                 _ => None,
             };
             let host = host.as_deref().and_then(ops::info::TokenHost::parse);
