@@ -110,24 +110,29 @@ pub(crate) async fn share(
         .user_by_login(login)
         .await?
         .with_context(|| format!("no user {login}"))?;
-    let file = state.meta.file(target).await?;
-    let container = match &file {
-        Some(_) => None,
-        None => state.meta.container(target).await?,
-    };
-    let on = match (&file, &container) {
-        (Some(f), _) => crate::webhooks::Shared::File(f),
-        (None, Some(c)) => crate::webhooks::Shared::Container(c),
-        (None, None) => anyhow::bail!("no file or container {target}"),
-    };
-    let is_file = file.is_some();
-    crate::ops::files::share(state, None, on, &u.id, write).await?;
+    let on = on_resource(state, target).await?;
+    let is_file = matches!(on, crate::ops::sharing::Resource::File(_));
+    crate::ops::files::share(state, None, on.shared(), &u.id, write).await?;
     let what = if is_file { "file" } else { "container" };
     println!(
         "{what} {target} shared with {login} ({})",
         if write { "read-write" } else { "read-only" }
     );
     Ok(())
+}
+
+/// The file or container `target` names, for `share`.
+async fn on_resource(
+    state: &AppState,
+    target: &str,
+) -> anyhow::Result<crate::ops::sharing::Resource> {
+    match crate::ops::shares::resource(state, target).await {
+        Ok(r) => Ok(r),
+        Err(crate::error::ApiError::Proto(wopid_proto::ProtoError::NotFound)) => {
+            anyhow::bail!("no file or container {target}")
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Removes the share of the user signed in as `login` on a file or container.
@@ -137,18 +142,9 @@ pub(crate) async fn unshare(state: &AppState, target: &str, login: &str) -> anyh
         .user_by_login(login)
         .await?
         .with_context(|| format!("no user {login}"))?;
-    let file = state.meta.file(target).await?;
-    let container = match &file {
-        Some(_) => None,
-        None => state.meta.container(target).await?,
-    };
-    let on = match (&file, &container) {
-        (Some(f), _) => crate::webhooks::Shared::File(f),
-        (None, Some(c)) => crate::webhooks::Shared::Container(c),
-        (None, None) => anyhow::bail!("no file or container {target}"),
-    };
+    let on = on_resource(state, target).await?;
     anyhow::ensure!(
-        crate::ops::files::unshare(state, None, on, &u.id).await?,
+        crate::ops::files::unshare(state, None, on.shared(), &u.id).await?,
         "{target} is not shared with {login}"
     );
     println!("share of {target} with {login} removed");

@@ -6,35 +6,8 @@ use wopid_store::Share;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// What a share is on.
-pub enum Resource {
-    File(wopid_store::FileRecord),
-    Container(wopid_store::Container),
-}
-
-impl Resource {
-    pub fn id(&self) -> &str {
-        match self {
-            Self::File(f) => &f.id,
-            Self::Container(c) => &c.id,
-        }
-    }
-
-    /// The resource as the webhooks' share events name it.
-    pub fn shared(&self) -> crate::webhooks::Shared<'_> {
-        match self {
-            Self::File(f) => crate::webhooks::Shared::File(f),
-            Self::Container(c) => crate::webhooks::Shared::Container(c),
-        }
-    }
-
-    pub fn owner_id(&self) -> &str {
-        match self {
-            Self::File(f) => &f.owner_id,
-            Self::Container(c) => &c.owner_id,
-        }
-    }
-}
+/// What a share is on: the sharing pages' resource.
+pub use super::sharing::Resource;
 
 /// The file or container with this id, or 404.
 pub async fn resource(state: &AppState, id: &str) -> Result<Resource, ApiError> {
@@ -42,7 +15,7 @@ pub async fn resource(state: &AppState, id: &str) -> Result<Resource, ApiError> 
         return Ok(Resource::File(f));
     }
     match state.meta.container(id).await? {
-        Some(c) => Ok(Resource::Container(c)),
+        Some(c) => Ok(Resource::Folder(c)),
         None => Err(ProtoError::NotFound.into()),
     }
 }
