@@ -13,38 +13,9 @@ async fn admin_page(b: &Browser) -> (u16, String) {
 
 /// A sign-in attempt's status, without asserting it works.
 async fn sign_in_status(s: &TestServer, login: &str, password: &str) -> u16 {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let page = http
-        .get(format!("{}/login", s.base))
-        .send()
-        .await
-        .expect("send");
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("wopid_login_csrf="))
-        .and_then(|v| v.split(';').next())
-        .expect("csrf cookie")
-        .to_owned();
-    let csrf = field(&page.text().await.expect("html"), "csrf");
-    http.post(format!("{}/login", s.base))
-        .header("Cookie", cookie)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", login),
-            ("password", password),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .expect("send")
-        .status()
-        .as_u16()
+    let form = crate::signin::LoginForm::open(s).await;
+    let r = form.post(login, password, "/").send().await.expect("send");
+    r.status().as_u16()
 }
 
 #[tokio::test]

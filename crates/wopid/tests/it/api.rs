@@ -463,48 +463,9 @@ async fn a_files_key_cannot_make_or_take_over_administrators() {
 
 /// Posts the web sign-in form as a browser would; whether a session began (303 with a cookie).
 async fn web_sign_in(s: &TestServer, login: &str, password: &str) -> bool {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let page = http
-        .get(format!("{}/login", s.base))
-        .send()
-        .await
-        .expect("send");
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("wopid_login_csrf="))
-        .and_then(|v| v.split(';').next())
-        .expect("csrf cookie")
-        .to_owned();
-    let html = page.text().await.expect("html");
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("csrf field")
-        .to_owned();
-    let r = http
-        .post(format!("{}/login", s.base))
-        .header("Cookie", cookie)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", login),
-            ("password", password),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .expect("send");
-    r.status() == 303
-        && r.headers()
-            .get_all("set-cookie")
-            .iter()
-            .any(|v| v.to_str().is_ok_and(|v| v.starts_with("wopid_session=")))
+    let form = crate::signin::LoginForm::open(s).await;
+    let r = form.post(login, password, "/").send().await.expect("send");
+    r.status() == 303 && crate::signin::has_session(&r)
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use crate::harness::*;
 
 /// A sign-in form of the web UI, ready to be posted many times.
-struct LoginForm {
+pub(crate) struct LoginForm {
     http: reqwest::Client,
     base: String,
     cookie: String,
@@ -12,7 +12,7 @@ struct LoginForm {
 }
 
 impl LoginForm {
-    async fn open(s: &TestServer) -> Self {
+    pub(crate) async fn open(s: &TestServer) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(120))
@@ -47,7 +47,7 @@ impl LoginForm {
         }
     }
 
-    fn post(&self, login: &str, password: &str, next: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn post(&self, login: &str, password: &str, next: &str) -> reqwest::RequestBuilder {
         self.http
             .post(format!("{}/login", self.base))
             .header("Cookie", &self.cookie)
@@ -60,7 +60,7 @@ impl LoginForm {
     }
 }
 
-fn has_session(r: &reqwest::Response) -> bool {
+pub(crate) fn has_session(r: &reqwest::Response) -> bool {
     r.headers()
         .get_all("set-cookie")
         .iter()
