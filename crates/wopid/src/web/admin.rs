@@ -11,7 +11,7 @@ use serde::Deserialize;
 use wopid_store::UserChange;
 
 use super::format::{ago, size};
-use super::reach::{refusal, see_other};
+use super::reach::{CsrfOnly, refusal, see_other};
 use super::session::SignedIn;
 use crate::config::ProofMode;
 use crate::error::ApiError;
@@ -253,17 +253,11 @@ pub(crate) async fn reset_password(
     )
 }
 
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub(crate) async fn disable(
     State(state): State<AppState>,
     me: SignedIn,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
     set_disabled(state, me, id, f, true).await
 }
@@ -272,7 +266,7 @@ pub(crate) async fn enable(
     State(state): State<AppState>,
     me: SignedIn,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
     set_disabled(state, me, id, f, false).await
 }
@@ -281,7 +275,7 @@ async fn set_disabled(
     state: AppState,
     me: SignedIn,
     id: String,
-    f: CsrfForm,
+    f: CsrfOnly,
     disabled: bool,
 ) -> Result<Response, ApiError> {
     if let Err(r) = admin_form(&me, &f.csrf) {
