@@ -10,11 +10,11 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
-use wopid_store::{Container, FileRecord, ResourceKind};
+use wopid_store::{Container, FileRecord};
 
 use super::reach::{back, file_grant};
 use super::session::SignedIn;
-use crate::auth::{Access, Grant, Perms, access};
+use crate::auth::{Access, access};
 use crate::error::ApiError;
 use crate::ops;
 use crate::ops::containers::FolderMove;
@@ -104,30 +104,16 @@ fn summary(done_verb: &str, done: usize, refused: &[String]) -> String {
     out
 }
 
-/// A write grant on a folder for the signed-in user, when they may change it.
-async fn folder_grant(
+/// A folder the signed-in user may change, or `None`.
+async fn writable_folder(
     state: &AppState,
     me: &SignedIn,
     id: &str,
-) -> Result<Option<(Container, Grant)>, ApiError> {
+) -> Result<Option<Container>, ApiError> {
     if access::container_access(state, &me.user.id, id).await? != Access::Write {
         return Ok(None);
     }
-    let Ok(c) = ops::containers::load(state, id).await else {
-        return Ok(None);
-    };
-    let grant = Grant {
-        user_id: me.user.id.clone(),
-        kind: ResourceKind::Container,
-        resource_id: c.id.clone(),
-        perms: Perms::READ_WRITE,
-        expires_ms: crate::auth::issue::fresh_expiry(state),
-        client: None,
-        epoch: me.epoch,
-        link: None,
-        token_ref: String::new(),
-    };
-    Ok(Some((c, grant)))
+    Ok(ops::containers::load(state, id).await.ok())
 }
 
 /// A failure of the server itself (storage down, …), answered as such rather than listed.
@@ -167,7 +153,7 @@ async fn delete(
         }
     }
     for id in &f.folders {
-        let Some((c, _)) = folder_grant(state, me, id).await? else {
+        let Some(c) = writable_folder(state, me, id).await? else {
             refused.push("a folder you may not change".to_owned());
             continue;
         };
@@ -206,7 +192,7 @@ async fn move_to(
         }
     }
     for id in &f.folders {
-        let Some((c, _)) = folder_grant(state, me, id).await? else {
+        let Some(c) = writable_folder(state, me, id).await? else {
             refused.push("a folder you may not change".to_owned());
             continue;
         };
