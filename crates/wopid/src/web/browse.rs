@@ -89,8 +89,8 @@ struct Browse<'a> {
 /// `?sort=name|size|modified&dir=asc|desc&q=FILTER&done=NOTICE`.
 #[derive(Deserialize, Default)]
 pub(crate) struct ListQuery {
-    #[serde(default)]
-    done: String,
+    #[serde(flatten)]
+    done: Notice,
     #[serde(default)]
     sort: String,
     #[serde(default)]
@@ -221,7 +221,7 @@ pub(crate) async fn browse(
         } else {
             (Vec::new(), Vec::new())
         };
-    let notice = (!n.done.is_empty()).then_some(n.done.as_str());
+    let notice = n.done.notice();
     let page = Browse {
         user: &me.user.display_name,
         admin: me.user.admin,
