@@ -69,58 +69,60 @@ pub enum Shared<'a> {
     Container(&'a Container),
 }
 
-/// One event: its type, who caused it, and what it is about.
+/// One event: its type, who caused it, and what it is about. It borrows what it names; the JSON
+/// body is built by [`Event::payload`] only when a receiver wants the event, so an installation
+/// without webhooks pays nothing on the operations that emit (Lock, PutFile …) but this value.
 #[derive(Debug, Clone)]
-pub struct Event {
+pub struct Event<'a> {
     pub kind: &'static str,
     /// The user who made the change; `None` for the administration commands.
-    pub actor: Option<String>,
-    /// The members of the payload besides `id`, `type`, `occurred_at` and `actor`.
-    pub data: Map<String, Value>,
+    pub actor: Option<&'a str>,
+    subject: Option<Shared<'a>>,
+    /// The share's user and permission now (`None` for `share.removed`), for share events.
+    share: Option<(&'a str, Option<bool>)>,
+    /// The members of the payload besides the subject and the share.
+    extras: Vec<(&'static str, Value)>,
 }
 
-impl Event {
-    fn new(kind: &'static str, actor: Option<&str>) -> Self {
+impl<'a> Event<'a> {
+    fn new(kind: &'static str, actor: Option<&'a str>, subject: Option<Shared<'a>>) -> Self {
         Self {
             kind,
-            actor: actor.map(str::to_owned),
-            data: Map::new(),
+            actor,
+            subject,
+            share: None,
+            extras: Vec::new(),
         }
     }
 
     /// An event about a file, as it stands after the change (before it, for `file.deleted`).
-    pub fn file(kind: &'static str, actor: Option<&str>, f: &FileRecord) -> Self {
-        Self::new(kind, actor).with("file", file_json(f))
+    pub fn file(kind: &'static str, actor: Option<&'a str>, f: &'a FileRecord) -> Self {
+        Self::new(kind, actor, Some(Shared::File(f)))
     }
 
     /// An event about a container.
-    pub fn container(kind: &'static str, actor: Option<&str>, c: &Container) -> Self {
-        Self::new(kind, actor).with("container", container_json(c))
+    pub fn container(kind: &'static str, actor: Option<&'a str>, c: &'a Container) -> Self {
+        Self::new(kind, actor, Some(Shared::Container(c)))
     }
 
     /// An event about a share of a file or container with `user_id`: `can_write` is the share's
     /// permission now (`None` for `share.removed`).
     pub fn share(
         kind: &'static str,
-        actor: Option<&str>,
-        on: Shared<'_>,
-        user_id: &str,
+        actor: Option<&'a str>,
+        on: Shared<'a>,
+        user_id: &'a str,
         can_write: Option<bool>,
     ) -> Self {
-        let ev = match on {
-            Shared::File(f) => Self::file(kind, actor, f),
-            Shared::Container(c) => Self::container(kind, actor, c),
-        };
-        let mut share = json!({ "user": { "id": user_id } });
-        if let Some(w) = can_write {
-            share["can_write"] = w.into();
+        Self {
+            share: Some((user_id, can_write)),
+            ..Self::new(kind, actor, Some(on))
         }
-        ev.with("share", share)
     }
 
     /// One more member of the payload.
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.data.insert(key.to_owned(), value.into());
+    pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.extras.push((key, value.into()));
         self
     }
 
@@ -135,12 +137,26 @@ impl Event {
         );
         body.insert(
             "actor".into(),
-            self.actor
-                .as_ref()
-                .map_or(Value::Null, |id| json!({ "id": id })),
+            self.actor.map_or(Value::Null, |id| json!({ "id": id })),
         );
-        for (k, v) in &self.data {
-            body.insert(k.clone(), v.clone());
+        match self.subject {
+            Some(Shared::File(f)) => {
+                body.insert("file".into(), file_json(f));
+            }
+            Some(Shared::Container(c)) => {
+                body.insert("container".into(), container_json(c));
+            }
+            None => {}
+        }
+        if let Some((user_id, can_write)) = self.share {
+            let mut share = json!({ "user": { "id": user_id } });
+            if let Some(w) = can_write {
+                share["can_write"] = w.into();
+            }
+            body.insert("share".into(), share);
+        }
+        for (k, v) in &self.extras {
+            body.insert((*k).to_owned(), v.clone());
         }
         Value::Object(body).to_string()
     }
@@ -173,7 +189,7 @@ pub fn container_json(c: &Container) -> Value {
 /// Queues `event` for every receiver that wants it, before the caller answers. A change is
 /// already committed when its event is emitted, so a failure to queue is logged and counted,
 /// never turned into an error of the request (the client would repeat a change that was made).
-pub async fn emit(state: &AppState, event: Event) {
+pub async fn emit(state: &AppState, event: Event<'_>) {
     let hooks: Vec<_> = state
         .config
         .webhooks
@@ -212,7 +228,7 @@ mod tests {
 
     #[test]
     fn the_payload_carries_id_type_time_actor_and_data() {
-        let ev = Event::new(FILE_RENAMED, Some("u1")).with("previous_name", "a.docx");
+        let ev = Event::new(FILE_RENAMED, Some("u1"), None).with("previous_name", "a.docx");
         let v: Value = serde_json::from_str(&ev.payload("ev1", 1_767_225_600_000)).expect("json");
         assert_eq!(v["id"], "ev1");
         assert_eq!(v["type"], "file.renamed");
@@ -232,7 +248,7 @@ mod tests {
             v["container"],
             json!({"id": "c1", "name": "Docs", "parent": "root", "owner": "u1"})
         );
-        let anon = Event::new(FILE_SAVED, None).payload("ev2", 0);
+        let anon = Event::new(FILE_SAVED, None, None).payload("ev2", 0);
         let v: Value = serde_json::from_str(&anon).expect("json");
         assert_eq!(v["actor"], Value::Null);
     }
