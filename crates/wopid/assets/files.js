@@ -216,7 +216,9 @@
   }
 
   // The listing again, without leaving the page (the upload lines stay).
+  // While it runs, the body carries data-listing-pending: rows about to be replaced.
   function reloadListing() {
+    document.body.setAttribute("data-listing-pending", "");
     fetch(location.href, { credentials: "same-origin" })
       .then(function (r) { return r.text(); })
       .then(function (html) {
@@ -229,7 +231,8 @@
           refreshSelection();
         }
         document.body.setAttribute("data-listing-reloaded", String(Date.now()));
-      });
+      })
+      .finally(function () { document.body.removeAttribute("data-listing-pending"); });
   }
 
   input.addEventListener("change", function () {

@@ -267,13 +267,15 @@ pub(crate) async fn fetched_sha256(b: &Session, url: &str) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
-/// Waits until every upload the page started has ended, and returns their records.
+/// Waits until every upload the page started has ended and the listing they changed is reloaded
+/// (rows found before that would be replaced under the test), and returns their records.
 pub(crate) async fn uploads_settled(b: &Session, count: usize) -> Vec<Value> {
     b.wait_for(
         "the uploads to end",
         &format!(
             "var u = window.wopidUploads || [];\n\
-             return u.length >= {count} && u.every(function (x) {{ return ['done', 'failed', 'skipped', 'cancelled'].indexOf(x.status) >= 0; }})"
+             return u.length >= {count} && u.every(function (x) {{ return ['done', 'failed', 'skipped', 'cancelled'].indexOf(x.status) >= 0; }})\n\
+                 && !document.body.hasAttribute('data-listing-pending')"
         ),
     )
     .await;
