@@ -155,26 +155,124 @@ const END_LEN: usize = 22;
 const LOCAL_LEN: usize = 30;
 const CENTRAL_LEN: usize = 46;
 
-fn u16_at(d: &[u8], at: usize) -> Option<usize> {
-    let b = d.get(at..at.checked_add(2)?)?;
+fn u16_at<V: ZipView + ?Sized>(d: &V, at: usize) -> Option<usize> {
+    let b = d.bytes(at, 2)?;
     Some(usize::from(u16::from_le_bytes([b[0], b[1]])))
 }
 
-fn u32_at(d: &[u8], at: usize) -> Option<u32> {
-    let b = d.get(at..at.checked_add(4)?)?;
+fn u32_at<V: ZipView + ?Sized>(d: &V, at: usize) -> Option<u32> {
+    let b = d.bytes(at, 4)?;
     Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// The `Zip` cut of a zip archive, read from its central directory; `None` when `data` is not a
-/// zip archive with at least one entry that this reads (zip64, multi-disk, inconsistent offsets,
-/// entries overlapping or out of the central directory's order are `None`).
-pub fn split_zip(data: &[u8]) -> Option<Split> {
+/// Content as the zip cut reads it: its length and the bytes at some offsets. The whole content
+/// in memory is one; [`Pieces`] holds only what the cut reads (the end records, the central
+/// directory and each entry's local header), so content in storage is cut with a few range reads
+/// ([`zip_tail`], [`zip_directory`], [`zip_local_headers`]) instead of being held in memory.
+pub trait ZipView {
+    /// The length of the whole content.
+    fn total_len(&self) -> usize;
+    /// The `n` bytes at `at`, when known (and inside the content).
+    fn bytes(&self, at: usize, n: usize) -> Option<&[u8]>;
+}
+
+impl ZipView for [u8] {
+    fn total_len(&self) -> usize {
+        self.len()
+    }
+    fn bytes(&self, at: usize, n: usize) -> Option<&[u8]> {
+        self.get(at..at.checked_add(n)?)
+    }
+}
+
+/// Some pieces of content of a known length, by offset.
+#[derive(Debug, Clone, Default)]
+pub struct Pieces {
+    len: usize,
+    pieces: Vec<(usize, Vec<u8>)>,
+}
+
+impl Pieces {
+    pub fn new(len: usize) -> Self {
+        Self {
+            len,
+            pieces: Vec::new(),
+        }
+    }
+
+    /// Whether the bytes of `range` are known already (then they need not be read).
+    pub fn covers(&self, range: &std::ops::Range<usize>) -> bool {
+        self.bytes(range.start, range.len()).is_some()
+    }
+
+    /// Adds the bytes found at offset `at`. Add only what is not covered yet: a lookup tries the
+    /// few pieces starting nearest below it.
+    pub fn add(&mut self, at: usize, bytes: Vec<u8>) {
+        let i = self.pieces.partition_point(|(s, _)| *s < at);
+        self.pieces.insert(i, (at, bytes));
+    }
+}
+
+impl ZipView for Pieces {
+    fn total_len(&self) -> usize {
+        self.len
+    }
+    fn bytes(&self, at: usize, n: usize) -> Option<&[u8]> {
+        let stop = at.checked_add(n)?;
+        if stop > self.len {
+            return None;
+        }
+        // The pieces starting at or before `at`, nearest first: one of them may cover the range.
+        let i = self.pieces.partition_point(|(s, _)| *s <= at);
+        self.pieces[..i]
+            .iter()
+            .rev()
+            .take(4)
+            .find_map(|(s, b)| b.get(at - s..stop - s))
+    }
+}
+
+/// The range that holds the end of central directory record of content `len` bytes long, if it
+/// is a zip archive: its last 64 KiB + 22 bytes.
+pub fn zip_tail(len: usize) -> std::ops::Range<usize> {
+    len.saturating_sub(END_LEN + usize::from(u16::MAX))..len
+}
+
+/// The range of the central directory, read from the end records ([`zip_tail`] must be in
+/// `view`); `None` when the content is not a zip archive the cut reads.
+pub fn zip_directory<V: ZipView + ?Sized>(view: &V) -> Option<std::ops::Range<usize>> {
+    let e = end_record(view)?;
+    Some(e.cd_offset..e.cd_offset + e.cd_size)
+}
+
+/// The ranges of the entries' fixed local headers (30 bytes each; the central directory must be
+/// in `view`), in the archive's order.
+pub fn zip_local_headers<V: ZipView + ?Sized>(view: &V) -> Option<Vec<std::ops::Range<usize>>> {
+    let e = end_record(view)?;
+    let offsets = local_offsets(view, &e)?;
+    offsets
+        .into_iter()
+        .map(|at| {
+            let r = at..at.checked_add(LOCAL_LEN)?;
+            (r.end <= e.cd_offset).then_some(r)
+        })
+        .collect()
+}
+
+struct EndRecord {
+    end: usize,
+    entries: usize,
+    cd_offset: usize,
+    cd_size: usize,
+}
+
+fn end_record<V: ZipView + ?Sized>(data: &V) -> Option<EndRecord> {
     // The end of central directory record: the last signature within the comment's reach.
-    let min = data.len().checked_sub(END_LEN)?;
+    let len = data.total_len();
+    let min = len.checked_sub(END_LEN)?;
     let lowest = min.saturating_sub(usize::from(u16::MAX));
     let end = (lowest..=min).rev().find(|&at| {
-        u32_at(data, at) == Some(END_SIG)
-            && u16_at(data, at + 20) == Some(data.len() - at - END_LEN)
+        u32_at(data, at) == Some(END_SIG) && u16_at(data, at + 20) == Some(len - at - END_LEN)
     })?;
     let disk = u16_at(data, end + 4)?;
     let cd_disk = u16_at(data, end + 6)?;
@@ -188,10 +286,19 @@ pub fn split_zip(data: &[u8]) -> Option<Split> {
     if cd_offset.checked_add(cd_size)? > end || cd_offset == 0xffff_ffff {
         return None;
     }
-    // The local header offsets, in the central directory's order.
-    let mut offsets = Vec::with_capacity(entries);
-    let mut at = cd_offset;
-    for _ in 0..entries {
+    Some(EndRecord {
+        end,
+        entries,
+        cd_offset,
+        cd_size,
+    })
+}
+
+/// The local header offsets, sorted.
+fn local_offsets<V: ZipView + ?Sized>(data: &V, e: &EndRecord) -> Option<Vec<usize>> {
+    let mut offsets = Vec::with_capacity(e.entries);
+    let mut at = e.cd_offset;
+    for _ in 0..e.entries {
         if u32_at(data, at)? != CENTRAL_SIG {
             return None;
         }
@@ -205,11 +312,21 @@ pub fn split_zip(data: &[u8]) -> Option<Split> {
         offsets.push(local as usize);
         at = at.checked_add(CENTRAL_LEN + name + extra + comment)?;
     }
-    if at > end {
+    if at > e.end {
         return None;
     }
     offsets.sort_unstable();
-    let mut ranges = Vec::with_capacity(2 * entries + 2);
+    Some(offsets)
+}
+
+/// The `Zip` cut of a zip archive, read from its central directory; `None` when `data` is not a
+/// zip archive with at least one entry that this reads (zip64, multi-disk, inconsistent offsets,
+/// entries overlapping or out of the central directory's order are `None`).
+pub fn split_zip<V: ZipView + ?Sized>(data: &V) -> Option<Split> {
+    let e = end_record(data)?;
+    let offsets = local_offsets(data, &e)?;
+    let cd_offset = e.cd_offset;
+    let mut ranges = Vec::with_capacity(2 * e.entries + 2);
     let mut push = |r: std::ops::Range<usize>| {
         if !r.is_empty() {
             ranges.push(r);
@@ -238,11 +355,40 @@ pub fn split_zip(data: &[u8]) -> Option<Split> {
         }
     }
     // Central directory and end records: everything left.
-    push(pos..data.len());
+    push(pos..data.total_len());
     Some(Split {
         scheme: ChunkingScheme::Zip,
         ranges,
     })
+}
+
+/// The `Zip` cut of content read piece by piece: `read(range)` gives the bytes of a range of the
+/// content (`len` bytes long). `None` when it is not a zip archive the cut reads (or a read failed).
+pub fn split_zip_by_ranges<E>(
+    len: usize,
+    mut read: impl FnMut(std::ops::Range<usize>) -> Result<Vec<u8>, E>,
+) -> Result<Option<Split>, E> {
+    let mut view = Pieces::new(len);
+    let tail = zip_tail(len);
+    if tail.is_empty() {
+        return Ok(None);
+    }
+    view.add(tail.start, read(tail)?);
+    let Some(dir) = zip_directory(&view) else {
+        return Ok(None);
+    };
+    if !view.covers(&dir) {
+        view.add(dir.start, read(dir)?);
+    }
+    let Some(headers) = zip_local_headers(&view) else {
+        return Ok(None);
+    };
+    for r in headers {
+        if !view.covers(&r) {
+            view.add(r.start, read(r)?);
+        }
+    }
+    Ok(split_zip(&view))
 }
 
 #[cfg(test)]
@@ -292,6 +438,32 @@ mod tests {
             assert_eq!(got.scheme, ChunkingScheme::Zip, "{dir}");
             assert_eq!(got.ranges, want, "{dir}");
         }
+    }
+
+    /// The cut read range by range (as the server reads a stored upload) is the cut of the
+    /// whole content, and reads only the end records, the directory and the local headers.
+    #[test]
+    fn cut_by_ranges_is_the_whole_cut() {
+        for dir in RESOURCES {
+            let (stream, want) = validator_cut(dir);
+            let mut read_bytes = 0;
+            let got = split_zip_by_ranges::<()>(stream.len(), |r| {
+                read_bytes += r.len();
+                Ok(stream[r].to_vec())
+            })
+            .expect("reads")
+            .expect("a zip");
+            assert_eq!(got.ranges, want, "{dir}");
+            assert_eq!(Some(got), split_zip(&stream[..]), "{dir}");
+            assert!(read_bytes <= stream.len() + 30 * want.len(), "{dir}");
+        }
+        for data in [&b""[..], b"PK", b"not a zip at all, just some text"] {
+            let got = split_zip_by_ranges::<()>(data.len(), |r| Ok(data[r].to_vec()));
+            assert_eq!(got, Ok(None));
+        }
+        // A read that fails stops the cut with its error.
+        let (stream, _) = validator_cut(RESOURCES[0]);
+        assert_eq!(split_zip_by_ranges(stream.len(), |_| Err("io")), Err("io"));
     }
 
     /// DeltaUploadsAndDeltaDownloadNonZeroBlobs: knowing version 1 of both streams, a client
