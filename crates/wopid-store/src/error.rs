@@ -22,6 +22,9 @@ pub enum StoreError {
     BadUrl(String),
     #[error("{0}")]
     Invalid(&'static str),
+    /// A version commit named a content the chunk collector had freed: cut and record it again.
+    #[error("the content was collected before its version was committed")]
+    ContentGone,
 }
 
 impl StoreError {

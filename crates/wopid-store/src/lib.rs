@@ -7,6 +7,7 @@
 
 mod api_store;
 mod blob;
+mod chunks;
 mod deliveries;
 mod disk;
 mod error;
@@ -16,6 +17,7 @@ mod model;
 mod postgres;
 mod postgres_accounts;
 mod postgres_api;
+mod postgres_chunks;
 mod postgres_deliveries;
 mod postgres_grants;
 mod postgres_schema;
@@ -25,6 +27,7 @@ mod s3;
 mod sqlite;
 mod sqlite_accounts;
 mod sqlite_api;
+mod sqlite_chunks;
 mod sqlite_deliveries;
 mod sqlite_grants;
 mod sqlite_schema;
@@ -35,6 +38,10 @@ mod writer;
 
 pub use api_store::ApiStore;
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
+pub use chunks::{
+    CONTENT_PREFIX, ChunkRecord, ChunkStore, NewContent, PutContent, StreamChunks, content_id,
+    content_key,
+};
 pub use deliveries::{Delivery, NewDelivery, WebhookQueue};
 pub use error::StoreError;
 pub use grants::Grants;

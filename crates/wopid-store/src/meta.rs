@@ -27,6 +27,7 @@ pub trait MetaBackend:
     + crate::transfer::Transfer
     + crate::deliveries::WebhookQueue
     + crate::api_store::ApiStore
+    + crate::chunks::ChunkStore
 {
     /// The user with this sign-in name, created with `display_name` when missing.
     async fn ensure_user(&self, login: &str, display_name: &str, now_ms: i64) -> Result<User>;

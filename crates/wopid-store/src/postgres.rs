@@ -645,6 +645,22 @@ async fn insert_version(
     c: &Content,
     info: &SaveInfo,
 ) -> Result<()> {
+    // A content made of chunks is touched in the commit that references it (the row lock orders
+    // it with a sweep); when the collector freed it meanwhile, nothing is committed.
+    if let Some(cid) = crate::chunks::content_id(&c.blob_key) {
+        let touched = sqlx::query(
+            "UPDATE contents SET used_ms = GREATEST(used_ms, $1) WHERE id = $2 AND file_id = $3",
+        )
+        .bind(c.modified_ms)
+        .bind(cid)
+        .bind(file_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if touched == 0 {
+            return Err(StoreError::ContentGone);
+        }
+    }
     sqlx::query(
         "INSERT INTO versions (file_id, version, blob_key, size, sha256, modified_ms, author_id, \
          editors, autosave, exit_save, modified_by_user, session) \

@@ -200,4 +200,38 @@ CREATE INDEX shares_resource ON shares(resource_id);
 -- An installation from before the flag: its first user administers it.
 UPDATE users SET admin = TRUE WHERE id = (SELECT id FROM users ORDER BY created_ms, id LIMIT 1);
 "#,
+    r#"
+-- Content stored as chunks addressed by their SHA-256 (see chunks.rs).
+CREATE TABLE chunks (
+    sha256 TEXT PRIMARY KEY,
+    chunk_id BYTEA NOT NULL,
+    size BIGINT NOT NULL,
+    blob_key TEXT NOT NULL,
+    used_ms BIGINT NOT NULL
+);
+CREATE INDEX chunks_chunk_id ON chunks(chunk_id);
+CREATE TABLE contents (
+    id TEXT PRIMARY KEY,
+    file_id TEXT NOT NULL,
+    used_ms BIGINT NOT NULL
+);
+CREATE INDEX contents_file ON contents(file_id);
+CREATE TABLE content_streams (
+    content_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    scheme TEXT NOT NULL,
+    PRIMARY KEY (content_id, stream)
+);
+CREATE TABLE content_chunks (
+    content_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (content_id, stream, seq)
+);
+CREATE INDEX content_chunks_sha256 ON content_chunks(sha256);
+CREATE TABLE dead_blobs (
+    blob_key TEXT PRIMARY KEY
+);
+"#,
 ];

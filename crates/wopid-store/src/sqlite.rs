@@ -229,6 +229,18 @@ fn insert_version(
     content: &Content,
     info: &SaveInfo,
 ) -> Result<()> {
+    // A content made of chunks is touched in the commit that references it; when the collector
+    // freed it meanwhile, nothing is committed.
+    if let Some(cid) = crate::chunks::content_id(&content.blob_key) {
+        let touched = exec(
+            c,
+            "UPDATE contents SET used_ms = max(used_ms, ?1) WHERE id = ?2 AND file_id = ?3",
+            params![content.modified_ms, cid, file_id],
+        )?;
+        if touched == 0 {
+            return Err(StoreError::ContentGone);
+        }
+    }
     exec(
         c,
         concat!(

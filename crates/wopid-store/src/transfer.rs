@@ -131,6 +131,52 @@ pub const TABLES: &[Table] = &[
         from_pg: "FROM versions ORDER BY file_id, version",
     },
     Table {
+        name: "chunks",
+        cols: &[
+            ("sha256", Text),
+            ("chunk_id", Bytes),
+            ("size", Int),
+            ("blob_key", Text),
+            ("used_ms", Int),
+        ],
+        keyed: true,
+        from_sqlite: "FROM chunks ORDER BY sha256",
+        from_pg: "FROM chunks ORDER BY sha256 COLLATE \"C\"",
+    },
+    Table {
+        name: "contents",
+        cols: &[("id", Text), ("file_id", Text), ("used_ms", Int)],
+        keyed: true,
+        from_sqlite: "FROM contents ORDER BY id",
+        from_pg: "FROM contents ORDER BY id COLLATE \"C\"",
+    },
+    Table {
+        name: "content_streams",
+        cols: &[("content_id", Text), ("stream", Text), ("scheme", Text)],
+        keyed: true,
+        from_sqlite: "FROM content_streams ORDER BY content_id, stream",
+        from_pg: "FROM content_streams ORDER BY content_id COLLATE \"C\", stream COLLATE \"C\"",
+    },
+    Table {
+        name: "content_chunks",
+        cols: &[
+            ("content_id", Text),
+            ("stream", Text),
+            ("seq", Int),
+            ("sha256", Text),
+        ],
+        keyed: true,
+        from_sqlite: "FROM content_chunks ORDER BY content_id, stream, seq",
+        from_pg: "FROM content_chunks ORDER BY content_id COLLATE \"C\", stream COLLATE \"C\", seq",
+    },
+    Table {
+        name: "dead_blobs",
+        cols: &[("blob_key", Text)],
+        keyed: true,
+        from_sqlite: "FROM dead_blobs ORDER BY blob_key",
+        from_pg: "FROM dead_blobs ORDER BY blob_key COLLATE \"C\"",
+    },
+    Table {
         name: "tokens",
         cols: &[
             ("hash", Bytes),

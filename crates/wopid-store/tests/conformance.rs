@@ -2263,3 +2263,152 @@ meta_test!(
         assert_eq!((t.versions, t.version_bytes), (2, 7), "{t:?}");
     }
 );
+
+fn chunk(n: u8, key: &str) -> ChunkRecord {
+    ChunkRecord {
+        sha256: format!("{n:064x}"),
+        chunk_id: vec![n; 16],
+        size: u64::from(n) * 10,
+        blob_key: key.into(),
+    }
+}
+
+fn main_stream(chunks: Vec<ChunkRecord>) -> Vec<StreamChunks> {
+    vec![StreamChunks {
+        stream: "MainContent".into(),
+        scheme: "Zip".into(),
+        chunks,
+    }]
+}
+
+fn new_content(id: &str, chunks: Vec<ChunkRecord>, fresh: &[&str], now_ms: i64) -> NewContent {
+    NewContent {
+        id: id.into(),
+        file_id: "f".into(),
+        streams: main_stream(chunks),
+        fresh: fresh.iter().map(|s| s.to_string()).collect(),
+        now_ms,
+    }
+}
+
+async fn commit_content(meta: &Meta, id: &str, now_ms: i64) -> Result<Cas, StoreError> {
+    let f = meta.file("f").await.expect("read").expect("file");
+    let mut c = content(&content_key(id), 60);
+    c.modified_ms = now_ms;
+    meta.update_file("f", f.rev, FileUpdate::Content(c)).await
+}
+
+meta_test!(
+    chunks_are_shared_and_swept_when_unreferenced,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        one_file(&meta).await;
+        // A content of three fresh chunks, referenced by a version.
+        let c1 = new_content(
+            "c1",
+            vec![chunk(1, "k1"), chunk(2, "k2"), chunk(3, "k3")],
+            &["k1", "k2", "k3"],
+            10,
+        );
+        let put = meta.put_content(&c1).await.expect("put");
+        assert_eq!(put, PutContent::Stored { unused: vec![] });
+        assert!(matches!(
+            commit_content(&meta, "c1", 10).await.expect("commit"),
+            Cas::Applied(_)
+        ));
+        let streams = meta.content_streams("c1").await.expect("read").expect("c1");
+        assert_eq!(streams, c1.streams);
+        assert_eq!(meta.content_streams("nope").await.expect("read"), None);
+        let found = meta
+            .find_chunks(&[chunk(2, "").sha256, chunk(9, "").sha256])
+            .await
+            .expect("find");
+        assert_eq!(found, vec![chunk(2, "k2")]);
+        let by_id = meta
+            .file_chunks("f", &[vec![3; 16], vec![9; 16]])
+            .await
+            .expect("file chunks");
+        assert_eq!(by_id, vec![chunk(3, "k3")]);
+        assert!(
+            meta.file_chunks("other", &[vec![3; 16]])
+                .await
+                .expect("file chunks")
+                .is_empty(),
+            "a chunk is known to the file whose content holds it only"
+        );
+
+        // A second content reuses two chunks; its fresh copy of chunk 3 lost to the stored one.
+        let c2 = new_content(
+            "c2",
+            vec![chunk(1, "k1"), chunk(3, "k3b"), chunk(4, "k4")],
+            &["k3b", "k4"],
+            20,
+        );
+        assert_eq!(
+            meta.put_content(&c2).await.expect("put"),
+            PutContent::Stored {
+                unused: vec!["k3b".into()]
+            }
+        );
+        let read = meta.content_streams("c2").await.expect("read").expect("c2");
+        assert_eq!(
+            read[0].chunks,
+            vec![chunk(1, "k1"), chunk(3, "k3"), chunk(4, "k4")]
+        );
+        assert!(matches!(
+            commit_content(&meta, "c2", 20).await.expect("commit"),
+            Cas::Applied(_)
+        ));
+        assert_eq!(meta.chunk_count().await.expect("count"), 4);
+
+        // Referenced content is never swept, whatever its age.
+        assert_eq!(meta.sweep_chunks(i64::MAX).await.expect("sweep"), 0);
+        // A commit naming a content that is not there changes nothing.
+        let before = meta.file("f").await.expect("read").expect("file");
+        assert!(matches!(
+            commit_content(&meta, "gone", 30).await,
+            Err(StoreError::ContentGone)
+        ));
+        assert_eq!(meta.file("f").await.expect("read").expect("file"), before);
+
+        // An unreferenced content is kept while recent (a save between its two steps), then swept.
+        let c3 = new_content("c3", vec![chunk(5, "k5"), chunk(1, "k1")], &["k5"], 40);
+        meta.put_content(&c3).await.expect("put");
+        assert_eq!(meta.sweep_chunks(40).await.expect("sweep"), 0);
+        assert!(meta.content_streams("c3").await.expect("read").is_some());
+        assert_eq!(meta.sweep_chunks(41).await.expect("sweep"), 1);
+        assert_eq!(meta.content_streams("c3").await.expect("read"), None);
+        assert_eq!(
+            meta.dead_blobs(10).await.expect("dead"),
+            vec!["k5".to_owned()]
+        );
+        meta.forget_dead_blobs(&["k5".into()])
+            .await
+            .expect("forget");
+        assert!(meta.dead_blobs(10).await.expect("dead").is_empty());
+
+        // Reusing a chunk that was freed records nothing.
+        let c4 = new_content("c4", vec![chunk(4, "k4"), chunk(5, "k5")], &[], 50);
+        assert_eq!(
+            meta.put_content(&c4).await.expect("put"),
+            PutContent::ChunkGone
+        );
+        assert_eq!(meta.content_streams("c4").await.expect("read"), None);
+
+        // Deleting the file leaves its chunks to the sweep, every one of them.
+        let f = meta.file("f").await.expect("read").expect("file");
+        let keys = meta
+            .delete_file("f", f.rev)
+            .await
+            .expect("delete")
+            .expect("deleted");
+        assert!(keys.contains(&content_key("c1")));
+        assert_eq!(meta.sweep_chunks(i64::MAX).await.expect("sweep"), 4);
+        let mut dead = meta.dead_blobs(10).await.expect("dead");
+        dead.sort();
+        assert_eq!(dead, vec!["k1", "k2", "k3", "k4"]);
+        meta.forget_dead_blobs(&dead).await.expect("forget");
+        assert_eq!(meta.chunk_count().await.expect("count"), 0);
+        assert_eq!(meta.content_streams("c1").await.expect("read"), None);
+    }
+);
