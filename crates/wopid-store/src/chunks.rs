@@ -71,6 +71,8 @@ impl StreamChunks {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewContent {
     pub id: String,
+    /// The file it belongs to; empty when not known yet (a new file): the first version commit
+    /// that references it claims it for its file.
     pub file_id: String,
     pub streams: Vec<StreamChunks>,
     /// The blob keys this save wrote (chunks that were not stored): they are inserted, every

@@ -57,7 +57,7 @@ impl StoreError {
                         | rusqlite::ErrorCode::OutOfMemory
                 )
             ),
-            StoreError::WriterStopped => true,
+            StoreError::WriterStopped | StoreError::ContentGone => true,
             StoreError::ObjectStore(e) => !matches!(
                 **e,
                 object_store::Error::NotFound { .. }

@@ -649,7 +649,8 @@ async fn insert_version(
     // it with a sweep); when the collector freed it meanwhile, nothing is committed.
     if let Some(cid) = crate::chunks::content_id(&c.blob_key) {
         let touched = sqlx::query(
-            "UPDATE contents SET used_ms = GREATEST(used_ms, $1) WHERE id = $2 AND file_id = $3",
+            "UPDATE contents SET used_ms = GREATEST(used_ms, $1), file_id = $3 \
+             WHERE id = $2 AND file_id IN ('', $3)",
         )
         .bind(c.modified_ms)
         .bind(cid)

@@ -234,7 +234,8 @@ fn insert_version(
     if let Some(cid) = crate::chunks::content_id(&content.blob_key) {
         let touched = exec(
             c,
-            "UPDATE contents SET used_ms = max(used_ms, ?1) WHERE id = ?2 AND file_id = ?3",
+            "UPDATE contents SET used_ms = max(used_ms, ?1), file_id = ?3 \
+             WHERE id = ?2 AND file_id IN ('', ?3)",
             params![content.modified_ms, cid, file_id],
         )?;
         if touched == 0 {

@@ -45,6 +45,10 @@ pub struct Config {
     /// How long a deleted file or folder stays in its owner's trash before it is destroyed.
     #[serde(with = "humantime_serde_compat")]
     pub trash_retention: Duration,
+    /// How long a chunk or content nothing references is kept before the collector frees it: the
+    /// longest a save may take between recording its content and committing its version.
+    #[serde(with = "humantime_serde_compat")]
+    pub chunk_grace: Duration,
     /// Provider id registered for the bootstrapper (`providerId` in its `WWW-Authenticate`
     /// challenge); letters and digits only.
     pub oauth_provider_id: Option<String>,
@@ -357,6 +361,7 @@ impl Default for Config {
             access_token_ttl: Duration::from_secs(10 * 3600),
             share_url_ttl: Duration::from_secs(30 * 24 * 3600),
             trash_retention: Duration::from_secs(30 * 24 * 3600),
+            chunk_grace: Duration::from_secs(3600),
             oauth_provider_id: None,
             editors: Vec::new(),
             discovery_refresh: Duration::from_secs(12 * 3600),
@@ -590,6 +595,11 @@ share_url_ttl = "30days"
 # How long a deleted file or folder stays in its owner's trash before it is
 # destroyed for good.
 trash_retention = "30days"
+
+# How long a stored chunk (a part of a zip-based document) or content that no
+# version references any more is kept before it is freed: the longest a save
+# may take between storing its chunks and committing its version.
+chunk_grace = "1h"
 
 # Provider id registered for the bootstrapper, sent as providerId in its
 # WWW-Authenticate challenge (letters and digits only). Default: none.

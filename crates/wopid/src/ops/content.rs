@@ -31,10 +31,8 @@ pub async fn get_file(
         return Err(ProtoError::PreconditionFailed.into());
     }
     let range = range.map(|r| r.resolve(file.size)).transpose()?;
-    let body = state
-        .blobs
-        .get(&file.blob_key, range.map(|r| (r.start, r.end)))
-        .await?;
+    let body =
+        super::chunks::read_content(state, &file.blob_key, range.map(|r| (r.start, r.end))).await?;
     Ok(Download {
         body,
         size: file.size,
@@ -49,7 +47,9 @@ pub struct Saved {
     pub modified_ms: i64,
 }
 
-/// Streams a body into a new durable blob, refusing more than the configured cap.
+/// Streams a body into a new durable blob, refusing more than the configured cap; a zip-based
+/// document is then cut into chunks (`chunks::cut_stored`), so the key returned may name a
+/// content of chunks. Every whole-content write stores its body here.
 pub async fn store_body(
     state: &AppState,
     body: BlobStream,
@@ -61,11 +61,16 @@ pub async fn store_body(
     }
     let key = Blobs::new_key();
     let out = state.blobs.put(&key, body, limit).await?;
+    let key = super::chunks::cut_stored(state, key, &out).await?;
     Ok((key, out))
 }
 
-/// Removes a blob that no record points to (a save that was refused after its upload).
+/// Removes a blob that no record points to (a save that was refused after its upload). A content
+/// of chunks is left to the collector, which frees it once nothing references it.
 pub async fn discard_blob(state: &AppState, key: &str) {
+    if wopid_store::content_id(key).is_some() {
+        return;
+    }
     if let Err(e) = state.blobs.delete(key).await {
         tracing::warn!(error = %e, "could not remove an unused blob");
     }
@@ -182,6 +187,9 @@ async fn settle(
                 // autosave row, always with a blob of its own, so nothing else refers to it.
                 if f.blob_key != old.blob_key {
                     discard_blob(state, &old.blob_key).await;
+                    if wopid_store::content_id(&old.blob_key).is_some() {
+                        super::chunks::collect_now(state).await;
+                    }
                 }
             }
             Ok(f)

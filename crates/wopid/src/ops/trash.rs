@@ -183,8 +183,12 @@ async fn destroy(
     let Some(keys) = state.meta.purge_trashed(kind, id).await? else {
         return Ok(false);
     };
+    let chunked = keys.iter().any(|k| wopid_store::content_id(k).is_some());
     for k in keys {
         discard_blob(state, &k).await;
+    }
+    if chunked {
+        super::chunks::collect_now(state).await;
     }
     Ok(true)
 }
