@@ -95,7 +95,7 @@ fn progress(label: &str, done: u64, total: u64, started: Instant) {
     }
 }
 
-/// `wopid migrate`: copies every blob a version refers to (verifying size and SHA-256), then
+/// `wopid migrate`: copies every blob a version (or a chunk) refers to (verifying size and SHA-256), then
 /// every table. Rows already in the target are kept, so an interrupted run is resumed by running
 /// the same command again. A target holding anything but an unfinished copy of the same source
 /// is refused.
@@ -146,46 +146,50 @@ async fn begin(to_meta: &Meta, source_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Copies every blob a version refers to, verifying size and SHA-256.
+/// Copies every blob a version or a chunk refers to, verifying size and SHA-256.
 async fn copy_blobs(from_meta: &Meta, from_blobs: &Blobs, to_blobs: &Blobs) -> anyhow::Result<()> {
-    let versions = TABLES
-        .iter()
-        .find(|t| t.name == "versions")
-        .context("versions table")?;
-    let col = |name: &str| versions.cols.iter().position(|(c, _)| *c == name);
-    let (ki, si, hi) = (
-        col("blob_key").context("blob_key")?,
-        col("size").context("size")?,
-        col("sha256").context("sha256")?,
-    );
-    let total = from_meta.count_rows(versions).await?;
-    let started = Instant::now();
-    let (mut done, mut copied, mut bytes) = (0u64, 0u64, 0u64);
     let mut seen = std::collections::HashSet::new();
-    while done < total {
-        let rows = from_meta.export_rows(versions, done, PAGE).await?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in &rows {
-            done += 1;
-            let (Value::Text(key), Value::Int(size), Value::Text(sha)) =
-                (&row[ki], &row[si], &row[hi])
-            else {
-                bail!("a version row without blob key, size or checksum");
-            };
-            if !seen.insert(key.clone()) {
-                continue;
+    let (mut copied, mut bytes) = (0u64, 0u64);
+    // A version made of chunks names no blob of its own: its chunks are listed in `chunks`.
+    for name in ["versions", "chunks"] {
+        let table = TABLES
+            .iter()
+            .find(|t| t.name == name)
+            .with_context(|| format!("{name} table"))?;
+        let col = |c: &str| table.cols.iter().position(|(n, _)| *n == c);
+        let (ki, si, hi) = (
+            col("blob_key").context("blob_key")?,
+            col("size").context("size")?,
+            col("sha256").context("sha256")?,
+        );
+        let total = from_meta.count_rows(table).await?;
+        let started = Instant::now();
+        let mut done = 0u64;
+        while done < total {
+            let rows = from_meta.export_rows(table, done, PAGE).await?;
+            if rows.is_empty() {
+                break;
             }
-            let expected = (u64::try_from(*size).unwrap_or(0), sha.as_str());
-            if copy_blob(from_blobs, to_blobs, key, expected).await? {
-                copied += 1;
-                bytes += expected.0;
+            for row in &rows {
+                done += 1;
+                let (Value::Text(key), Value::Int(size), Value::Text(sha)) =
+                    (&row[ki], &row[si], &row[hi])
+                else {
+                    bail!("a {name} row without blob key, size or checksum");
+                };
+                if wopid_store::content_id(key).is_some() || !seen.insert(key.clone()) {
+                    continue;
+                }
+                let expected = (u64::try_from(*size).unwrap_or(0), sha.as_str());
+                if copy_blob(from_blobs, to_blobs, key, expected).await? {
+                    copied += 1;
+                    bytes += expected.0;
+                }
+                progress("blobs", done, total, started);
             }
-            progress("blobs", done, total, started);
         }
+        progress("blobs", total, total, started);
     }
-    progress("blobs", total, total, started);
     eprintln!(
         "blobs: {copied} copied ({:.1} MB), {} already there and verified",
         bytes as f64 / 1e6,

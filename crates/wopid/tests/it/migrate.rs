@@ -82,6 +82,17 @@ async fn migrate_copies_an_install_into_other_engines() {
     ok(wopid()
         .args(["token", "issue", "--file", &id, "--user", "alice", "--data"])
         .arg(&data));
+    // A zip-based document is stored as chunks: its chunk blobs are copied too.
+    let zipped = crate::chunks::docx(&[vec![7u8; 50_000], vec![9u8; 40_000]], "chunked");
+    let zsrc = dir.path().join("in.docx");
+    std::fs::write(&zsrc, &zipped).expect("write input");
+    let zid = ok(wopid()
+        .args([
+            "files", "add", "--name", "c.docx", "--user", "alice", "--data",
+        ])
+        .arg(&data)
+        .arg(&zsrc));
+    let zid = zid.trim().to_owned();
 
     let (to_meta, to_blobs) = match (
         std::env::var(services::PG_VAR)
@@ -135,6 +146,9 @@ async fn migrate_copies_an_install_into_other_engines() {
     let mut get = on(&["files", "get", &id], &to_meta, &to_blobs);
     ok(get.arg(&out));
     assert_eq!(std::fs::read(&out).expect("read"), b"first content");
+    let mut get = on(&["files", "get", &zid], &to_meta, &to_blobs);
+    ok(get.arg(&out));
+    assert_eq!(std::fs::read(&out).expect("read"), zipped);
 
     // Again: refused, the target holds a finished copy.
     let (success, _, err) = run(&mut migrate(&to_meta));
