@@ -2,14 +2,22 @@
 """Crash safety of wopid: SIGKILL a live `wopid serve` at random moments under save traffic.
 
 Each cycle starts the release binary on a temporary data folder, lets worker threads drive Lock,
-PutFile, RefreshLock, RenameFile, PutRelativeFile and Unlock traffic with random content, kills the
+PutFile, RefreshLock, RenameFile, PutRelativeFile and Unlock traffic with random content (random
+bytes, or zip documents that share most of their parts from one save to the next), kills the
 server with SIGKILL after a random delay, and then, with the server down and again after a restart,
 checks:
 
 - the SQLite database passes `PRAGMA integrity_check` and `PRAGMA foreign_key_check`;
 - every acknowledged (200) save is in the version history with its SHA-256, and its blob holds
-  exactly those bytes, unless it was an autosave that a later save of the same lock session
-  replaced in the history (consecutive autosaves are coalesced);
+  exactly those bytes (a zip-based document is stored as chunks: its content rows and the chunks
+  they list are all there, and the chunk blobs, in order, are those bytes), unless it was an
+  autosave that a later save of the same lock session replaced in the history (consecutive
+  autosaves are coalesced);
+- no chunk a content references is freed (no row missing, no blob missing, none listed among the
+  dead blobs), while the chunk collector runs under the kills: about half the saves are zip
+  documents sharing most of their parts with the previous save, replaced autosaves and refused
+  uploads leave chunks behind, and the server runs with `chunk_grace = "1s"`, so every start and
+  every coalesced autosave sweeps;
 - every file's current content (GetFile over HTTP) is whole: it hashes to what CheckFileInfo says and
   is the last acknowledged save, or the save that was in flight when the server died (a request that
   got no answer may or may not have committed; nothing else is acceptable);
@@ -40,6 +48,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import zipfile
+import io
 
 LOCK_TTL_MS = 30 * 60 * 1000
 WORKERS = 3
@@ -91,6 +101,7 @@ class Model:
         self.acked_saves = 0
         self.relatives = 0
         self.landed_in_flight = 0  # unanswered saves found committed after the restart
+        self.refused_saves = 0  # PutFiles answered 503 (not committed)
 
 
 class Server:
@@ -98,13 +109,18 @@ class Server:
         self.binary = binary
         self.data = data
         self.log = log
+        # Chunks nothing references are freed a second after they are: the collector runs at every
+        # start and after every coalesced autosave, under the kills.
+        self.config = os.path.join(os.path.dirname(data), "wopid.toml")
+        with open(self.config, "w") as fh:
+            fh.write('chunk_grace = "1s"\n')
         self.proc = None
         self.port = None
 
     def start(self):
         err = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--data", self.data, "--listen", "127.0.0.1:0"],
+            [self.binary, "serve", "--data", self.data, "--listen", "127.0.0.1:0", "--config", self.config],
             stdout=subprocess.PIPE,
             stderr=err,
             env=dict(os.environ, RUST_LOG="warn"),
@@ -145,10 +161,30 @@ def request(c, method, path, token, headers=None, body=None):
     return r.status, {k.lower(): v for k, v in r.getheaders()}, data
 
 
-def random_body(rng):
+def random_bytes(rng):
     size = rng.choice([0, 1, 100, 4096, 65536, 300_000, rng.randrange(1, 1_200_000)])
     # Random bytes, so that two saves never share a SHA-256 by accident.
     return rng.randbytes(size)
+
+
+# Parts zip documents share (as images do from one save of a document to the next).
+SHARED_PARTS = [random.Random(i).randbytes(n) for i, n in enumerate([200_000, 90_000, 30_000, 5_000])]
+
+
+def random_zip(rng):
+    """A docx-like archive: a few shared stored parts and a fresh deflated document.xml."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>", compress_type=zipfile.ZIP_DEFLATED)
+        text = rng.randbytes(rng.randrange(10, 5000)).hex()
+        z.writestr("word/document.xml", f"<w:document>{text}</w:document>", compress_type=zipfile.ZIP_DEFLATED)
+        for i, part in enumerate(rng.sample(SHARED_PARTS, rng.randrange(1, len(SHARED_PARTS) + 1))):
+            z.writestr(f"word/media/image{i}.png", part, compress_type=zipfile.ZIP_STORED)
+    return out.getvalue()
+
+
+def random_body(rng):
+    return random_zip(rng) if rng.random() < 0.5 else random_bytes(rng)
 
 
 class Worker(threading.Thread):
@@ -220,6 +256,13 @@ class Worker(threading.Thread):
         status, h, _ = request(
             c, "POST", path + "/contents", f.token, {"X-WOPI-Override": "PUT", "X-WOPI-Lock": f.lock_id}, body
         )
+        if status == 503:
+            # Refused without committing (a content collected before its version, the 1 s grace
+            # being this short): not acknowledged, nothing changed.
+            with m.mu:
+                f.pending_puts.clear()
+                m.refused_saves += 1
+            return
         check(status == 200, f"{f.id}: PutFile got {status}")
         v = int(h["x-wopi-itemversion"])
         with m.mu:
@@ -274,6 +317,34 @@ def blob_path(data, key):
     return os.path.join(data, "blobs", key[:2], key)
 
 
+CHUNKED = "chunks:"
+
+
+def content_chunks(db, cid):
+    """The MainContent chunks of a content: (sha256, size, blob key) in order, None for a missing row."""
+    found = db.execute("SELECT file_id FROM contents WHERE id = ?", (cid,)).fetchall()
+    check(found != [], f"content {cid} is referenced but gone")
+    refs = db.execute(
+        "SELECT cc.sha256, k.size, k.blob_key FROM content_chunks cc LEFT JOIN chunks k ON k.sha256 = cc.sha256 "
+        "WHERE cc.content_id = ? AND cc.stream = 'MainContent' ORDER BY cc.seq", (cid,)).fetchall()
+    for digest, size, key in refs:
+        check(key is not None, f"content {cid}: chunk {digest} was freed while referenced")
+    return refs
+
+
+def read_chunks(data, what, refs, dead):
+    out = bytearray()
+    for digest, size, key in refs:
+        check(key not in dead, f"{what}: chunk blob {key} is listed as dead while referenced")
+        p = blob_path(data, key)
+        check(os.path.exists(p), f"{what}: chunk blob {key} missing")
+        with open(p, "rb") as fh:
+            part = fh.read()
+        check(len(part) == size and sha(part) == digest, f"{what}: chunk blob {key} does not hold its chunk")
+        out += part
+    return bytes(out)
+
+
 def check_offline(model, data, verified, full):
     """With the server dead: the database and every acknowledged save in it."""
     db = sqlite3.connect(os.path.join(data, "wopid.db"), timeout=30)
@@ -284,6 +355,11 @@ def check_offline(model, data, verified, full):
         check(fk == [], f"foreign_key_check: {fk}")
         rows = db.execute("SELECT file_id, version, blob_key, size, sha256 FROM versions").fetchall()
         files = {r[0]: r[1:] for r in db.execute("SELECT id, version, sha256, blob_key, size, name, lock_id, lock_expires_ms FROM files")}
+        contents = {}
+        for key in {r[2] for r in rows} | {r[2] for r in files.values()}:
+            if key.startswith(CHUNKED):
+                contents[key] = content_chunks(db, key[len(CHUNKED):])
+        dead = {r[0] for r in db.execute("SELECT blob_key FROM dead_blobs")}
     finally:
         db.close()
     history = {}
@@ -291,10 +367,13 @@ def check_offline(model, data, verified, full):
         history.setdefault(fid, {})[v] = digest
         if key in verified and not full:
             continue
-        p = blob_path(data, key)
-        check(os.path.exists(p), f"{fid} v{v}: blob {key} missing")
-        with open(p, "rb") as fh:
-            content = fh.read()
+        if key.startswith(CHUNKED):
+            content = read_chunks(data, f"{fid} v{v}", contents[key], dead)
+        else:
+            p = blob_path(data, key)
+            check(os.path.exists(p), f"{fid} v{v}: blob {key} missing")
+            with open(p, "rb") as fh:
+                content = fh.read()
         check(len(content) == size, f"{fid} v{v}: blob has {len(content)} bytes, record says {size}")
         check(sha(content) == digest, f"{fid} v{v}: blob bytes do not hash to the recorded SHA-256")
         verified.add(key)
@@ -408,6 +487,14 @@ def check_online(model, port, db_files, expired):
     c.close()
 
 
+def count_chunks(data):
+    db = sqlite3.connect(os.path.join(data, "wopid.db"), timeout=30)
+    try:
+        return db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    finally:
+        db.close()
+
+
 def setup(binary, data):
     model = Model()
     for i in range(WORKERS):
@@ -474,9 +561,12 @@ def main():
             server.kill()
             if cycle % 10 == 0 or cycle == kills:
                 print(f"  {cycle} kills, {model.acked_saves} acknowledged saves, {killed_in_flight} saves in flight at a kill"
-                      f" ({model.landed_in_flight} of them landed),"
+                      f" ({model.landed_in_flight} of them landed), {model.refused_saves} refused (503),"
                       f" {model.relatives} relative files, {time.monotonic() - started:.0f}s", flush=True)
         check_offline(model, data, verified, full=True)
+        chunked = count_chunks(data)
+        check(chunked > 0, "no save was stored as chunks: the chunk collector was not exercised")
+        print(f"  {chunked} chunks stored at the end")
         print(f"crash test passed: {kills} kills, {model.acked_saves} acknowledged saves, 0 lost, "
               f"integrity_check ok after every kill")
         print("crash: 1 passed, 0 failed")
