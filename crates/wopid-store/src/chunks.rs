@@ -67,6 +67,15 @@ impl StreamChunks {
     }
 }
 
+/// A content property (`X-WOPI` co-authoring): kept with the content it was set with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentProp {
+    pub name: String,
+    pub value: String,
+    /// `KeepOnContentChange` or `DeleteOnContentChange`, as the protocol names them.
+    pub retention: String,
+}
+
 /// A content to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewContent {
@@ -78,6 +87,8 @@ pub struct NewContent {
     /// The blob keys this save wrote (chunks that were not stored): they are inserted, every
     /// other chunk must still be stored under its key.
     pub fresh: Vec<String>,
+    /// The content properties that go with it.
+    pub properties: Vec<ContentProp>,
     pub now_ms: i64,
 }
 
@@ -100,6 +111,8 @@ pub trait ChunkStore: Send + Sync {
     async fn put_content(&self, content: &NewContent) -> Result<PutContent>;
     /// The streams of a content, each with its chunks in order (`None`: no such content).
     async fn content_streams(&self, content_id: &str) -> Result<Option<Vec<StreamChunks>>>;
+    /// The properties of a content, by name.
+    async fn content_properties(&self, content_id: &str) -> Result<Vec<ContentProp>>;
     /// The chunks with these protocol ids stored in a content of the file `file_id` that one of
     /// its versions (or the file) references.
     async fn file_chunks(&self, file_id: &str, chunk_ids: &[Vec<u8>]) -> Result<Vec<ChunkRecord>>;

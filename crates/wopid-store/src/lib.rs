@@ -39,8 +39,8 @@ mod writer;
 pub use api_store::ApiStore;
 pub use blob::{BlobBackend, BlobStream, Blobs, PutOutcome};
 pub use chunks::{
-    CONTENT_PREFIX, ChunkRecord, ChunkStore, NewContent, PutContent, StreamChunks, content_id,
-    content_key,
+    CONTENT_PREFIX, ChunkRecord, ChunkStore, ContentProp, NewContent, PutContent, StreamChunks,
+    content_id, content_key,
 };
 pub use deliveries::{Delivery, NewDelivery, WebhookQueue};
 pub use error::StoreError;

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use sqlx::Row as _;
 
 use crate::chunks::{
-    CHUNK_COLS, CONTENT_REFERENCED, ChunkRecord, ChunkStore, NewContent, PutContent, StreamChunks,
-    chunk_at, group_streams,
+    CHUNK_COLS, CONTENT_REFERENCED, ChunkRecord, ChunkStore, ContentProp, NewContent, PutContent,
+    StreamChunks, chunk_at, group_streams,
 };
 use crate::error::{Result, StoreError};
 use crate::postgres::PgMeta;
@@ -36,6 +36,10 @@ impl PgMeta {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM content_streams WHERE content_id = ANY($1)")
+                .bind(&gone)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM content_properties WHERE content_id = ANY($1)")
                 .bind(&gone)
                 .execute(&mut *tx)
                 .await?;
@@ -94,6 +98,17 @@ impl ChunkStore for PgMeta {
             .bind(n.now_ms)
             .execute(&mut *tx)
             .await?;
+        for p in &n.properties {
+            sqlx::query(
+                "INSERT INTO content_properties (content_id, name, value, retention) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&n.id)
+            .bind(&p.name)
+            .bind(&p.value)
+            .bind(&p.retention)
+            .execute(&mut *tx)
+            .await?;
+        }
         let mut unused = Vec::new();
         for s in &n.streams {
             sqlx::query(
@@ -170,6 +185,24 @@ impl ChunkStore for PgMeta {
         .collect::<Result<Vec<_>>>()?;
         tx.commit().await?;
         Ok(Some(group_streams(streams, chunks)))
+    }
+
+    async fn content_properties(&self, content_id: &str) -> Result<Vec<ContentProp>> {
+        let rows = sqlx::query(
+            "SELECT name, value, retention FROM content_properties WHERE content_id = $1 ORDER BY name COLLATE \"C\"",
+        )
+        .bind(content_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ContentProp {
+                    name: r.try_get(0)?,
+                    value: r.try_get(1)?,
+                    retention: r.try_get(2)?,
+                })
+            })
+            .collect()
     }
 
     async fn file_chunks(&self, file_id: &str, chunk_ids: &[Vec<u8>]) -> Result<Vec<ChunkRecord>> {

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
 use crate::chunks::{
-    CHUNK_COLS, CONTENT_REFERENCED, ChunkRecord, ChunkStore, NewContent, PutContent, StreamChunks,
-    chunk_at, group_streams,
+    CHUNK_COLS, CONTENT_REFERENCED, ChunkRecord, ChunkStore, ContentProp, NewContent, PutContent,
+    StreamChunks, chunk_at, group_streams,
 };
 use crate::error::Result;
 use crate::rows::size_i64;
@@ -61,6 +61,13 @@ fn put(c: &Connection, n: &NewContent) -> Result<PutContent> {
         "INSERT INTO contents (id, file_id, used_ms) VALUES (?1, ?2, ?3)",
         params![n.id, n.file_id, n.now_ms],
     )?;
+    for p in &n.properties {
+        exec(
+            c,
+            "INSERT INTO content_properties (content_id, name, value, retention) VALUES (?1, ?2, ?3, ?4)",
+            params![n.id, p.name, p.value, p.retention],
+        )?;
+    }
     for s in &n.streams {
         exec(
             c,
@@ -105,6 +112,11 @@ fn sweep(c: &Connection, before_ms: i64) -> Result<u64> {
     for id in &gone {
         exec(c, "DELETE FROM content_chunks WHERE content_id = ?1", [id])?;
         exec(c, "DELETE FROM content_streams WHERE content_id = ?1", [id])?;
+        exec(
+            c,
+            "DELETE FROM content_properties WHERE content_id = ?1",
+            [id],
+        )?;
         exec(c, "DELETE FROM contents WHERE id = ?1", [id])?;
     }
     let keys: Vec<String> = all(
@@ -150,6 +162,23 @@ impl ChunkStore for SqliteMeta {
 
     async fn content_streams(&self, content_id: &str) -> Result<Option<Vec<StreamChunks>>> {
         self.read(|c| streams_of(c, content_id))
+    }
+
+    async fn content_properties(&self, content_id: &str) -> Result<Vec<ContentProp>> {
+        self.read(|c| {
+            all(
+                c,
+                "SELECT name, value, retention FROM content_properties WHERE content_id = ?1 ORDER BY name",
+                [content_id],
+                |r| {
+                    Ok(ContentProp {
+                        name: r.get(0)?,
+                        value: r.get(1)?,
+                        retention: r.get(2)?,
+                    })
+                },
+            )
+        })
     }
 
     async fn file_chunks(&self, file_id: &str, chunk_ids: &[Vec<u8>]) -> Result<Vec<ChunkRecord>> {

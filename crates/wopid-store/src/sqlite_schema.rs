@@ -234,6 +234,13 @@ CREATE TABLE content_chunks (
     PRIMARY KEY (content_id, stream, seq)
 );
 CREATE INDEX content_chunks_sha256 ON content_chunks(sha256);
+CREATE TABLE content_properties (
+    content_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    retention TEXT NOT NULL,
+    PRIMARY KEY (content_id, name)
+);
 CREATE TABLE dead_blobs (
     blob_key TEXT PRIMARY KEY
 );

@@ -170,6 +170,18 @@ pub const TABLES: &[Table] = &[
         from_pg: "FROM content_chunks ORDER BY content_id COLLATE \"C\", stream COLLATE \"C\", seq",
     },
     Table {
+        name: "content_properties",
+        cols: &[
+            ("content_id", Text),
+            ("name", Text),
+            ("value", Text),
+            ("retention", Text),
+        ],
+        keyed: true,
+        from_sqlite: "FROM content_properties ORDER BY content_id, name",
+        from_pg: "FROM content_properties ORDER BY content_id COLLATE \"C\", name COLLATE \"C\"",
+    },
+    Table {
         name: "dead_blobs",
         cols: &[("blob_key", Text)],
         keyed: true,

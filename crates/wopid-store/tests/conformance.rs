@@ -2287,6 +2287,7 @@ fn new_content(id: &str, chunks: Vec<ChunkRecord>, fresh: &[&str], now_ms: i64) 
         file_id: "f".into(),
         streams: main_stream(chunks),
         fresh: fresh.iter().map(|s| s.to_string()).collect(),
+        properties: vec![],
         now_ms,
     }
 }
@@ -2335,6 +2336,36 @@ meta_test!(
                 .expect("file chunks")
                 .is_empty(),
             "a chunk is known to the file whose content holds it only"
+        );
+
+        // Properties go with a content; a content with no file is claimed by its first commit.
+        let mut c5 = new_content("c5", vec![chunk(1, "k1")], &[], 15);
+        c5.file_id = String::new();
+        c5.properties = vec![ContentProp {
+            name: "p".into(),
+            value: "v".into(),
+            retention: "KeepOnContentChange".into(),
+        }];
+        meta.put_content(&c5).await.expect("put");
+        assert_eq!(
+            meta.content_properties("c5").await.expect("props"),
+            c5.properties
+        );
+        assert!(
+            meta.content_properties("c1")
+                .await
+                .expect("props")
+                .is_empty()
+        );
+        assert!(matches!(
+            commit_content(&meta, "c5", 15).await.expect("commit"),
+            Cas::Applied(_)
+        ));
+        assert_eq!(
+            meta.file_chunks("f", &[vec![1; 16]])
+                .await
+                .expect("file chunks"),
+            vec![chunk(1, "k1")]
         );
 
         // A second content reuses two chunks; its fresh copy of chunk 3 lost to the stored one.

@@ -13,8 +13,8 @@ use sha2::Digest as _;
 use wopid_proto::chunked::MAIN_CONTENT;
 use wopid_proto::chunking::{self, ChunkId, ChunkingScheme, Pieces};
 use wopid_store::{
-    BlobStream, Blobs, ChunkRecord, NewContent, PutContent, PutOutcome, StoreError, StreamChunks,
-    content_id, content_key,
+    BlobStream, Blobs, ChunkRecord, ContentProp, NewContent, PutContent, PutOutcome, StoreError,
+    StreamChunks, content_id, content_key,
 };
 
 use crate::error::ApiError;
@@ -100,7 +100,7 @@ async fn zip_cut(
 }
 
 /// The id, SHA-256 and length of each range of a blob, read once from start to end.
-async fn hash_ranges(
+pub(crate) async fn hash_ranges(
     blobs: &Blobs,
     key: &str,
     ranges: &[std::ops::Range<usize>],
@@ -145,79 +145,143 @@ async fn hash_ranges(
     Ok(out)
 }
 
-/// Cuts a stored upload: a zip archive becomes a content of chunks (only the chunks not stored
-/// yet are written) and the upload's blob goes; anything else stays the blob it is. Returns the
-/// blob key the version holds.
-pub async fn cut_stored(
+/// Where the bytes of a chunk to record are.
+#[derive(Debug, Clone)]
+pub enum Src {
+    /// A range of a blob that stays where it is (copied into a blob of its own when needed).
+    Range(String, std::ops::Range<u64>),
+    /// A blob holding exactly the chunk, owned by the caller: used as the chunk's blob when the
+    /// chunk is new, deleted otherwise.
+    Owned(String),
+    /// A chunk already stored (its record's `blob_key`).
+    Stored,
+}
+
+/// A chunk to record: its id, SHA-256 and length, and where its bytes are.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub rec: ChunkRecord,
+    pub src: Src,
+}
+
+/// A stream to record.
+pub struct PendingStream {
+    pub stream: String,
+    pub scheme: ChunkingScheme,
+    pub chunks: Vec<Pending>,
+}
+
+/// Records a content (streams and properties): chunks already stored (same length, id and
+/// SHA-256) are reused, the others written. Every `Src::Owned` blob is used or deleted. Returns
+/// the content's blob key (`chunks:<id>`).
+pub async fn record_content(
     state: &AppState,
-    key: String,
-    out: &PutOutcome,
+    streams: Vec<PendingStream>,
+    properties: Vec<ContentProp>,
 ) -> Result<String, ApiError> {
-    let Ok(len) = usize::try_from(out.size) else {
-        return Ok(key);
+    let owned: Vec<String> = streams
+        .iter()
+        .flat_map(|s| &s.chunks)
+        .filter_map(|c| match &c.src {
+            Src::Owned(k) => Some(k.clone()),
+            _ => None,
+        })
+        .collect();
+    let result = record_attempts(state, &streams, properties).await;
+    let used: Vec<String> = match &result {
+        Ok((_, used)) => used.clone(),
+        Err(_) => Vec::new(),
     };
-    let Some(ranges) = zip_cut(&state.blobs, &key, len).await? else {
-        return Ok(key);
-    };
-    let mut chunks = hash_ranges(&state.blobs, &key, &ranges).await?;
-    // A reused chunk that the collector frees meanwhile: cut again (it is then written anew).
+    let unused: Vec<String> = owned.into_iter().filter(|k| !used.contains(k)).collect();
+    discard_all(state, &unused).await;
+    result.map(|(key, _)| key)
+}
+
+/// Up to three attempts (a reused chunk freed meanwhile is written anew the next time); returns
+/// the content key and the owned blobs it uses.
+async fn record_attempts(
+    state: &AppState,
+    streams: &[PendingStream],
+    properties: Vec<ContentProp>,
+) -> Result<(String, Vec<String>), ApiError> {
     for _ in 0..3 {
-        let mut wanted: Vec<String> = chunks.iter().map(|c| c.sha256.clone()).collect();
+        let mut wanted: Vec<String> = streams
+            .iter()
+            .flat_map(|s| &s.chunks)
+            .map(|c| c.rec.sha256.clone())
+            .collect();
         wanted.sort();
         wanted.dedup();
         let stored = state.meta.find_chunks(&wanted).await?;
-        let mut fresh = Vec::new();
-        let mut written: Vec<(String, String)> = Vec::new();
-        let mut failed = None;
-        for (c, r) in chunks.iter_mut().zip(&ranges) {
-            if let Some(s) = stored
-                .iter()
-                .find(|s| s.sha256 == c.sha256 && s.size == c.size && s.chunk_id == c.chunk_id)
-            {
-                c.blob_key = s.blob_key.clone();
-            } else if let Some((_, k)) = written.iter().find(|(sha, _)| *sha == c.sha256) {
-                c.blob_key = k.clone();
-            } else {
-                let k = Blobs::new_key();
-                let body = state
-                    .blobs
-                    .get(&key, Some((r.start as u64, r.end as u64 - 1)))
-                    .await?;
-                match state.blobs.put(&k, body, c.size).await {
-                    Ok(put) if put.sha256 == c.sha256 && put.size == c.size => {}
-                    Ok(_) => {
-                        failed = Some(StoreError::Invalid("a chunk changed while it was copied"));
+        // Blobs this attempt wrote (deleted when it fails) and the owned blobs it uses.
+        let mut fresh: Vec<String> = Vec::new();
+        let mut owned_used: Vec<String> = Vec::new();
+        let mut keys: Vec<(String, String)> = Vec::new();
+        let mut out = Vec::with_capacity(streams.len());
+        let mut failed: Option<ApiError> = None;
+        'streams: for s in streams {
+            let mut chunks = Vec::with_capacity(s.chunks.len());
+            for c in &s.chunks {
+                let mut rec = c.rec.clone();
+                if let Some(k) = stored.iter().find(|k| {
+                    k.sha256 == rec.sha256 && k.size == rec.size && k.chunk_id == rec.chunk_id
+                }) {
+                    rec.blob_key = k.blob_key.clone();
+                } else if let Some((_, k)) = keys.iter().find(|(sha, _)| *sha == rec.sha256) {
+                    rec.blob_key = k.clone();
+                } else {
+                    match &c.src {
+                        Src::Stored => {
+                            // Freed since it was found: the client must upload it again.
+                            failed = Some(ApiError::Busy);
+                            break 'streams;
+                        }
+                        Src::Owned(k) => {
+                            owned_used.push(k.clone());
+                            rec.blob_key = k.clone();
+                        }
+                        Src::Range(blob, r) => {
+                            let k = Blobs::new_key();
+                            fresh.push(k.clone());
+                            if let Err(e) = copy_range(state, blob, r, &k, &rec).await {
+                                failed = Some(e);
+                                break 'streams;
+                            }
+                            rec.blob_key = k;
+                        }
                     }
-                    Err(e) => failed = Some(e),
+                    keys.push((rec.sha256.clone(), rec.blob_key.clone()));
                 }
-                fresh.push(k.clone());
-                if failed.is_some() {
-                    break;
-                }
-                written.push((c.sha256.clone(), k.clone()));
-                c.blob_key = k;
+                chunks.push(rec);
             }
+            out.push(StreamChunks {
+                stream: s.stream.clone(),
+                scheme: scheme_name(s.scheme).to_owned(),
+                chunks,
+            });
         }
         if let Some(e) = failed {
             discard_all(state, &fresh).await;
-            return Err(e.into());
+            return Err(e);
         }
+        let mut all_fresh = fresh.clone();
+        all_fresh.extend(owned_used.iter().cloned());
         let content = NewContent {
             id: wopid_store::new_id(),
             file_id: String::new(),
-            streams: vec![StreamChunks {
-                stream: MAIN_CONTENT.to_owned(),
-                scheme: scheme_name(ChunkingScheme::Zip).to_owned(),
-                chunks: chunks.clone(),
-            }],
-            fresh: fresh.clone(),
+            streams: out,
+            fresh: all_fresh,
+            properties: properties.clone(),
             now_ms: state.now_ms(),
         };
         match state.meta.put_content(&content).await {
             Ok(PutContent::Stored { unused }) => {
                 discard_all(state, &unused).await;
-                super::content::discard_blob(state, &key).await;
-                return Ok(content_key(&content.id));
+                let used = owned_used
+                    .into_iter()
+                    .filter(|k| !unused.contains(k))
+                    .collect();
+                return Ok((content_key(&content.id), used));
             }
             Ok(PutContent::ChunkGone) => discard_all(state, &fresh).await,
             Err(e) => {
@@ -227,6 +291,70 @@ pub async fn cut_stored(
         }
     }
     Err(ApiError::Busy)
+}
+
+/// Copies a range of a blob into a new blob, checking it holds the chunk.
+async fn copy_range(
+    state: &AppState,
+    blob: &str,
+    r: &std::ops::Range<u64>,
+    key: &str,
+    rec: &ChunkRecord,
+) -> Result<(), ApiError> {
+    let body = state.blobs.get(blob, Some((r.start, r.end - 1))).await?;
+    let put = state.blobs.put(key, body, rec.size).await?;
+    if put.sha256 != rec.sha256 || put.size != rec.size {
+        return Err(StoreError::Invalid("a chunk changed while it was copied").into());
+    }
+    Ok(())
+}
+
+/// Cuts a stored upload: a zip archive becomes a content of chunks (only the chunks not stored
+/// yet are written) and the upload's blob goes. Anything else stays the blob it is, unless
+/// `properties` are to be kept with it: then it becomes a content of one `FullFile` chunk (the
+/// upload's blob). Returns the blob key the version holds.
+pub async fn cut_stored(
+    state: &AppState,
+    key: String,
+    out: &PutOutcome,
+    properties: Vec<ContentProp>,
+) -> Result<String, ApiError> {
+    let Ok(len) = usize::try_from(out.size) else {
+        return Ok(key);
+    };
+    let (scheme, ranges) = match zip_cut(&state.blobs, &key, len).await? {
+        Some(ranges) => (ChunkingScheme::Zip, ranges),
+        None if properties.is_empty() => return Ok(key),
+        None => (
+            ChunkingScheme::FullFile,
+            std::iter::once(0..len).filter(|r| !r.is_empty()).collect(),
+        ),
+    };
+    let hashed = hash_ranges(&state.blobs, &key, &ranges).await?;
+    let whole = scheme == ChunkingScheme::FullFile;
+    let chunks = hashed
+        .into_iter()
+        .zip(&ranges)
+        .map(|(rec, r)| Pending {
+            rec,
+            src: if whole {
+                Src::Owned(key.clone())
+            } else {
+                Src::Range(key.clone(), r.start as u64..r.end as u64)
+            },
+        })
+        .collect();
+    let stream = PendingStream {
+        stream: MAIN_CONTENT.to_owned(),
+        scheme,
+        chunks,
+    };
+    let recorded = record_content(state, vec![stream], properties).await;
+    if !whole || len == 0 {
+        // The upload's blob was only read from.
+        super::content::discard_blob(state, &key).await;
+    }
+    recorded
 }
 
 async fn discard_all(state: &AppState, keys: &[String]) {

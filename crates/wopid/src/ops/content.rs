@@ -55,13 +55,24 @@ pub async fn store_body(
     body: BlobStream,
     declared: Option<u64>,
 ) -> Result<(String, wopid_store::PutOutcome), ApiError> {
+    store_body_with(state, body, declared, Vec::new()).await
+}
+
+/// [`store_body`] with the content properties the new content keeps (a PutFile keeps the
+/// `KeepOnContentChange` ones of the content it replaces).
+pub async fn store_body_with(
+    state: &AppState,
+    body: BlobStream,
+    declared: Option<u64>,
+    properties: Vec<wopid_store::ContentProp>,
+) -> Result<(String, wopid_store::PutOutcome), ApiError> {
     let limit = state.config.max_upload_bytes;
     if declared.is_some_and(|n| n > limit) {
         return Err(ProtoError::TooLarge { limit }.into());
     }
     let key = Blobs::new_key();
     let out = state.blobs.put(&key, body, limit).await?;
-    let key = super::chunks::cut_stored(state, key, &out).await?;
+    let key = super::chunks::cut_stored(state, key, &out, properties).await?;
     Ok((key, out))
 }
 
