@@ -371,6 +371,21 @@ pub fn plan_put(
     stored: impl Fn(&ChunkId) -> Option<u64>,
     max_stream: u64,
 ) -> Result<PutPlan, ProtoError> {
+    let lengths: HashMap<ChunkId, u64> = uploaded
+        .iter()
+        .map(|(id, data)| (*id, data.len() as u64))
+        .collect();
+    plan_put_lengths(req, &lengths, stored, max_stream)
+}
+
+/// [`plan_put`] knowing only the uploaded chunks' lengths (a server that spooled their bytes to
+/// storage while it read them).
+pub fn plan_put_lengths(
+    req: &PutChunkedFileRequest,
+    uploaded: &HashMap<ChunkId, u64>,
+    stored: impl Fn(&ChunkId) -> Option<u64>,
+    max_stream: u64,
+) -> Result<PutPlan, ProtoError> {
     let mut sources = BTreeMap::new();
     let mut streams = Vec::with_capacity(req.signatures.len());
     for s in &req.signatures {
@@ -378,7 +393,7 @@ pub fn plan_put(
         let mut chunks = Vec::with_capacity(s.chunk_signatures.len());
         for c in &s.chunk_signatures {
             let (len, source) = match uploaded.get(&c.chunk_id) {
-                Some(data) => (data.len() as u64, Source::Uploaded),
+                Some(len) => (*len, Source::Uploaded),
                 None => (
                     stored(&c.chunk_id).ok_or(ProtoError::BadRequest(
                         "a chunk is neither uploaded nor stored",

@@ -123,7 +123,9 @@ pub async fn put_file(
     if stale_view(req.seen_modified, &file) {
         return Err(ApiError::ChangedInStorage);
     }
-    let (key, out) = store_body(state, body, declared).await?;
+    // The content properties a content change keeps (`KeepOnContentChange`) go with the new one.
+    let kept = kept_properties(state, &file).await?;
+    let (key, out) = store_body_with(state, body, declared, kept).await?;
     let content = Content {
         blob_key: key.clone(),
         size: out.size,
@@ -142,6 +144,23 @@ pub async fn put_file(
         version: saved.version,
         modified_ms: saved.modified_ms,
     })
+}
+
+/// The content properties of a file's content that outlive a content change.
+async fn kept_properties(
+    state: &AppState,
+    file: &FileRecord,
+) -> Result<Vec<wopid_store::ContentProp>, ApiError> {
+    let Some(id) = wopid_store::content_id(&file.blob_key) else {
+        return Ok(Vec::new());
+    };
+    Ok(state
+        .meta
+        .content_properties(id)
+        .await?
+        .into_iter()
+        .filter(|p| p.retention == "KeepOnContentChange")
+        .collect())
 }
 
 /// Commits the stored content if the lock rules still allow it; returns the saved file and the
