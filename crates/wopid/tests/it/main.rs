@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod browser_trash;
 mod browser_ui;
+mod chunked;
 mod chunks;
 mod cli;
 mod concurrency;
