@@ -172,8 +172,9 @@ pub async fn current(state: &AppState, f: &FileRecord) -> Result<Current, ApiErr
             if f.size > 0 {
                 let len = usize::try_from(f.size)
                     .map_err(|_| StoreError::Invalid("a file too large for this host"))?;
+                let whole = std::iter::once(0..len).collect::<Vec<_>>();
                 let mut hashed =
-                    super::chunks::hash_ranges(&state.blobs, &f.blob_key, &[0..len]).await?;
+                    super::chunks::hash_ranges(&state.blobs, &f.blob_key, &whole).await?;
                 if let Some(mut rec) = hashed.pop() {
                     rec.blob_key = f.blob_key.clone();
                     let id = chunk_id(&rec);

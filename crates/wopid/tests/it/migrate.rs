@@ -85,7 +85,9 @@ async fn migrate_copies_an_install_into_other_engines() {
     // A zip-based document is stored as chunks: its chunk blobs are copied too.
     let zipped = crate::chunks::docx(&[vec![7u8; 50_000], vec![9u8; 40_000]], "chunked");
     let zsrc = dir.path().join("in.docx");
-    std::fs::write(&zsrc, &zipped).expect("write input");
+    std::fs::File::create(&zsrc)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &zipped))
+        .expect("write input");
     let zid = ok(wopid()
         .args([
             "files", "add", "--name", "c.docx", "--user", "alice", "--data",
