@@ -309,7 +309,7 @@ async fn copy_range(
     Ok(())
 }
 
-/// Cuts a stored upload: a zip archive becomes a content of chunks (only the chunks not stored
+/// Cuts a stored upload (`zip_like`: it starts with a zip local header): a zip archive becomes a content of chunks (only the chunks not stored
 /// yet are written) and the upload's blob goes. Anything else stays the blob it is, unless
 /// `properties` are to be kept with it: then it becomes a content of one `FullFile` chunk (the
 /// upload's blob). Returns the blob key the version holds.
@@ -318,11 +318,21 @@ pub async fn cut_stored(
     key: String,
     out: &PutOutcome,
     properties: Vec<ContentProp>,
+    zip_like: bool,
 ) -> Result<String, ApiError> {
     let Ok(len) = usize::try_from(out.size) else {
         return Ok(key);
     };
-    let (scheme, ranges) = match zip_cut(&state.blobs, &key, len).await? {
+    if !zip_like && properties.is_empty() {
+        // The fast path: not a zip archive, one blob.
+        return Ok(key);
+    }
+    let cut = if zip_like {
+        zip_cut(&state.blobs, &key, len).await?
+    } else {
+        None
+    };
+    let (scheme, ranges) = match cut {
         Some(ranges) => (ChunkingScheme::Zip, ranges),
         None if properties.is_empty() => return Ok(key),
         None => (

@@ -70,9 +70,28 @@ pub async fn store_body_with(
     if declared.is_some_and(|n| n > limit) {
         return Err(ProtoError::TooLarge { limit }.into());
     }
+    // The first bytes say whether the body may be a zip archive worth cutting (every OOXML and
+    // ODF document starts with a local file header); anything else is not read back.
+    let head = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(4)));
+    let seen = head.clone();
+    let body: BlobStream = Box::pin(futures_util::StreamExt::inspect(body, move |piece| {
+        if let Ok(b) = piece {
+            let mut h = seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if h.len() < 4 {
+                let take = (4 - h.len()).min(b.len());
+                h.extend_from_slice(&b[..take]);
+            }
+        }
+    }));
     let key = Blobs::new_key();
     let out = state.blobs.put(&key, body, limit).await?;
-    let key = super::chunks::cut_stored(state, key, &out, properties).await?;
+    let zip_like = head
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .starts_with(b"PK\x03\x04");
+    let key = super::chunks::cut_stored(state, key, &out, properties, zip_like).await?;
     Ok((key, out))
 }
 
