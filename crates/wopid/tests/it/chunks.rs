@@ -167,6 +167,23 @@ async fn docx_versions_share_their_unchanged_parts_and_go_with_the_file() {
             .status(),
         200
     );
+    // Restoring version 3 makes its chunks the current content again (a version of its own).
+    let restored = wopid::ops::files::restore(&s.state, None, &id, 3)
+        .await
+        .expect("restore");
+    assert_eq!(restored.version, 22);
+    assert_eq!(s.get_file(&id, &token).await, sent[2]);
+    // Collecting now frees nothing a version references.
+    s.clock.advance_ms(2 * HOUR);
+    wopid::auth::purge::once(&s.state).await.expect("purge");
+    for (v, body) in versions.iter().zip(&sent) {
+        assert_eq!(
+            &read(&s, &v.blob_key, None).await,
+            body,
+            "version {} after collecting",
+            v.version
+        );
+    }
     // Deleting the file and emptying the trash leaves no chunk once the grace period passed.
     assert_eq!(
         s.op(&id, &token, "DELETE")
