@@ -3,6 +3,7 @@
 //! the two meet only in [`crate::app`].
 
 mod bootstrap;
+mod coauth;
 mod containers;
 mod files;
 mod headers;

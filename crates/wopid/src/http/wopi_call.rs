@@ -93,6 +93,16 @@ impl FromRequestParts<AppState> for WopiCall {
                 Some(label),
             ));
         }
+        // Co-authoring operations exist only where co-authoring is configured.
+        if route.operation.is_coauth() && !crate::ops::coauth::enabled(state) {
+            return Err(labelled(
+                ProtoError::NotImplemented(format!(
+                    "{} is not offered: co-authoring is not configured on this host",
+                    route.operation.name()
+                )),
+                Some(label),
+            ));
+        }
         let token = access_token(parts.uri.query(), &parts.headers)
             .ok_or_else(|| labelled(ProtoError::Unauthorized, Some(label)))?;
         let pq = parts.uri.path_and_query().map_or("", |p| p.as_str());

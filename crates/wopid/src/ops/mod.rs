@@ -5,6 +5,7 @@
 //! another request changed the file in between.
 
 pub mod browse;
+pub mod coauth;
 pub mod containers;
 pub mod content;
 pub mod create;
