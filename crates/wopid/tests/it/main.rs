@@ -8,6 +8,7 @@ mod browser;
 mod browser_trash;
 mod browser_ui;
 mod cli;
+mod coauth;
 mod concurrency;
 mod containers;
 mod content;
