@@ -149,6 +149,7 @@ impl Cluster {
         .expose()
         .to_owned();
         let config_file = dir.path().join("wopid.toml");
+        #[allow(clippy::disallowed_methods)] // a test's own configuration file
         std::fs::write(&config_file, toml).expect("write wopid.toml");
         let config_file = config_file.to_str().expect("utf-8 path").to_owned();
         let extra = ["--config", config_file.as_str()];
