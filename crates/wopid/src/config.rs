@@ -799,6 +799,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn coauth_needs_both_absolute_urls() {
+        let with = |service: Option<&str>, channel: Option<&str>| {
+            let mut c = Config {
+                coauth_collaboration_service_url: service.map(str::to_owned),
+                coauth_real_time_channel_url: channel.map(str::to_owned),
+                ..Config::default()
+            };
+            c.resolve_secrets().map(|()| c.coauth().is_some())
+        };
+        assert!(!with(None, None).expect("off"));
+        assert!(
+            with(
+                Some("https://ocs.example.com/"),
+                Some("http://rtc.example.com/x")
+            )
+            .expect("on")
+        );
+        assert!(with(Some("https://ocs.example.com/"), None).is_err());
+        assert!(with(None, Some("https://rtc.example.com/")).is_err());
+        assert!(with(Some("/relative"), Some("https://rtc.example.com/")).is_err());
+        assert!(
+            with(
+                Some("ftp://ocs.example.com/"),
+                Some("https://rtc.example.com/")
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
     fn example_parses_to_defaults() {
         let parsed: Config = toml::from_str(EXAMPLE).expect("example parses");
         assert_eq!(parsed, Config::default());
