@@ -71,7 +71,7 @@ pub(super) async fn dispatch(
     })
 }
 
-/// 200 with `X-WOPI-CoauthTableVersion` and the table as the body (none when the client holds
+/// 200 with the coauth table version (`wopi_header::COAUTH_TABLE_VERSION`) and the table as the body (none when the client holds
 /// this version already).
 fn table_response(answer: TableAnswer) -> Response {
     let version = (wopi_header::COAUTH_TABLE_VERSION, answer.version);

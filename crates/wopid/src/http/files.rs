@@ -106,7 +106,7 @@ pub(super) async fn dispatch(
         | FileOp::RefreshLock { .. }
         | FileOp::Unlock { .. } => {
             let req = lock_request.ok_or(ProtoError::NotFound)?;
-            // `X-WOPI-LockUserVisible: true`: the holder's name is shown to those refused.
+            // `LockUserVisible` asked: the holder's name is shown to those refused.
             let visible = wopid_proto::request::lock_user_visible(&super::headers::Hdrs(headers))
                 .then(|| user.as_ref().map(|u| u.display_name.as_str()))
                 .flatten();

@@ -95,9 +95,14 @@ impl FromRequestParts<AppState> for WopiCall {
         }
         // Co-authoring operations exist only where co-authoring is configured.
         if route.operation.is_coauth() && !crate::ops::coauth::enabled(state) {
+            use wopid_proto::Headers as _;
+            let asked = hdrs
+                .get(wopid_proto::wopi_header::OVERRIDE)
+                .map(|o| String::from_utf8_lossy(o).trim().to_ascii_uppercase())
+                .unwrap_or_default();
             return Err(labelled(
                 ProtoError::NotImplemented(format!(
-                    "{} is not offered: co-authoring is not configured on this host",
+                    "{} ({asked}) is not offered: co-authoring is not configured on this host",
                     route.operation.name()
                 )),
                 Some(label),

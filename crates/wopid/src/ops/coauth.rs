@@ -97,7 +97,7 @@ pub fn check_exclusive_lock(f: &FileRecord, now_ms: i64) -> Result<(), ProtoErro
 
 /// What a coauth lock operation answers: the table after it (or, refused, as it stands).
 pub struct TableAnswer {
-    /// `X-WOPI-CoauthTableVersion`.
+    /// The coauth table version (`wopi_header::COAUTH_TABLE_VERSION`).
     pub version: String,
     /// The body, `None` when the client already holds this version (GetCoauthTable).
     pub table: Option<coauth::CoauthTable>,

@@ -12,7 +12,7 @@ use crate::webhooks::{self, Event};
 
 /// Applies a lock operation; returns the file's version (unchanged by locking). `visible_user`
 /// is the holder's name a Lock or UnlockAndRelock asked to show to those it refuses
-/// (`X-WOPI-LockUserVisible: true`); a RefreshLock keeps the name the lock has.
+/// (`wopi_header::LOCK_USER_VISIBLE` true); a RefreshLock keeps the name the lock has.
 pub async fn lock_op(
     state: &AppState,
     grant: &Grant,
