@@ -108,6 +108,8 @@ pub enum Operation {
     GetFileWopiSrc,
     CheckFolderInfo,
     EnumerateFolderChildren,
+    /// A co-authoring operation (coauth locks, sequence numbers, chunked transfer).
+    Coauth(crate::request::CoauthOperation),
     /// Method, path and override that name no operation wopid knows; the text names it.
     Unknown(String),
 }
@@ -121,6 +123,9 @@ impl Operation {
         overrider: Option<&[u8]>,
         has_old_lock: bool,
     ) -> Self {
+        if let Some(c) = crate::request::CoauthOperation::parse(method, endpoint, overrider) {
+            return Self::Coauth(c);
+        }
         let ov = overrider.map(|o| String::from_utf8_lossy(o).trim().to_ascii_uppercase());
         let ov = ov.as_deref();
         use Endpoint as E;
@@ -190,7 +195,17 @@ impl Operation {
                 | Self::PutFile
                 | Self::RenameFile
                 | Self::DeleteFile
+                | Self::Coauth(
+                    crate::request::CoauthOperation::GetCoauthLock
+                        | crate::request::CoauthOperation::RefreshCoauthLock
+                        | crate::request::CoauthOperation::UnlockCoauthLock
+                )
         )
+    }
+
+    /// Whether the operation is one of co-authoring (served only when it is configured).
+    pub fn is_coauth(&self) -> bool {
+        matches!(self, Self::Coauth(_))
     }
 
     /// Whether the operation addresses the folder hierarchy (the Containers endpoint, the file's
@@ -248,6 +263,7 @@ impl Operation {
             Self::GetFileWopiSrc => "GetFileWopiSrc",
             Self::CheckFolderInfo => "CheckFolderInfo",
             Self::EnumerateFolderChildren => "EnumerateChildren(folder)",
+            Self::Coauth(c) => c.name(),
             Self::Unknown(_) => "Unknown",
         }
     }

@@ -26,7 +26,7 @@ mod file;
 pub use crate::coauth::Presented;
 pub use coauth::{CoauthOp, CoauthOperation};
 pub use container::{BootstrapOp, ContainerOp, EcosystemOp};
-pub use file::{FileOp, PutFile, SaveFlags, SeenModified};
+pub use file::{FileOp, PutFile, SaveFlags, SeenModified, lock_user_visible, presented_lock};
 
 use crate::error::ProtoError;
 use crate::ids::{ContainerId, FileId};

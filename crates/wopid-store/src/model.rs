@@ -46,6 +46,26 @@ pub struct FileRecord {
     pub lock_id: Option<String>,
     pub lock_expires_ms: i64,
     pub rev: i64,
+    /// The WOPI lock holder's name, when the lock was taken with `X-WOPI-LockUserVisible: true`.
+    pub lock_user: Option<String>,
+    /// The coauth locks, as last stored (expired ones included until the next change drops them).
+    pub coauth_locks: Vec<CoauthLockRecord>,
+    /// The content's sequence number: 1 for a new file, raised by every content change.
+    pub sequence: i64,
+}
+
+/// One coauth lock of a file, stored with the file's row (its WOPI lock's compare-and-swap
+/// covers it too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoauthLockRecord {
+    pub id: String,
+    /// `Coauth` or `CoauthExclusive`; the server decides what they mean.
+    pub kind: String,
+    pub metadata: String,
+    /// The holder's name shown to other co-authors.
+    pub user_name: String,
+    pub locked_ms: i64,
+    pub expires_ms: i64,
 }
 
 /// One stored version of a file's content.
@@ -108,8 +128,13 @@ pub struct NewFile {
 /// One change to a file, applied only if the file's `rev` is still the one the caller read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileUpdate {
-    /// Set or clear the lock.
-    Lock { id: Option<String>, expires_ms: i64 },
+    /// Set or clear the lock; `user` is the holder's name shown to others who conflict with it
+    /// (`X-WOPI-LockUserVisible`), `None` when it is not to be shown.
+    Lock {
+        id: Option<String>,
+        expires_ms: i64,
+        user: Option<String>,
+    },
     /// New content: version + 1, and a version record.
     Content(Content),
     /// New content from an editor's save. With `replaces`, the history row of that version is
@@ -124,6 +149,8 @@ pub enum FileUpdate {
     Rename(String),
     /// Another container, same name.
     Move { container_id: String },
+    /// Replace the coauth locks (the WOPI lock and the content stay).
+    Coauth(Vec<CoauthLockRecord>),
 }
 
 /// What a resource an access token is for.

@@ -474,14 +474,15 @@ impl MetaBackend for PgMeta {
     async fn update_file(&self, id: &str, expected_rev: i64, update: FileUpdate) -> Result<Cas> {
         static LOCK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!(
-                "UPDATE files SET lock_id = $1, lock_expires_ms = $2, rev = rev + 1 \
-                 WHERE id = $3 AND rev = $4 RETURNING {FILE_COLS}"
+                "UPDATE files SET lock_id = $1, lock_expires_ms = $2, lock_user = $3, rev = rev + 1 \
+                 WHERE id = $4 AND rev = $5 RETURNING {FILE_COLS}"
             )
         });
         static CONTENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!(
                 "UPDATE files SET size = $1, sha256 = $2, blob_key = $3, version = version + 1, \
-                 modified_ms = $4, rev = rev + 1 WHERE id = $5 AND rev = $6 RETURNING {FILE_COLS}"
+                 modified_ms = $4, sequence_number = LEAST(sequence_number + 1, 2147483647), \
+                 rev = rev + 1 WHERE id = $5 AND rev = $6 RETURNING {FILE_COLS}"
             )
         });
         static RENAME: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -494,11 +495,21 @@ impl MetaBackend for PgMeta {
                 "UPDATE files SET container_id = $1, rev = rev + 1 WHERE id = $2 AND rev = $3 RETURNING {FILE_COLS}"
             )
         });
+        static COAUTH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "UPDATE files SET coauth_locks = $1, coauth_expires_ms = $2, rev = rev + 1 \
+                 WHERE id = $3 AND rev = $4 RETURNING {FILE_COLS}"
+            )
+        });
         let query = match &update {
             FileUpdate::Lock {
                 id: lock,
                 expires_ms,
-            } => sqlx::query(LOCK.as_str()).bind(lock).bind(expires_ms),
+                user,
+            } => sqlx::query(LOCK.as_str())
+                .bind(lock)
+                .bind(expires_ms)
+                .bind(user),
             FileUpdate::Content(c) | FileUpdate::Save { content: c, .. } => {
                 sqlx::query(CONTENT.as_str())
                     .bind(size_i64(c.size))
@@ -508,6 +519,9 @@ impl MetaBackend for PgMeta {
             }
             FileUpdate::Rename(name) => sqlx::query(RENAME.as_str()).bind(name),
             FileUpdate::Move { container_id } => sqlx::query(MOVE.as_str()).bind(container_id),
+            FileUpdate::Coauth(locks) => sqlx::query(COAUTH.as_str())
+                .bind(crate::rows::coauth_locks_json(locks))
+                .bind(crate::rows::coauth_expires_ms(locks)),
         }
         .bind(id)
         .bind(expected_rev);
@@ -549,7 +563,10 @@ impl MetaBackend for PgMeta {
                 }
                 insert_version(&mut tx, id, file.version, content, info).await?;
             }
-            FileUpdate::Lock { .. } | FileUpdate::Rename(_) | FileUpdate::Move { .. } => {}
+            FileUpdate::Lock { .. }
+            | FileUpdate::Rename(_)
+            | FileUpdate::Move { .. }
+            | FileUpdate::Coauth(_) => {}
         }
         tx.commit().await?;
         Ok(Cas::Applied(Box::new(file)))

@@ -201,6 +201,15 @@ CREATE INDEX shares_resource ON shares(resource_id);
 UPDATE users SET admin = TRUE WHERE id = (SELECT id FROM users ORDER BY created_ms, id LIMIT 1);
 "#,
     r#"
+-- Co-authoring: the WOPI lock holder's visible name, the coauth locks (a JSON array, changed by
+-- the same compare-and-swap as the WOPI lock) with their latest expiry, and the content's
+-- sequence number (existing files start at 1).
+ALTER TABLE files ADD COLUMN lock_user TEXT;
+ALTER TABLE files ADD COLUMN coauth_locks TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE files ADD COLUMN coauth_expires_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN sequence_number BIGINT NOT NULL DEFAULT 1;
+"#,
+    r#"
 -- Content stored as chunks addressed by their SHA-256 (see chunks.rs).
 CREATE TABLE chunks (
     sha256 TEXT PRIMARY KEY,

@@ -98,7 +98,8 @@ impl Trash for PgMeta {
         }
         let locked: bool = sqlx::query_scalar(&format!(
             "{LIVE_SUBTREE}SELECT EXISTS (SELECT 1 FROM files WHERE container_id IN (SELECT id FROM sub) \
-             AND trashed_ms IS NULL AND lock_id IS NOT NULL AND lock_expires_ms > $2)"
+             AND trashed_ms IS NULL \
+             AND ((lock_id IS NOT NULL AND lock_expires_ms > $2) OR coauth_expires_ms > $2))"
         ))
         .bind(id)
         .bind(now_ms)

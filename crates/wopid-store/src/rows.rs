@@ -77,17 +77,17 @@ pub(crate) fn size_i64(size: u64) -> i64 {
 
 macro_rules! file_cols {
     () => {
-        "id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, lock_id, lock_expires_ms, rev"
+        "id, container_id, owner_id, name, size, sha256, blob_key, version, modified_ms, lock_id, lock_expires_ms, rev, lock_user, coauth_locks, sequence_number"
     };
 }
 pub(crate) use file_cols;
 /// The same columns, of the table aliased `f`.
 macro_rules! file_cols_f {
     () => {
-        "f.id, f.container_id, f.owner_id, f.name, f.size, f.sha256, f.blob_key, f.version, f.modified_ms, f.lock_id, f.lock_expires_ms, f.rev"
+        "f.id, f.container_id, f.owner_id, f.name, f.size, f.sha256, f.blob_key, f.version, f.modified_ms, f.lock_id, f.lock_expires_ms, f.rev, f.lock_user, f.coauth_locks, f.sequence_number"
     };
 }
-const FILE_WIDTH: usize = 12;
+const FILE_WIDTH: usize = 15;
 
 /// A file from the `FILE_COLS` starting at column `at`.
 pub(crate) fn file_at(r: &impl Get, at: usize) -> Result<FileRecord> {
@@ -104,7 +104,65 @@ pub(crate) fn file_at(r: &impl Get, at: usize) -> Result<FileRecord> {
         lock_id: r.opt_text(at + 9)?,
         lock_expires_ms: r.int(at + 10)?,
         rev: r.int(at + 11)?,
+        lock_user: r.opt_text(at + 12)?,
+        coauth_locks: coauth_locks_from_json(&r.text(at + 13)?)?,
+        sequence: r.int(at + 14)?,
     })
+}
+
+/// The `coauth_locks` column: a JSON array of the coauth locks.
+pub(crate) fn coauth_locks_json(locks: &[CoauthLockRecord]) -> String {
+    serde_json::Value::Array(
+        locks
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "id": l.id,
+                    "type": l.kind,
+                    "metadata": l.metadata,
+                    "user": l.user_name,
+                    "locked_ms": l.locked_ms,
+                    "expires_ms": l.expires_ms,
+                })
+            })
+            .collect(),
+    )
+    .to_string()
+}
+
+/// The latest expiry of `locks` (0 without any): the `coauth_expires_ms` column, which lets a
+/// statement tell whether a file holds a live coauth lock without reading the JSON.
+pub(crate) fn coauth_expires_ms(locks: &[CoauthLockRecord]) -> i64 {
+    locks.iter().map(|l| l.expires_ms).max().unwrap_or(0)
+}
+
+/// Reads the `coauth_locks` column back.
+pub(crate) fn coauth_locks_from_json(text: &str) -> Result<Vec<CoauthLockRecord>> {
+    const BAD: StoreError = StoreError::Invalid("malformed coauth_locks column");
+    if text.is_empty() || text == "[]" {
+        return Ok(Vec::new());
+    }
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|_| BAD)?;
+    let str_of =
+        |o: &serde_json::Value, k: &str| o.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    let int_of = |o: &serde_json::Value, k: &str| o.get(k).and_then(serde_json::Value::as_i64);
+    v.as_array()
+        .ok_or(BAD)?
+        .iter()
+        .map(|o| {
+            let lock = || {
+                Some(CoauthLockRecord {
+                    id: str_of(o, "id")?,
+                    kind: str_of(o, "type")?,
+                    metadata: str_of(o, "metadata")?,
+                    user_name: str_of(o, "user")?,
+                    locked_ms: int_of(o, "locked_ms")?,
+                    expires_ms: int_of(o, "expires_ms")?,
+                })
+            };
+            lock().ok_or(BAD)
+        })
+        .collect()
 }
 
 pub(crate) fn file(r: &impl Get) -> Result<FileRecord> {

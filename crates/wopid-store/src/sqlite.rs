@@ -274,19 +274,22 @@ fn apply_update(c: &Connection, id: &str, expected_rev: i64, update: &FileUpdate
         FileUpdate::Lock {
             id: lock,
             expires_ms,
+            user,
         } => one(
             c,
             concat!(
-                "UPDATE files SET lock_id = ?1, lock_expires_ms = ?2, rev = rev + 1 WHERE id = ?3 AND rev = ?4 RETURNING ",
+                "UPDATE files SET lock_id = ?1, lock_expires_ms = ?2, lock_user = ?5, rev = rev + 1 \
+                 WHERE id = ?3 AND rev = ?4 RETURNING ",
                 file_cols!()
             ),
-            params![lock, expires_ms, id, expected_rev],
+            params![lock, expires_ms, id, expected_rev, user],
             |r| rows::file(r),
         ),
         FileUpdate::Content(ct) | FileUpdate::Save { content: ct, .. } => one(
             c,
             concat!(
                 "UPDATE files SET size = ?1, sha256 = ?2, blob_key = ?3, version = version + 1, modified_ms = ?4, \
+                 sequence_number = MIN(sequence_number + 1, 2147483647), \
                  rev = rev + 1 WHERE id = ?5 AND rev = ?6 RETURNING ",
                 file_cols!()
             ),
@@ -318,6 +321,21 @@ fn apply_update(c: &Connection, id: &str, expected_rev: i64, update: &FileUpdate
             params![container_id, id, expected_rev],
             |r| rows::file(r),
         ),
+        FileUpdate::Coauth(locks) => one(
+            c,
+            concat!(
+                "UPDATE files SET coauth_locks = ?1, coauth_expires_ms = ?2, rev = rev + 1 \
+                 WHERE id = ?3 AND rev = ?4 RETURNING ",
+                file_cols!()
+            ),
+            params![
+                rows::coauth_locks_json(locks),
+                rows::coauth_expires_ms(locks),
+                id,
+                expected_rev
+            ],
+            |r| rows::file(r),
+        ),
     };
     let file = match returned {
         Ok(Some(f)) => f,
@@ -341,7 +359,10 @@ fn apply_update(c: &Connection, id: &str, expected_rev: i64, update: &FileUpdate
             insert_version(c, id, file.version, content, info)?;
         }
         FileUpdate::Content(ct) => insert_version(c, id, file.version, ct, &SaveInfo::default())?,
-        FileUpdate::Lock { .. } | FileUpdate::Rename(_) | FileUpdate::Move { .. } => {}
+        FileUpdate::Lock { .. }
+        | FileUpdate::Rename(_)
+        | FileUpdate::Move { .. }
+        | FileUpdate::Coauth(_) => {}
     }
     Ok(Cas::Applied(Box::new(file)))
 }
@@ -809,6 +830,7 @@ mod tests {
         let lock = FileUpdate::Lock {
             id: Some("L".into()),
             expires_ms: 99,
+            user: None,
         };
         let (locked, stale, failed, saved, ()) = tokio::join!(
             db.update_file(&a.id, a.rev, lock.clone()),

@@ -78,7 +78,7 @@ fn trash_container(c: &Connection, id: &str, now_ms: i64, only_if_empty: bool) -
         concat!(
             live_subtree!(),
             "SELECT 1 FROM files WHERE container_id IN (SELECT id FROM sub) AND trashed_ms IS NULL \
-             AND lock_id IS NOT NULL AND lock_expires_ms > ?2 LIMIT 1"
+             AND ((lock_id IS NOT NULL AND lock_expires_ms > ?2) OR coauth_expires_ms > ?2) LIMIT 1"
         ),
         params![id, now_ms],
         |_| Ok(()),

@@ -241,6 +241,7 @@ meta_test!(
                 FileUpdate::Lock {
                     id: Some("L".into()),
                     expires_ms: 9,
+                    user: None,
                 },
             )
             .await
@@ -426,6 +427,7 @@ async fn racing_tasks(meta: Meta, rounds: usize, tasks: usize) {
                 let lock = FileUpdate::Lock {
                     id: Some(format!("{round}-{i}")),
                     expires_ms: 1,
+                    user: None,
                 };
                 barrier.wait().await;
                 matches!(
@@ -485,6 +487,7 @@ async fn lock_race_child() {
     let lock = FileUpdate::Lock {
         id: Some(me),
         expires_ms: 1,
+        user: None,
     };
     let won = matches!(
         meta.update_file("f", rev.parse().expect("rev"), lock)
@@ -1162,6 +1165,15 @@ meta_test!(
         meta.update_file("f", 1, FileUpdate::Content(content("b2", 2)))
             .await
             .expect("save");
+        // The co-authoring columns: the lock holder's name, coauth locks, the sequence number.
+        let lock = FileUpdate::Lock {
+            id: Some("L".into()),
+            expires_ms: 9,
+            user: Some("Alice".into()),
+        };
+        meta.update_file("f", 2, lock).await.expect("lock");
+        let coauth = FileUpdate::Coauth(vec![coauth_lock("C1", "Coauth", 9)]);
+        meta.update_file("f", 3, coauth).await.expect("coauth");
         meta.insert_token(&TokenRecord {
             hash: vec![1, 2],
             user_id: u.id.clone(),
@@ -1268,6 +1280,16 @@ meta_test!(
             assert_eq!(a.len() as u64, n, "{}", t.name);
         }
         let copy = &target.meta;
+        let copied = copy.file("f").await.expect("file").expect("f");
+        assert_eq!(copied, meta.file("f").await.expect("file").expect("f"));
+        assert_eq!(
+            (
+                copied.sequence,
+                copied.coauth_locks.len(),
+                copied.lock_user.as_deref()
+            ),
+            (2, 1, Some("Alice"))
+        );
         assert_eq!(
             copy.versions("f").await.expect("versions"),
             meta.versions("f").await.expect("versions")
@@ -1704,6 +1726,7 @@ meta_test!(
         let lock = FileUpdate::Lock {
             id: Some("L".into()),
             expires_ms: 100,
+            user: None,
         };
         assert!(matches!(
             meta.update_file("g", g.rev, lock).await.expect("lock"),
@@ -2261,6 +2284,205 @@ meta_test!(
             "{t:?}"
         );
         assert_eq!((t.versions, t.version_bytes), (2, 7), "{t:?}");
+    }
+);
+
+fn coauth_lock(id: &str, kind: &str, expires_ms: i64) -> CoauthLockRecord {
+    CoauthLockRecord {
+        id: id.into(),
+        kind: kind.into(),
+        metadata: format!("meta \"{id}\" ünïcode\n{{}}"),
+        user_name: "Ann O'Neil".into(),
+        locked_ms: 5,
+        expires_ms,
+    }
+}
+
+meta_test!(
+    coauth_locks_lock_holder_and_sequence_numbers,
+    |m: MetaUnderTest| async move {
+        let meta = m.meta;
+        let (u, root) = one_file(&meta).await;
+        let f = meta.file("f").await.expect("file").expect("f");
+        assert_eq!(
+            (f.sequence, f.coauth_locks.len(), f.lock_user.as_deref()),
+            (1, 0, None),
+            "a new file starts at sequence 1 without locks"
+        );
+
+        // The WOPI lock with its holder's visible name; the sequence number stays.
+        let Cas::Applied(f) = meta
+            .update_file(
+                "f",
+                f.rev,
+                FileUpdate::Lock {
+                    id: Some("L".into()),
+                    expires_ms: 50,
+                    user: Some("Ann".into()),
+                },
+            )
+            .await
+            .expect("lock")
+        else {
+            panic!("not locked")
+        };
+        assert_eq!(
+            (f.lock_id.as_deref(), f.lock_user.as_deref(), f.sequence),
+            (Some("L"), Some("Ann"), 1)
+        );
+        let Cas::Applied(f) = meta
+            .update_file(
+                "f",
+                f.rev,
+                FileUpdate::Lock {
+                    id: None,
+                    expires_ms: 0,
+                    user: None,
+                },
+            )
+            .await
+            .expect("unlock")
+        else {
+            panic!("not unlocked")
+        };
+        assert_eq!((f.lock_id, f.lock_user), (None, None));
+
+        // Coauth locks: stored and read back exactly, by compare-and-swap on `rev`.
+        let locks = vec![
+            coauth_lock("Client1", "Coauth", 100),
+            coauth_lock("Client2", "CoauthExclusive", 80),
+        ];
+        let stale_rev = f.rev;
+        let Cas::Applied(f) = meta
+            .update_file("f", f.rev, FileUpdate::Coauth(locks.clone()))
+            .await
+            .expect("coauth")
+        else {
+            panic!("not applied")
+        };
+        assert_eq!(f.coauth_locks, locks);
+        assert_eq!(f.rev, stale_rev + 1);
+        assert_eq!(
+            meta.update_file("f", stale_rev, FileUpdate::Coauth(Vec::new()))
+                .await
+                .expect("stale"),
+            Cas::Stale,
+            "a coauth change loses to any change since the read"
+        );
+        assert_eq!(meta.file("f").await.expect("file").expect("f"), *f);
+
+        // The hot path's one-statement read carries the same columns.
+        meta.insert_token(&TokenRecord {
+            hash: vec![9, 9],
+            user_id: u.id.clone(),
+            kind: ResourceKind::File,
+            resource_id: "f".into(),
+            perms: 3,
+            expires_ms: 1_000,
+            revoked: false,
+            client: None,
+            epoch: 0,
+            link: None,
+        })
+        .await
+        .expect("token");
+        let read = meta
+            .token_file(&[9, 9], "f")
+            .await
+            .expect("token_file")
+            .expect("token");
+        assert_eq!(read.file.as_ref(), Some(&*f));
+
+        // Content changes raise the sequence number, in the same update; the locks stay.
+        let Cas::Applied(f) = meta
+            .update_file("f", f.rev, FileUpdate::Content(content("b2", 2)))
+            .await
+            .expect("content")
+        else {
+            panic!("not saved")
+        };
+        assert_eq!((f.sequence, f.coauth_locks.len()), (2, 2));
+        let Cas::Applied(f) = meta
+            .update_file(
+                "f",
+                f.rev,
+                FileUpdate::Save {
+                    content: content("b3", 3),
+                    info: SaveInfo::default(),
+                    replaces: None,
+                },
+            )
+            .await
+            .expect("save")
+        else {
+            panic!("not saved")
+        };
+        assert_eq!(f.sequence, 3);
+        let Cas::Applied(f) = meta
+            .update_file("f", f.rev, FileUpdate::Rename("b".into()))
+            .await
+            .expect("rename")
+        else {
+            panic!("not renamed")
+        };
+        assert_eq!(f.sequence, 3, "a rename is no content change");
+        let Cas::Applied(f) = meta
+            .update_file(
+                "f",
+                f.rev,
+                FileUpdate::Lock {
+                    id: Some("L2".into()),
+                    expires_ms: 1,
+                    user: None,
+                },
+            )
+            .await
+            .expect("lock")
+        else {
+            panic!("not locked")
+        };
+        assert_eq!((f.sequence, f.coauth_locks, f.lock_user), (3, locks, None));
+
+        // A live coauth lock keeps its folder out of the trash, as a WOPI lock does.
+        let d = meta
+            .create_container("cd", &root.id, &u.id, "D", 1)
+            .await
+            .expect("d")
+            .expect("created");
+        let Cas::Applied(g) = meta
+            .create_file(NewFile {
+                id: "g".into(),
+                container_id: d.id.clone(),
+                owner_id: u.id.clone(),
+                name: "g".into(),
+                content: content("bg", 0),
+            })
+            .await
+            .expect("create")
+        else {
+            panic!("not created")
+        };
+        assert_eq!(g.sequence, 1);
+        let Cas::Applied(_) = meta
+            .update_file(
+                "g",
+                g.rev,
+                FileUpdate::Coauth(vec![coauth_lock("C", "Coauth", 100)]),
+            )
+            .await
+            .expect("coauth")
+        else {
+            panic!("not applied")
+        };
+        assert_eq!(
+            meta.trash_container("cd", 99, false).await.expect("locked"),
+            Trashing::Locked
+        );
+        assert_eq!(
+            meta.trash_container("cd", 100, false).await.expect("trash"),
+            Trashing::Trashed,
+            "an expired coauth lock holds nothing"
+        );
     }
 );
 

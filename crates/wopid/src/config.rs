@@ -121,6 +121,15 @@ pub struct Config {
     /// A webhook delivery still failing this long after its event is dropped, with a warning.
     #[serde(with = "humantime_serde_compat")]
     pub webhook_max_age: Duration,
+    /// Co-authoring: the Office collaboration service's URL
+    /// (`OfficeCollaborationServiceEndpointUrl`). With `coauth_real_time_channel_url`, it
+    /// switches co-authoring on: coauth locks, sequence numbers and CheckFileInfo's CSPP Plus
+    /// properties. Unset: no co-authoring (those operations answer 501).
+    pub coauth_collaboration_service_url: Option<String>,
+    /// Co-authoring: the real-time channel's URL (`RealTimeChannelEndpointUrl`).
+    pub coauth_real_time_channel_url: Option<String>,
+    /// Co-authoring: where files are stored (`FileGeoLocationCode`); empty when unset.
+    pub coauth_geo_location_code: Option<String>,
 }
 
 /// One webhook receiver: where wopid POSTs events, which ones, and the key it signs them with.
@@ -386,6 +395,9 @@ impl Default for Config {
             webhook_retry_initial: Duration::from_secs(10),
             webhook_retry_max: Duration::from_secs(3600),
             webhook_max_age: Duration::from_secs(3 * 24 * 3600),
+            coauth_collaboration_service_url: None,
+            coauth_real_time_channel_url: None,
+            coauth_geo_location_code: None,
         }
     }
 }
@@ -467,7 +479,53 @@ impl Config {
             self.password_sign_in || !self.oidc.is_empty(),
             "password_sign_in = false needs at least one [[oidc]] provider"
         );
+        self.resolve_coauth()?;
         self.resolve_webhooks()
+    }
+
+    /// Whether co-authoring is on: both of its endpoint URLs are configured.
+    pub fn coauth(&self) -> Option<CoauthEndpoints<'_>> {
+        match (
+            &self.coauth_collaboration_service_url,
+            &self.coauth_real_time_channel_url,
+        ) {
+            (Some(service), Some(channel)) => Some(CoauthEndpoints {
+                service,
+                channel,
+                geo_location_code: self.coauth_geo_location_code.as_deref().unwrap_or(""),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The co-authoring URLs are absolute http(s) URLs, and given both or neither.
+    fn resolve_coauth(&self) -> anyhow::Result<()> {
+        for (name, url) in [
+            (
+                "coauth_collaboration_service_url",
+                &self.coauth_collaboration_service_url,
+            ),
+            (
+                "coauth_real_time_channel_url",
+                &self.coauth_real_time_channel_url,
+            ),
+        ] {
+            if let Some(u) = url {
+                let parsed =
+                    reqwest::Url::parse(u).map_err(|e| anyhow::anyhow!("{name} {u:?}: {e}"))?;
+                anyhow::ensure!(
+                    matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some(),
+                    "{name} {u:?}: an absolute http:// or https:// URL is required"
+                );
+            }
+        }
+        anyhow::ensure!(
+            self.coauth_collaboration_service_url.is_some()
+                == self.coauth_real_time_channel_url.is_some(),
+            "co-authoring needs both coauth_collaboration_service_url and \
+             coauth_real_time_channel_url (or neither)"
+        );
+        Ok(())
     }
 
     /// Checks every `[[webhooks]]` entry and reads its `secret_file`: an http(s) URL, configured
@@ -545,6 +603,14 @@ impl Config {
             None => format!("http://{bound}"),
         }
     }
+}
+
+/// The co-authoring endpoints CheckFileInfo advertises (see [`Config::coauth`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CoauthEndpoints<'a> {
+    pub service: &'a str,
+    pub channel: &'a str,
+    pub geo_location_code: &'a str,
 }
 
 /// The example configuration printed by `wopid config example`; a test checks it parses to the
@@ -708,6 +774,13 @@ webhook_retry_max = "1h"
 # A delivery still failing this long after its event is dropped, with a warning in the log.
 webhook_max_age = "3days"
 
+# Co-authoring (coauth locks, sequence numbers and the CSPP Plus properties of CheckFileInfo),
+# on when both endpoint URLs are set: the Office collaboration service and the real-time
+# channel the editors use, and optionally the storage location code. Default: off.
+# coauth_collaboration_service_url = "https://ocs.example.com/"
+# coauth_real_time_channel_url = "https://rtc.example.com/"
+# coauth_geo_location_code = "EUR"
+
 # User-interface switches sent to editors in CheckFileInfo.
 [ui]
 disable_print = false
@@ -734,6 +807,36 @@ mod humantime_serde_compat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coauth_needs_both_absolute_urls() {
+        let with = |service: Option<&str>, channel: Option<&str>| {
+            let mut c = Config {
+                coauth_collaboration_service_url: service.map(str::to_owned),
+                coauth_real_time_channel_url: channel.map(str::to_owned),
+                ..Config::default()
+            };
+            c.resolve_secrets().map(|()| c.coauth().is_some())
+        };
+        assert!(!with(None, None).expect("off"));
+        assert!(
+            with(
+                Some("https://ocs.example.com/"),
+                Some("http://rtc.example.com/x")
+            )
+            .expect("on")
+        );
+        assert!(with(Some("https://ocs.example.com/"), None).is_err());
+        assert!(with(None, Some("https://rtc.example.com/")).is_err());
+        assert!(with(Some("/relative"), Some("https://rtc.example.com/")).is_err());
+        assert!(
+            with(
+                Some("ftp://ocs.example.com/"),
+                Some("https://rtc.example.com/")
+            )
+            .is_err()
+        );
+    }
 
     #[test]
     fn example_parses_to_defaults() {

@@ -1,9 +1,8 @@
 //! The co-authoring operations of the Files endpoint and their arguments.
 //!
-//! They are kept apart from [`super::FileOp`] and [`crate::op::Operation`] until the server
-//! serves them: [`CoauthOperation::parse`] recognises one from the method, the endpoint and
-//! `X-WOPI-Override` (where `Operation::parse` says `Unknown`), and [`CoauthOp::parse`] reads its
-//! headers, with the same 400s wherever they are parsed. [`Presented::parse`] reads the lock a
+//! [`CoauthOperation::parse`] recognises one from the method, the endpoint and `X-WOPI-Override`
+//! (`Operation::parse` calls it first: [`crate::op::Operation::Coauth`]), and [`CoauthOp::parse`]
+//! reads its headers (`FileOp::Coauth`), with the same 400s wherever they are parsed. [`Presented::parse`] reads the lock a
 //! write or rename presents (`X-WOPI-Lock` or `X-WOPI-CoauthLockId`).
 
 use super::Headers;

@@ -2,6 +2,7 @@
 
 use super::{Deferred, Headers};
 use crate::body::ShareUrlType;
+use crate::coauth::{CoauthLockId, Presented};
 use crate::error::ProtoError;
 use crate::headers::{RangeSpec, max_expected_size};
 use crate::instant::Millis;
@@ -15,6 +16,8 @@ use crate::wopi_header as h;
 pub struct PutFile {
     /// `X-WOPI-Lock`; absent or empty means none.
     pub lock: Option<LockId>,
+    /// `X-WOPI-CoauthLockId`; absent or empty means none (never with `lock`: that is 400).
+    pub coauth_lock: Option<CoauthLockId>,
     pub save: SaveFlags,
     /// `X-COOL-WOPI-Timestamp` (or `X-LOOL-`): the modification time the editor last saw.
     pub seen_modified: Option<SeenModified>,
@@ -88,6 +91,8 @@ pub enum FileOp {
     RenameFile {
         /// `X-WOPI-Lock`; absent or empty means none.
         lock: Option<LockId>,
+        /// `X-WOPI-CoauthLockId`; absent or empty means none (never with `lock`: that is 400).
+        coauth_lock: Option<CoauthLockId>,
         /// The requested stem, refused (400) after the lock check; the extension is added with
         /// [`crate::names::renamed`].
         requested: Deferred<String>,
@@ -100,16 +105,39 @@ pub enum FileOp {
     AddActivities,
     EnumerateAncestors,
     GetEcosystem,
+    /// A co-authoring operation with its header arguments.
+    Coauth(super::CoauthOp),
 }
 
 /// The `Range` header (not a WOPI header).
 const RANGE: &str = "range";
 
-/// An optional lock header: absent or empty means no lock id.
-fn opt_lock(headers: &(impl Headers + ?Sized), name: &str) -> Result<Option<LockId>, ProtoError> {
-    match headers.get(name) {
-        None | Some(b"") => Ok(None),
-        Some(v) => LockId::parse(v).map(Some),
+/// `X-WOPI-Lock` or `X-WOPI-CoauthLockId` (absent or empty means none); both is 400.
+fn presented(
+    headers: &(impl Headers + ?Sized),
+) -> Result<(Option<LockId>, Option<CoauthLockId>), ProtoError> {
+    Ok(match Presented::parse(headers)? {
+        Presented::None => (None, None),
+        Presented::Wopi(l) => (Some(l), None),
+        Presented::Coauth(c) => (None, Some(c)),
+    })
+}
+
+/// Whether a Lock asks that its holder's name be shown to those it refuses
+/// (`X-WOPI-LockUserVisible: true`).
+pub fn lock_user_visible(headers: &(impl Headers + ?Sized)) -> bool {
+    headers
+        .get(h::LOCK_USER_VISIBLE)
+        .and_then(parse_bool)
+        .unwrap_or(false)
+}
+
+/// The lock a write or rename presents, in the terms of the coauth rules.
+pub fn presented_lock(lock: Option<&LockId>, coauth_lock: Option<&CoauthLockId>) -> Presented {
+    match (lock, coauth_lock) {
+        (Some(l), _) => Presented::Wopi(l.clone()),
+        (None, Some(c)) => Presented::Coauth(c.clone()),
+        (None, None) => Presented::None,
     }
 }
 
@@ -133,12 +161,18 @@ fn editor_header<'a>(
 }
 
 impl PutFile {
+    /// The lock the save presents.
+    pub fn presented(&self) -> Presented {
+        presented_lock(self.lock.as_ref(), self.coauth_lock.as_ref())
+    }
+
     /// Reads the PutFile headers; only a malformed `X-WOPI-Lock` is refused (400).
     pub fn parse(headers: &(impl Headers + ?Sized)) -> Result<Self, ProtoError> {
         let flag = |cool, lool| editor_header(headers, cool, lool).and_then(parse_bool);
-        let lock = opt_lock(headers, h::LOCK)?;
+        let (lock, coauth_lock) = presented(headers)?;
         Ok(Self {
             lock,
+            coauth_lock,
             save: SaveFlags {
                 editors: headers.get(h::EDITORS).map(text),
                 autosave: flag(h::COOL_IS_AUTOSAVE, h::LOOL_IS_AUTOSAVE).unwrap_or(true),
@@ -195,10 +229,14 @@ impl FileOp {
                     .and_then(|v| std::str::from_utf8(v).ok())
                     .and_then(|s| s.trim().parse().ok()),
             },
-            O::RenameFile => Self::RenameFile {
-                lock: opt_lock(headers, h::LOCK)?,
-                requested: requested_stem(get(h::REQUESTED_NAME)),
-            },
+            O::RenameFile => {
+                let (lock, coauth_lock) = presented(headers)?;
+                Self::RenameFile {
+                    lock,
+                    coauth_lock,
+                    requested: requested_stem(get(h::REQUESTED_NAME)),
+                }
+            }
             O::DeleteFile => Self::DeleteFile,
             O::GetShareUrl => Self::GetShareUrl {
                 url_type: ShareUrlType::require(get(h::URL_TYPE))?,
@@ -207,6 +245,7 @@ impl FileOp {
             O::AddActivities => Self::AddActivities,
             O::EnumerateAncestors => Self::EnumerateAncestors,
             O::GetEcosystem => Self::GetEcosystem,
+            O::Coauth(c) => Self::Coauth(super::CoauthOp::parse(*c, headers)?),
             _ => return Ok(None),
         }))
     }
@@ -229,6 +268,7 @@ impl FileOp {
             Self::AddActivities => Operation::AddActivities,
             Self::EnumerateAncestors => Operation::EnumerateAncestors,
             Self::GetEcosystem => Operation::GetEcosystem,
+            Self::Coauth(op) => Operation::Coauth(op.operation()),
         }
     }
 

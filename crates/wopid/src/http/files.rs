@@ -81,7 +81,18 @@ pub(super) async fn dispatch(
                 folder.as_ref(),
                 host.as_ref(),
             );
-            json(ok, &[], &info)
+            // With co-authoring configured, the CSPP Plus properties too (all or none).
+            match ops::coauth::cspp_plus(state, grant, &file).await? {
+                None => json(ok, &[], &info),
+                Some(plus) => json(
+                    ok,
+                    &[],
+                    &wopid_proto::cspp::WithCsppPlus {
+                        info: &info,
+                        plus: Some(&plus),
+                    },
+                ),
+            }
         }
         FileOp::GetFile {
             max_expected,
@@ -95,7 +106,11 @@ pub(super) async fn dispatch(
         | FileOp::RefreshLock { .. }
         | FileOp::Unlock { .. } => {
             let req = lock_request.ok_or(ProtoError::NotFound)?;
-            let version = ops::locks::lock_op(state, grant, file, &req).await?;
+            // `LockUserVisible` asked: the holder's name is shown to those refused.
+            let visible = wopid_proto::request::lock_user_visible(&super::headers::Hdrs(headers))
+                .then(|| user.as_ref().map(|u| u.display_name.as_str()))
+                .flatten();
+            let version = ops::locks::lock_op(state, grant, file, &req, visible).await?;
             empty(&[item_version(version)])
         }
         FileOp::GetLock => {
@@ -109,8 +124,14 @@ pub(super) async fn dispatch(
                 ops::relative::put_relative(state, grant, file, target, body, declared).await?;
             json(ok, &[], &created)
         }
-        FileOp::RenameFile { lock, requested } => {
-            let name = ops::relative::rename(state, grant, file, lock, requested).await?;
+        FileOp::RenameFile {
+            lock,
+            coauth_lock,
+            requested,
+        } => {
+            let presented =
+                wopid_proto::request::presented_lock(lock.as_ref(), coauth_lock.as_ref());
+            let name = ops::relative::rename(state, grant, file, presented, requested).await?;
             json(ok, &[], &Renamed { name })
         }
         FileOp::DeleteFile => {
@@ -139,6 +160,10 @@ pub(super) async fn dispatch(
         FileOp::GetEcosystem => {
             let url = ops::containers::ecosystem_pointer(state, grant).await?;
             json(ok, &[], &UrlBody { url })
+        }
+        FileOp::Coauth(op) => {
+            let name = user.as_ref().map_or("", |u| u.display_name.as_str());
+            super::coauth::dispatch(state, grant, file, name, op, body).await?
         }
     })
 }

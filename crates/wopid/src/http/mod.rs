@@ -4,6 +4,7 @@
 
 mod bootstrap;
 mod chunked;
+mod coauth;
 mod containers;
 mod files;
 mod headers;

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use wopid_proto::{ProtoError, WopiRequest};
 
-use super::wopi_call::{Ctx, Req, WopiCall};
+use super::wopi_call::{Ctx, WopiCall};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -38,7 +38,7 @@ async fn dispatch(
                 folder,
                 host,
             },
-            Req::Wopi(WopiRequest::File { op, .. }),
+            WopiRequest::File { op, .. },
         ) => {
             let seen = super::files::Seen {
                 file,
@@ -48,13 +48,10 @@ async fn dispatch(
             };
             super::files::dispatch(state, &grant, seen, op, headers, body).await
         }
-        (Ctx::File { grant, file, .. }, Req::Chunked(op)) => {
-            super::chunked::dispatch(state, &grant, file, op, body).await
-        }
-        (Ctx::Container { grant, container }, Req::Wopi(WopiRequest::Container { op, .. })) => {
+        (Ctx::Container { grant, container }, WopiRequest::Container { op, .. }) => {
             super::containers::dispatch(state, &grant, container, op).await
         }
-        (Ctx::Ecosystem { grant }, Req::Wopi(WopiRequest::Ecosystem(op))) => {
+        (Ctx::Ecosystem { grant }, WopiRequest::Ecosystem(op)) => {
             super::containers::ecosystem_dispatch(state, &grant, op).await
         }
         // Both come from the same path; a mismatch cannot happen.

@@ -19,15 +19,8 @@ use crate::state::AppState;
 /// A WOPI request whose caller is authorized, with the resource it addresses already loaded.
 pub(super) struct WopiCall {
     pub ctx: Ctx,
-    pub req: Req,
+    pub req: WopiRequest,
     pub label: OpLabel,
-}
-
-/// The typed request: a WOPI operation, or one of the chunked file transfer operations
-/// (GetChunkedFile, PutChunkedFile), which the protocol crate keeps apart from `Operation`.
-pub(super) enum Req {
-    Wopi(WopiRequest),
-    Chunked(wopid_proto::request::CoauthOp),
 }
 
 /// The caller's grant (limited by their access to the resource now) and the resource.
@@ -78,9 +71,6 @@ impl FromRequestParts<AppState> for WopiCall {
         let hdrs = Hdrs(&parts.headers);
         let route = match Route::parse(method(&parts.method), &rest, &hdrs) {
             Ok(route) => route,
-            Err(ProtoError::NotImplemented(_)) if chunked_op(parts, &rest).is_some() => {
-                return chunked_call(parts, state, &rest).await;
-            }
             Err(e) => {
                 // A path that names no endpoint is not logged with an operation; an unknown
                 // operation is, as `Unknown`.
@@ -103,6 +93,21 @@ impl FromRequestParts<AppState> for WopiCall {
                 Some(label),
             ));
         }
+        // Co-authoring operations exist only where co-authoring is configured.
+        if route.operation.is_coauth() && !crate::ops::coauth::enabled(state) {
+            use wopid_proto::Headers as _;
+            let asked = hdrs
+                .get(wopid_proto::wopi_header::OVERRIDE)
+                .map(|o| String::from_utf8_lossy(o).trim().to_ascii_uppercase())
+                .unwrap_or_default();
+            return Err(labelled(
+                ProtoError::NotImplemented(format!(
+                    "{} ({asked}) is not offered: co-authoring is not configured on this host",
+                    route.operation.name()
+                )),
+                Some(label),
+            ));
+        }
         let token = access_token(parts.uri.query(), &parts.headers)
             .ok_or_else(|| labelled(ProtoError::Unauthorized, Some(label)))?;
         let pq = parts.uri.path_and_query().map_or("", |p| p.as_str());
@@ -112,55 +117,8 @@ impl FromRequestParts<AppState> for WopiCall {
         let req = route
             .into_request(&hdrs)
             .map_err(|e| labelled(e, Some(label)))?;
-        Ok(Self {
-            ctx,
-            req: Req::Wopi(req),
-            label,
-        })
+        Ok(Self { ctx, req, label })
     }
-}
-
-/// GetChunkedFile or PutChunkedFile, when the request names one.
-fn chunked_op(parts: &Parts, rest: &str) -> Option<wopid_proto::request::CoauthOperation> {
-    use wopid_proto::request::CoauthOperation as O;
-    let endpoint = wopid_proto::Endpoint::parse(rest)?;
-    let overrider = parts.headers.get(wopid_proto::wopi_header::OVERRIDE);
-    match O::parse(
-        method(&parts.method),
-        &endpoint,
-        overrider.map(|v| v.as_bytes()),
-    )? {
-        op @ (O::GetChunkedFile | O::PutChunkedFile) => Some(op),
-        _ => None,
-    }
-}
-
-/// The chunked file transfer operations: the same token, proof and access checks as the file
-/// operations, then their headers (400s).
-async fn chunked_call(parts: &Parts, state: &AppState, rest: &str) -> Result<WopiCall, Rejection> {
-    let op = chunked_op(parts, rest).ok_or_else(|| labelled(ProtoError::NotFound, None))?;
-    tracing::Span::current().record("op", op.name());
-    let label = OpLabel::route(op.name());
-    let id = match wopid_proto::Endpoint::parse(rest) {
-        Some(wopid_proto::Endpoint::File(id) | wopid_proto::Endpoint::FileContents(id)) => {
-            wopid_proto::FileId::parse(&id)
-        }
-        _ => None,
-    }
-    .ok_or_else(|| labelled(ProtoError::NotFound, Some(label)))?;
-    let token = access_token(parts.uri.query(), &parts.headers)
-        .ok_or_else(|| labelled(ProtoError::Unauthorized, Some(label)))?;
-    let pq = parts.uri.path_and_query().map_or("", |p| p.as_str());
-    let ctx = authorize(state, &Target::File(id), &token, &parts.headers, pq)
-        .await
-        .map_err(|e| labelled(e, Some(label)))?;
-    let req = wopid_proto::request::CoauthOp::parse(op, &Hdrs(&parts.headers))
-        .map_err(|e| labelled(e, Some(label)))?;
-    Ok(WopiCall {
-        ctx,
-        req: Req::Chunked(req),
-        label,
-    })
 }
 
 /// Token, then proof, then the caller's access to the resource as it is now (a revoked share

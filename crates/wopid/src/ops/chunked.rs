@@ -5,8 +5,9 @@
 //! version stored as one blob (a non-zip PutFile, or data from before chunks) is a `MainContent`
 //! stream of one `FullFile` chunk, whose id is computed from the blob when asked for.
 //!
-//! Two rules come from co-authoring and live behind one function each: the lock rule of a write
-//! ([`check_write`]) and the file's sequence number ([`sequence`]).
+//! The lock rule of a write ([`check_write`]) and the file's sequence number ([`sequence`]) are
+//! co-authoring's (`ops::coauth`). Both operations are served only when co-authoring is
+//! configured (`http::wopi_call` answers 501 otherwise).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,34 +29,25 @@ use wopid_store::{
 
 use super::Step;
 use super::chunks::{Pending, PendingStream, Src, hex, record_content};
-use super::content::stored_lock;
 use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::webhooks::{self, Event};
 
-/// The file's sequence number (1 to 2³¹−1). Until files carry a sequence number of their own,
-/// the version serves: it starts at 1 and every content change raises it by one.
+/// The file's sequence number (1 to 2³¹−1), raised by every content change.
 pub fn sequence(f: &FileRecord) -> u32 {
-    u32::try_from(f.version.clamp(1, i64::from(coauth::MAX_SEQUENCE_NUMBER))).unwrap_or(1)
+    super::coauth::sequence(f)
 }
 
-/// PutChunkedFile's lock rule (409): the WOPI lock, else (co-authoring's) coauth locks, else only
-/// an empty file.
+/// PutChunkedFile's lock rule (409): the WOPI lock, else the coauth locks, else only an empty
+/// file.
 pub fn check_write(
     presented: &Presented,
     f: &FileRecord,
     now_ms: i64,
     mode: LockMatch,
 ) -> Result<(), ProtoError> {
-    coauth::check_write(
-        presented,
-        stored_lock(f).as_ref(),
-        &[],
-        f.size,
-        now_ms,
-        mode,
-    )
+    super::coauth::check_write(presented, f, now_ms, mode)
 }
 
 fn scheme_of(name: &str) -> ChunkingScheme {

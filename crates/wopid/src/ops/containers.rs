@@ -10,7 +10,6 @@ use wopid_proto::request::Deferred;
 use wopid_proto::{Millis, ProtoError};
 use wopid_store::{Blobs, Cas, Container, Content, NewFile, ResourceKind};
 
-use super::content::stored_lock;
 use super::create::{create_with_free_name, name_exists, new_file_body};
 use crate::auth::issue::{Purpose, issue};
 use crate::auth::{Grant, Perms, access};
@@ -145,7 +144,7 @@ pub async fn create_child_file(
                 ProtoError::NotImplemented("the user may not overwrite this file".into()).into(),
             );
         }
-        wopid_proto::lock::check_unlocked(stored_lock(&existing).as_ref(), state.now_ms())?;
+        super::coauth::check_unlocked(&existing, state.now_ms())?;
         let content = empty_content(state, grant).await?;
         let f = super::create::overwrite(state, existing, content).await?;
         let ev = Event::file(webhooks::FILE_SAVED, Some(&grant.user_id), &f);

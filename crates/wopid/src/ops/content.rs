@@ -2,7 +2,7 @@
 
 use wopid_proto::headers::{ByteRange, RangeSpec};
 use wopid_proto::request::{PutFile, SeenModified};
-use wopid_proto::{Millis, ProtoError, lock};
+use wopid_proto::{Millis, ProtoError};
 use wopid_store::{BlobStream, Blobs, Content, FileRecord, FileUpdate, SaveInfo, VersionRecord};
 
 use super::Step;
@@ -136,9 +136,7 @@ pub async fn put_file(
         return Err(ProtoError::Forbidden("the access token does not allow writing").into());
     }
     let mode = state.lock_match();
-    let lock_id = req.lock.as_ref();
-    let stored = stored_lock(&file);
-    lock::check_put(lock_id, stored.as_ref(), file.size, state.now_ms(), mode)?;
+    super::coauth::check_write(&req.presented(), &file, state.now_ms(), mode)?;
     if stale_view(req.seen_modified, &file) {
         return Err(ApiError::ChangedInStorage);
     }
@@ -196,13 +194,7 @@ async fn commit(
     let window =
         i64::try_from(state.config.autosave_coalesce_window.as_millis()).unwrap_or(i64::MAX);
     super::update_from(state, file, |f, now| {
-        lock::check_put(
-            req.lock.as_ref(),
-            stored_lock(f).as_ref(),
-            f.size,
-            now,
-            mode,
-        )?;
+        super::coauth::check_write(&req.presented(), f, now, mode)?;
         if stale_view(req.seen_modified, f) {
             return Err(ApiError::ChangedInStorage);
         }

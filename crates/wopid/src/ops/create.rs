@@ -4,11 +4,10 @@
 use wopid_proto::ProtoError;
 use wopid_proto::body::NewFile as NewFileBody;
 use wopid_proto::names::free_name_candidates;
-use wopid_proto::{lock, utf7};
+use wopid_proto::utf7;
 use wopid_store::{Cas, Content, FileRecord, FileUpdate, NewFile, ResourceKind};
 
 use super::Step;
-use super::content::stored_lock;
 use crate::auth::Grant;
 use crate::auth::issue::{Purpose, issue};
 use crate::error::ApiError;
@@ -77,7 +76,7 @@ pub async fn overwrite(
     content: Content,
 ) -> Result<FileRecord, ApiError> {
     let done = super::update_from(state, existing, |f, now| {
-        lock::check_unlocked(stored_lock(f).as_ref(), now)?;
+        super::coauth::check_unlocked(f, now)?;
         let mut c = content.clone();
         c.modified_ms = now.max(f.modified_ms + 1);
         Ok(Step::Apply(FileUpdate::Content(c), ()))

@@ -88,7 +88,7 @@ pub async fn replace_content(
     declared: Option<u64>,
 ) -> Result<FileRecord, ApiError> {
     // Refused before the upload while another editor holds the lock, and again at the commit.
-    wopid_proto::lock::check_unlocked(super::content::stored_lock(&file).as_ref(), state.now_ms())?;
+    super::coauth::check_unlocked(&file, state.now_ms())?;
     let (key, out) = super::content::store_body(state, body, declared).await?;
     let content = Content {
         blob_key: key.clone(),
@@ -169,7 +169,7 @@ pub async fn restore(
     };
     // An editor holding the lock would overwrite the restored content on its next save.
     let done = super::update(state, file_id, |f, now| {
-        wopid_proto::lock::check_unlocked(super::content::stored_lock(f).as_ref(), now)?;
+        super::coauth::check_unlocked(f, now)?;
         let mut c = content.clone();
 
         c.modified_ms = now.max(f.modified_ms + 1);
@@ -191,9 +191,9 @@ pub async fn rename_exact(
     name: &str,
 ) -> Result<bool, ApiError> {
     let done = super::update_from(state, file, |cur, now| {
-        wopid_proto::lock::check_rename(
-            None,
-            super::content::stored_lock(cur).as_ref(),
+        super::coauth::check_rename(
+            &wopid_proto::coauth::Presented::None,
+            cur,
             now,
             state.lock_match(),
         )?;
@@ -244,7 +244,7 @@ pub async fn move_to(
         return Ok(Moved::NoTarget);
     }
     let done = super::update_from(state, file, |cur, now| {
-        wopid_proto::lock::check_unlocked(super::content::stored_lock(cur).as_ref(), now)?;
+        super::coauth::check_unlocked(cur, now)?;
         if cur.container_id == to {
             return Ok(Step::Done(None));
         }

@@ -7,6 +7,7 @@
 pub mod browse;
 pub mod chunked;
 pub mod chunks;
+pub mod coauth;
 pub mod containers;
 pub mod content;
 pub mod create;

@@ -1,13 +1,14 @@
 //! PutRelativeFile, RenameFile and DeleteFile: the operations that create, name and remove files.
 
+use wopid_proto::ProtoError;
 use wopid_proto::body::NewFile as NewFileBody;
+use wopid_proto::coauth::Presented;
 use wopid_proto::names::{RelativeTarget, TargetRequest, free_name_candidates, split_ext};
 use wopid_proto::request::Deferred;
-use wopid_proto::{LockId, ProtoError, lock};
 use wopid_store::{BlobStream, Cas, Content, FileRecord, FileUpdate, NewFile};
 
 use super::Step;
-use super::content::{discard_blob, store_body, stored_lock};
+use super::content::{discard_blob, store_body};
 use super::create::{create_with_free_name, name_exists, new_file_body};
 use crate::auth::Grant;
 use crate::error::ApiError;
@@ -89,7 +90,7 @@ async fn exact_precheck(
             ProtoError::NotImplemented("the user may not overwrite this file".into()).into(),
         );
     }
-    lock::check_unlocked(stored_lock(&existing).as_ref(), state.now_ms())?;
+    super::coauth::check_unlocked(&existing, state.now_ms())?;
     Ok(Some(existing))
 }
 
@@ -133,18 +134,13 @@ pub async fn rename(
     state: &AppState,
     grant: &Grant,
     file: FileRecord,
-    lock_id: Option<LockId>,
+    presented: Presented,
     requested: Deferred<String>,
 ) -> Result<String, ApiError> {
     if !grant.perms.can_write() {
         return Err(ProtoError::Forbidden("the access token does not allow renaming").into());
     }
-    lock::check_rename(
-        lock_id.as_ref(),
-        stored_lock(&file).as_ref(),
-        state.now_ms(),
-        state.lock_match(),
-    )?;
+    super::coauth::check_rename(&presented, &file, state.now_ms(), state.lock_match())?;
     let wanted = wopid_proto::names::renamed(&requested?, &file.name)?;
     let id = file.id.clone();
     let mut read = Some(file);
@@ -154,12 +150,7 @@ pub async fn rename(
             None => super::load(state, &id).await?,
         };
         let done = super::update_from(state, file, |f, now| {
-            lock::check_rename(
-                lock_id.as_ref(),
-                stored_lock(f).as_ref(),
-                now,
-                state.lock_match(),
-            )?;
+            super::coauth::check_rename(&presented, f, now, state.lock_match())?;
             if f.name == candidate {
                 return Ok(Step::Done(None));
             }

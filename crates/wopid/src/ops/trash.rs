@@ -6,7 +6,7 @@ use wopid_proto::ProtoError;
 use wopid_proto::names::free_name_candidates;
 use wopid_store::{Container, FileRecord, Restoring, TrashEntry, TrashKind, Trashing};
 
-use super::content::{discard_blob, stored_lock};
+use super::content::discard_blob;
 use crate::auth::{Access, Grant, access};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -24,7 +24,7 @@ pub async fn trash_file(state: &AppState, grant: &Grant, file: FileRecord) -> Re
             Some(f) => f,
             None => super::load(state, &id).await?,
         };
-        wopid_proto::lock::check_unlocked(stored_lock(&f).as_ref(), state.now_ms())?;
+        super::coauth::check_unlocked(&f, state.now_ms())?;
         if state.meta.trash_file(&id, f.rev, state.now_ms()).await? {
             let ev = Event::file(webhooks::FILE_DELETED, Some(&grant.user_id), &f);
             webhooks::emit(state, ev).await;

@@ -1,5 +1,6 @@
-//! GetChunkedFile and PutChunkedFile over HTTP: frames in and out, delta uploads, the 400 / 409 /
-//! 412 rules, streams kept and removed, content properties and their retention.
+//! GetChunkedFile and PutChunkedFile over HTTP (served when co-authoring is configured): frames in
+//! and out, delta uploads, the 400 / 409 / 412 rules, streams kept and removed, content
+//! properties and their retention.
 
 use std::collections::HashSet;
 
@@ -12,6 +13,14 @@ use crate::chunks::docx;
 use crate::harness::{TestServer, header};
 
 const LOCK: &str = "chunk-lock";
+
+async fn server() -> TestServer {
+    TestServer::start_with(|c| {
+        c.coauth_collaboration_service_url = Some("https://ocs.example.com/".into());
+        c.coauth_real_time_channel_url = Some("https://rtc.example.com/".into());
+    })
+    .await
+}
 
 /// A chunk of `data` cut as the host would: (id, bytes).
 fn cut(data: &[u8]) -> Vec<(ChunkId, Vec<u8>)> {
@@ -166,7 +175,7 @@ async fn locked_docx(s: &TestServer, content: &[u8]) -> (String, String) {
 
 #[tokio::test]
 async fn delta_upload_sends_only_new_chunks_and_reads_back_whole() {
-    let s = TestServer::start().await;
+    let s = server().await;
     let images = vec![
         vec![1u8; 300_000],
         (0..200_000u32).map(|i| (i * 7) as u8).collect(),
@@ -251,6 +260,7 @@ async fn delta_upload_sends_only_new_chunks_and_reads_back_whole() {
     let r = put_chunked(&s, &id, &token, seq, LOCK, body.clone()).await;
     assert_eq!(r.status(), 412);
     assert_eq!(header(&r, "x-wopi-sequencenumber"), Some(next.to_string()));
+    assert_eq!(s.check_file_info(&id, &token).await["SequenceNumber"], next);
     // Another lock: 409 (before the sequence number is looked at).
     let r = put_chunked(&s, &id, &token, seq, "other-lock", body).await;
     assert_eq!(r.status(), 409);
@@ -259,7 +269,7 @@ async fn delta_upload_sends_only_new_chunks_and_reads_back_whole() {
 
 #[tokio::test]
 async fn a_chunk_neither_uploaded_nor_stored_for_this_file_is_refused() {
-    let s = TestServer::start().await;
+    let s = server().await;
     let secret = docx(&[vec![9u8; 50_000]], "someone else's");
     // Another user's file holds the chunks.
     let other = s.add_file("bob", "secret.docx", &secret).await;
@@ -340,7 +350,7 @@ async fn a_chunk_neither_uploaded_nor_stored_for_this_file_is_refused() {
 
 #[tokio::test]
 async fn streams_are_kept_or_removed_and_properties_follow_their_retention() {
-    let s = TestServer::start().await;
+    let s = server().await;
     let v1 = docx(&[vec![5u8; 20_000]], "one");
     let (id, token) = locked_docx(&s, &v1).await;
     let seq = get_chunked(

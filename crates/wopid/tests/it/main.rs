@@ -10,6 +10,7 @@ mod browser_ui;
 mod chunked;
 mod chunks;
 mod cli;
+mod coauth;
 mod concurrency;
 mod containers;
 mod content;

@@ -102,6 +102,11 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn start() -> Option<Self> {
+        Self::start_configured("").await
+    }
+
+    /// [`Cluster::start`] with both nodes reading this `wopid.toml`.
+    pub async fn start_configured(toml: &str) -> Option<Self> {
         let (pg, s3) = services::required()?;
         let meta = services::fresh_meta(&pg);
         let blobs = services::fresh_blobs(&s3);
@@ -143,9 +148,14 @@ impl Cluster {
         .expect("token")
         .expose()
         .to_owned();
+        let config_file = dir.path().join("wopid.toml");
+        #[allow(clippy::disallowed_methods)] // a test's own configuration file
+        std::fs::write(&config_file, toml).expect("write wopid.toml");
+        let config_file = config_file.to_str().expect("utf-8 path").to_owned();
+        let extra = ["--config", config_file.as_str()];
         let nodes = [
-            Node::start(&meta, &blobs, &dir.path().join("n1")),
-            Node::start(&meta, &blobs, &dir.path().join("n2")),
+            Node::start_with(&meta, &blobs, &dir.path().join("n1"), &extra),
+            Node::start_with(&meta, &blobs, &dir.path().join("n2"), &extra),
         ];
         let http = Client::builder()
             .timeout(Duration::from_secs(60))
@@ -382,6 +392,82 @@ async fn racing_lockers_on_two_nodes_have_exactly_one_winner() {
         "lock race: {rounds} rounds of {LOCKERS} concurrent LOCKs over two nodes, exactly one 200 \
          each ({:.1} s)",
         started.elapsed().as_secs_f64()
+    );
+}
+
+/// Co-authoring: a coauth lock and the WOPI lock are one compare-and-swap on the file, so a
+/// GetCoauthLock (CoauthExclusive) on one node and a Lock on the other, sent at once, never both
+/// succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn coauth_lock_and_lock_racing_on_two_nodes_have_exactly_one_winner() {
+    let Some(c) = Cluster::start_configured(
+        "coauth_collaboration_service_url = \"https://ocs.example.com/\"\n\
+         coauth_real_time_channel_url = \"https://rtc.example.com/\"\n",
+    )
+    .await
+    else {
+        return;
+    };
+    let c = Arc::new(c);
+    let rounds = lock_rounds();
+    let (mut coauth_wins, mut lock_wins) = (0, 0);
+    for round in 0..rounds {
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let (cc, b) = (c.clone(), barrier.clone());
+        let coauth = tokio::spawn(async move {
+            b.wait().await;
+            let r = cc
+                .http
+                .post(cc.file_url(round))
+                .header("X-WOPI-Override", "GET_COAUTH_LOCK")
+                .header("X-WOPI-CoauthLockId", format!("C{round}"))
+                .header("X-WOPI-CoauthLockType", "CoauthExclusive")
+                .header("X-WOPI-CoauthLockExpirationTimeout", "600")
+                .send()
+                .await
+                .expect("send");
+            (
+                r.status().as_u16(),
+                header(&r, "x-wopi-conflictingmechanism"),
+            )
+        });
+        let (cc, b) = (c.clone(), barrier.clone());
+        let lock = tokio::spawn(async move {
+            b.wait().await;
+            let r = cc.op(round + 1, "LOCK", Some(&format!("L{round}"))).await;
+            (
+                r.status().as_u16(),
+                header(&r, "x-wopi-conflictingmechanism"),
+            )
+        });
+        let coauth = coauth.await.expect("task");
+        let lock = lock.await.expect("task");
+        match (coauth.0, lock.0) {
+            (200, 409) => {
+                coauth_wins += 1;
+                assert_eq!(lock.1.as_deref(), Some("WOPI-CoauthExclusiveLock"));
+                let r = c
+                    .http
+                    .post(c.file_url(round + 1))
+                    .header("X-WOPI-Override", "UNLOCK_COAUTH_LOCK")
+                    .header("X-WOPI-CoauthLockId", format!("C{round}"))
+                    .send()
+                    .await
+                    .expect("send");
+                assert_eq!(r.status(), 200, "round {round}: unlock coauth");
+            }
+            (409, 200) => {
+                lock_wins += 1;
+                assert_eq!(coauth.1.as_deref(), Some("WOPI-Lock"));
+                let r = c.op(round, "UNLOCK", Some(&format!("L{round}"))).await;
+                assert_eq!(r.status(), 200, "round {round}: unlock");
+            }
+            other => panic!("round {round}: GetCoauthLock and Lock answered {other:?}"),
+        }
+    }
+    println!(
+        "coauth race: {rounds} rounds of GetCoauthLock against Lock over two nodes, exactly one \
+         winner each ({coauth_wins} coauth, {lock_wins} WOPI lock)"
     );
 }
 
