@@ -15,6 +15,8 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::error::{Result, StoreError};
@@ -27,6 +29,72 @@ use crate::rows::{
 
 pub(crate) struct PgMeta {
     pub(crate) pool: PgPool,
+    /// Connections of `pool` kept for the hot read (see [`HotReads`]).
+    hot: HotReads,
+}
+
+/// Pooled connections kept between reads of the request path (`token_file`, one statement per
+/// WOPI request). The driver tests a connection with a round trip (a `Sync`) every time one goes
+/// back to its pool: as much again as the read itself, on both sides of the socket. A connection
+/// kept here after a read that completed is in a clean state (the statement ran to its end), so
+/// it is reused without that round trip. One whose read failed or was cancelled is not kept: it
+/// goes back to the pool, which tests it as usual. Nothing read is kept, only connections.
+///
+/// At most half of `pool_max` connections are kept, so the other statements always have the other
+/// half; a kept connection idle for `IDLE_CHECK` goes back to the pool instead of being used.
+struct HotReads {
+    idle: std::sync::Mutex<Vec<(PoolConnection<Postgres>, std::time::Instant)>>,
+    keep: usize,
+}
+
+impl HotReads {
+    fn new(pool_max: u32) -> Self {
+        Self {
+            idle: std::sync::Mutex::default(),
+            keep: usize::try_from(pool_max / 2).unwrap_or(0),
+        }
+    }
+
+    /// The most recently used kept connection that is still fresh; stale ones go back to the
+    /// pool (which tests them when they are next acquired).
+    fn take(&self) -> Option<PoolConnection<Postgres>> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some((conn, since)) = idle.pop() {
+            if since.elapsed() < IDLE_CHECK {
+                return Some(conn);
+            }
+            // Dropped: back to the pool.
+            drop(conn);
+        }
+        None
+    }
+
+    /// Keeps a connection whose statement completed, or gives it back to the pool when enough
+    /// are kept.
+    fn put(&self, conn: PoolConnection<Postgres>) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.keep
+        {
+            idle.push((conn, std::time::Instant::now()));
+        }
+    }
+}
+
+impl PgMeta {
+    /// Runs one read of the request path on a kept connection, or on one from the pool; the
+    /// connection is kept afterwards only if the read succeeded.
+    pub(crate) async fn hot_read<T>(
+        &self,
+        read: impl AsyncFnOnce(&mut sqlx::PgConnection) -> std::result::Result<T, sqlx::Error>,
+    ) -> Result<T> {
+        let mut conn = match self.hot.take() {
+            Some(c) => c,
+            None => self.pool.acquire().await?,
+        };
+        let out = read(&mut conn).await?;
+        self.hot.put(conn);
+        Ok(out)
+    }
 }
 
 const FILE_COLS: &str = crate::rows::file_cols!();
@@ -152,7 +220,10 @@ impl PgMeta {
             .idle_timeout(Some(Duration::from_secs(300)))
             .connect_with(u.opts)
             .await?;
-        let db = Self { pool };
+        let db = Self {
+            pool,
+            hot: HotReads::new(u.pool_max),
+        };
         db.migrate(u.schema.as_deref()).await?;
         Ok(db)
     }
