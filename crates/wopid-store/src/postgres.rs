@@ -752,6 +752,101 @@ mod tests {
         assert!(parse_url("postgres://h/db?pool_max=0").is_err());
     }
 
+    /// A PostgreSQL engine on a schema of its own with `pool_max` connections, when
+    /// `WOPID_TEST_PG_URL` is set (required when `CI` is).
+    async fn pg(pool_max: u32) -> Option<PgMeta> {
+        let Some(base) = std::env::var("WOPID_TEST_PG_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            assert!(
+                std::env::var_os("CI").is_none_or(|v| v.is_empty() || v == "false"),
+                "WOPID_TEST_PG_URL must be set when CI is set"
+            );
+            eprintln!("skipped: WOPID_TEST_PG_URL not set");
+            return None;
+        };
+        let n: u64 = rand::random();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}schema=hot_{n:016x}&pool_max={pool_max}");
+        Some(PgMeta::open(&url).await.expect("open postgres"))
+    }
+
+    fn kept(db: &PgMeta) -> usize {
+        db.hot.idle.lock().expect("not poisoned").len()
+    }
+
+    async fn one(conn: &mut sqlx::PgConnection) -> std::result::Result<i32, sqlx::Error> {
+        sqlx::query_scalar("SELECT 1").fetch_one(conn).await
+    }
+
+    #[tokio::test]
+    async fn hot_reads_keep_only_connections_whose_read_completed() {
+        let Some(db) = pg(4).await else { return };
+        assert_eq!(db.hot_read(one).await.expect("read"), 1);
+        assert_eq!(kept(&db), 1);
+        // A failed read gives its connection back to the pool instead.
+        let failed = db
+            .hot_read(async |c| {
+                sqlx::query_scalar::<_, i32>("SELECT no_such_column")
+                    .fetch_one(c)
+                    .await
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(kept(&db), 0);
+        // So does a read that is cancelled half-way; the next read is answered correctly.
+        let slow = db.hot_read(async |c| {
+            sqlx::query_scalar::<_, i32>("SELECT 7 FROM pg_sleep(5)")
+                .fetch_one(c)
+                .await
+        });
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), slow)
+                .await
+                .is_err()
+        );
+        assert_eq!(kept(&db), 0);
+        for _ in 0..3 {
+            assert_eq!(db.hot_read(one).await.expect("read"), 1);
+        }
+        assert_eq!(kept(&db), 1);
+    }
+
+    #[tokio::test]
+    async fn hot_reads_keep_at_most_half_the_pool() {
+        let Some(db) = pg(4).await else { return };
+        let reads = (0..4).map(|_| {
+            db.hot_read(async |c| {
+                sqlx::query_scalar::<_, i32>("SELECT 1 FROM pg_sleep(0.2)")
+                    .fetch_one(c)
+                    .await
+            })
+        });
+        for r in futures_util::future::join_all(reads).await {
+            assert_eq!(r.expect("read"), 1);
+        }
+        assert_eq!(kept(&db), 2);
+        // The other half is free for every other statement.
+        let a = db.pool.acquire().await.expect("a");
+        let b = db.pool.acquire().await.expect("b");
+        drop((a, b));
+    }
+
+    #[tokio::test]
+    async fn a_kept_connection_idle_too_long_goes_back_to_the_pool() {
+        let Some(db) = pg(4).await else { return };
+        db.hot_read(one).await.expect("read");
+        assert_eq!(kept(&db), 1);
+        if let Ok(mut idle) = db.hot.idle.lock() {
+            for (_, since) in idle.iter_mut() {
+                *since -= IDLE_CHECK;
+            }
+        }
+        assert!(db.hot.take().is_none());
+        assert_eq!(kept(&db), 0);
+    }
+
     #[test]
     fn passwords_in_urls_are_detected() {
         assert!(url_has_password("postgres://u:p@h/db"));
