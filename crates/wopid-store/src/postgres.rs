@@ -15,6 +15,8 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::error::{Result, StoreError};
@@ -27,6 +29,72 @@ use crate::rows::{
 
 pub(crate) struct PgMeta {
     pub(crate) pool: PgPool,
+    /// Connections of `pool` kept for the hot read (see [`HotReads`]).
+    hot: HotReads,
+}
+
+/// Pooled connections kept between reads of the request path (`token_file`, one statement per
+/// WOPI request). The driver tests a connection with a round trip (a `Sync`) every time one goes
+/// back to its pool: as much again as the read itself, on both sides of the socket. A connection
+/// kept here after a read that completed is in a clean state (the statement ran to its end), so
+/// it is reused without that round trip. One whose read failed or was cancelled is not kept: it
+/// goes back to the pool, which tests it as usual. Nothing read is kept, only connections.
+///
+/// At most half of `pool_max` connections are kept, so the other statements always have the other
+/// half; a kept connection idle for `IDLE_CHECK` goes back to the pool instead of being used.
+struct HotReads {
+    idle: std::sync::Mutex<Vec<(PoolConnection<Postgres>, std::time::Instant)>>,
+    keep: usize,
+}
+
+impl HotReads {
+    fn new(pool_max: u32) -> Self {
+        Self {
+            idle: std::sync::Mutex::default(),
+            keep: usize::try_from(pool_max / 2).unwrap_or(0),
+        }
+    }
+
+    /// The most recently used kept connection that is still fresh; stale ones go back to the
+    /// pool (which tests them when they are next acquired).
+    fn take(&self) -> Option<PoolConnection<Postgres>> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some((conn, since)) = idle.pop() {
+            if since.elapsed() < IDLE_CHECK {
+                return Some(conn);
+            }
+            // Dropped: back to the pool.
+            drop(conn);
+        }
+        None
+    }
+
+    /// Keeps a connection whose statement completed, or gives it back to the pool when enough
+    /// are kept.
+    fn put(&self, conn: PoolConnection<Postgres>) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.keep
+        {
+            idle.push((conn, std::time::Instant::now()));
+        }
+    }
+}
+
+impl PgMeta {
+    /// Runs one read of the request path on a kept connection, or on one from the pool; the
+    /// connection is kept afterwards only if the read succeeded.
+    pub(crate) async fn hot_read<T>(
+        &self,
+        read: impl AsyncFnOnce(&mut sqlx::PgConnection) -> std::result::Result<T, sqlx::Error>,
+    ) -> Result<T> {
+        let mut conn = match self.hot.take() {
+            Some(c) => c,
+            None => self.pool.acquire().await?,
+        };
+        let out = read(&mut conn).await?;
+        self.hot.put(conn);
+        Ok(out)
+    }
 }
 
 const FILE_COLS: &str = crate::rows::file_cols!();
@@ -152,7 +220,10 @@ impl PgMeta {
             .idle_timeout(Some(Duration::from_secs(300)))
             .connect_with(u.opts)
             .await?;
-        let db = Self { pool };
+        let db = Self {
+            pool,
+            hot: HotReads::new(u.pool_max),
+        };
         db.migrate(u.schema.as_deref()).await?;
         Ok(db)
     }
@@ -713,6 +784,101 @@ mod tests {
         assert_eq!(u.pool_max, 3);
         assert!(parse_url("postgres://h/db?schema=Bad-Name").is_err());
         assert!(parse_url("postgres://h/db?pool_max=0").is_err());
+    }
+
+    /// A PostgreSQL engine on a schema of its own with `pool_max` connections, when
+    /// `WOPID_TEST_PG_URL` is set (required when `CI` is).
+    async fn pg(pool_max: u32) -> Option<PgMeta> {
+        let Some(base) = std::env::var("WOPID_TEST_PG_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            assert!(
+                std::env::var_os("CI").is_none_or(|v| v.is_empty() || v == "false"),
+                "WOPID_TEST_PG_URL must be set when CI is set"
+            );
+            eprintln!("skipped: WOPID_TEST_PG_URL not set");
+            return None;
+        };
+        let n: u64 = rand::random();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}schema=hot_{n:016x}&pool_max={pool_max}");
+        Some(PgMeta::open(&url).await.expect("open postgres"))
+    }
+
+    fn kept(db: &PgMeta) -> usize {
+        db.hot.idle.lock().expect("not poisoned").len()
+    }
+
+    async fn one(conn: &mut sqlx::PgConnection) -> std::result::Result<i32, sqlx::Error> {
+        sqlx::query_scalar("SELECT 1").fetch_one(conn).await
+    }
+
+    #[tokio::test]
+    async fn hot_reads_keep_only_connections_whose_read_completed() {
+        let Some(db) = pg(4).await else { return };
+        assert_eq!(db.hot_read(one).await.expect("read"), 1);
+        assert_eq!(kept(&db), 1);
+        // A failed read gives its connection back to the pool instead.
+        let failed = db
+            .hot_read(async |c| {
+                sqlx::query_scalar::<_, i32>("SELECT no_such_column")
+                    .fetch_one(c)
+                    .await
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(kept(&db), 0);
+        // So does a read that is cancelled half-way; the next read is answered correctly.
+        let slow = db.hot_read(async |c| {
+            sqlx::query_scalar::<_, i32>("SELECT 7 FROM pg_sleep(5)")
+                .fetch_one(c)
+                .await
+        });
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), slow)
+                .await
+                .is_err()
+        );
+        assert_eq!(kept(&db), 0);
+        for _ in 0..3 {
+            assert_eq!(db.hot_read(one).await.expect("read"), 1);
+        }
+        assert_eq!(kept(&db), 1);
+    }
+
+    #[tokio::test]
+    async fn hot_reads_keep_at_most_half_the_pool() {
+        let Some(db) = pg(4).await else { return };
+        let reads = (0..4).map(|_| {
+            db.hot_read(async |c| {
+                sqlx::query_scalar::<_, i32>("SELECT 1 FROM pg_sleep(0.2)")
+                    .fetch_one(c)
+                    .await
+            })
+        });
+        for r in futures_util::future::join_all(reads).await {
+            assert_eq!(r.expect("read"), 1);
+        }
+        assert_eq!(kept(&db), 2);
+        // The other half is free for every other statement.
+        let a = db.pool.acquire().await.expect("a");
+        let b = db.pool.acquire().await.expect("b");
+        drop((a, b));
+    }
+
+    #[tokio::test]
+    async fn a_kept_connection_idle_too_long_goes_back_to_the_pool() {
+        let Some(db) = pg(4).await else { return };
+        db.hot_read(one).await.expect("read");
+        assert_eq!(kept(&db), 1);
+        if let Ok(mut idle) = db.hot.idle.lock() {
+            for (_, since) in idle.iter_mut() {
+                *since -= IDLE_CHECK;
+            }
+        }
+        assert!(db.hot.take().is_none());
+        assert_eq!(kept(&db), 0);
     }
 
     #[test]

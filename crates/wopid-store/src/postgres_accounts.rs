@@ -214,10 +214,15 @@ impl AccountStore for PgMeta {
     async fn token_file(&self, hash: &[u8], file_id: &str) -> Result<Option<TokenFile>> {
         static SQL: std::sync::LazyLock<String> =
             std::sync::LazyLock::new(|| crate::rows::numbered(crate::rows::TOKEN_FILE));
-        let row = sqlx::query(SQL.as_str())
-            .bind(hash)
-            .bind(file_id)
-            .fetch_optional(&self.pool)
+        // Every WOPI request reads this: on a kept connection (see `PgMeta::hot_read`).
+        let row = self
+            .hot_read(async |conn| {
+                sqlx::query(SQL.as_str())
+                    .bind(hash)
+                    .bind(file_id)
+                    .fetch_optional(conn)
+                    .await
+            })
             .await?;
         row.as_ref().map(crate::rows::token_file).transpose()
     }

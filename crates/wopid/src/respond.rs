@@ -14,13 +14,21 @@ use crate::state::AppState;
 /// An extra response header.
 pub type Extra = (&'static str, String);
 
+/// The first size of a JSON body's buffer: CheckFileInfo's body (about 2 KB) fits without being
+/// grown and copied, and a smaller body keeps its buffer only until it is sent.
+const JSON_BUFFER: usize = 4096;
+
 pub fn json<T: serde::Serialize>(status: StatusCode, extra: &[Extra], body: &T) -> Response {
-    let mut resp = (
-        status,
-        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-        serde_json::to_vec(body).unwrap_or_default(),
-    )
-        .into_response();
+    let mut buf = Vec::with_capacity(JSON_BUFFER);
+    if serde_json::to_writer(&mut buf, body).is_err() {
+        buf.clear();
+    }
+    let mut resp = Response::new(Body::from(bytes::Bytes::from(buf)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     add_headers(&mut resp, extra);
     resp
 }
@@ -45,8 +53,58 @@ pub fn item_version(v: i64) -> Extra {
     (wopi_header::ITEM_VERSION, v.to_string())
 }
 
+/// Bodies up to this size are sent as one buffer: the disk engine reads a blob this small whole
+/// (see `wopid_store`'s disk engine), and hyper then writes the head and the whole body at once
+/// with a known length, instead of polling a stream for its end.
+const WHOLE_BODY: u64 = 256 * 1024;
+
+/// A download's body: a small one gathered into one buffer (without a copy when it comes as one
+/// chunk, as a small disk blob does), a larger one streamed.
+async fn download_body(mut body: wopid_store::BlobStream, len: u64) -> Body {
+    use futures_util::StreamExt as _;
+    if len > WHOLE_BODY {
+        return Body::from_stream(body);
+    }
+    // The answer's head promises `len` bytes; an error, or more bytes than that, cuts the
+    // connection, as a failing stream does.
+    let cut = |e: std::io::Error| {
+        Body::from_stream(futures_util::stream::once(async {
+            Err::<bytes::Bytes, _>(e)
+        }))
+    };
+    let mut whole: Option<bytes::Bytes> = None;
+    let mut gathered: Option<bytes::BytesMut> = None;
+    let mut total = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => return cut(e),
+        };
+        total += chunk.len() as u64;
+        if total > len {
+            return cut(std::io::Error::other("the blob is longer than its record"));
+        }
+        match (&mut gathered, whole.take()) {
+            (Some(g), _) => g.extend_from_slice(&chunk),
+            (None, None) => whole = Some(chunk),
+            (None, Some(first)) => {
+                let mut g = bytes::BytesMut::with_capacity(usize::try_from(len).unwrap_or(0));
+                g.extend_from_slice(&first);
+                g.extend_from_slice(&chunk);
+                gathered = Some(g);
+            }
+        }
+    }
+    match (gathered, whole) {
+        (Some(g), _) => Body::from(g.freeze()),
+        (None, Some(w)) => Body::from(w),
+        (None, None) => Body::empty(),
+    }
+}
+
 /// GetFile's answer: the whole content (200) or a range (206), with its version.
-pub fn download(dl: Download) -> Response {
+pub async fn download(dl: Download) -> Response {
+    let len = dl.range.map_or(dl.size, |r| r.len());
     let mut b = Response::builder()
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .header(header::ACCEPT_RANGES, "bytes")
@@ -63,7 +121,7 @@ pub fn download(dl: Download) -> Response {
             .status(StatusCode::OK)
             .header(header::CONTENT_LENGTH, dl.size),
     };
-    b.body(Body::from_stream(dl.body))
+    b.body(download_body(dl.body, len).await)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 

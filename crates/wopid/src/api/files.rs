@@ -281,7 +281,7 @@ pub(crate) async fn download(
     let range =
         wopid_proto::headers::RangeSpec::parse(headers.get(header::RANGE).map(|v| v.as_bytes()));
     let dl = ops::content::get_file(&state, &f, u64::MAX, range).await?;
-    Ok(crate::respond::download(dl))
+    Ok(crate::respond::download(dl).await)
 }
 
 /// New content for the file from the request body (streamed, at most `max_upload_bytes`: 413

@@ -17,7 +17,17 @@ fn mac(
     token_ref: &str,
 ) -> Option<HmacSha256> {
     let mut m = HmacSha256::new_from_slice(key).ok()?;
-    m.update(format!("download\n{file_id}\n{user_id}\n{expires_ms}\n{token_ref}").as_bytes());
+    // "download\n{file_id}\n{user_id}\n{expires_ms}\n{token_ref}", fed piece by piece.
+    for part in [
+        "download",
+        file_id,
+        user_id,
+        expires_ms.to_string().as_str(),
+    ] {
+        m.update(part.as_bytes());
+        m.update(b"\n");
+    }
+    m.update(token_ref.as_bytes());
     Some(m)
 }
 
@@ -88,5 +98,15 @@ mod tests {
         assert!(!super::verify(b"key", "f", "u", 10, "q", sig));
         assert!(!super::verify(b"other", "f", "u", 10, "r", sig));
         assert!(!super::verify(b"key", "f", "u", 10, "r", "!!"));
+    }
+
+    #[test]
+    fn the_signed_message_is_the_documented_one() {
+        use hmac::Mac as _;
+        let mut m = super::HmacSha256::new_from_slice(b"key").expect("any key length");
+        m.update(b"download\nf1\nu1\n1234\nref");
+        let expected = m.finalize().into_bytes();
+        let ours = super::mac(b"key", "f1", "u1", 1234, "ref").expect("mac");
+        assert_eq!(ours.finalize().into_bytes(), expected);
     }
 }

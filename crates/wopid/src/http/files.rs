@@ -97,9 +97,12 @@ pub(super) async fn dispatch(
         FileOp::GetFile {
             max_expected,
             range,
-        } => crate::respond::download(
-            ops::content::get_file(state, &file, max_expected, range).await?,
-        ),
+        } => {
+            crate::respond::download(
+                ops::content::get_file(state, &file, max_expected, range).await?,
+            )
+            .await
+        }
         FileOp::PutFile(req) => put_file(state, grant, file, req, headers, body).await?,
         FileOp::Lock { .. }
         | FileOp::UnlockAndRelock { .. }
