@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
 """Crash safety of wopid: SIGKILL a live `wopid serve` at random moments under save traffic.
 
-Each cycle starts the release binary on a temporary data folder, lets worker threads drive Lock,
-PutFile, RefreshLock, RenameFile, PutRelativeFile and Unlock traffic with random content (random
-bytes, or zip documents that share most of their parts from one save to the next), kills the
-server with SIGKILL after a random delay, and then, with the server down and again after a restart,
-checks:
+Each cycle starts the release binary on a temporary data folder (co-authoring configured, so that
+the incremental file transfer is served), lets worker threads drive Lock, PutFile, PutChunkedFile,
+RefreshLock, RenameFile, PutRelativeFile and Unlock traffic with random content (random bytes, or
+zip documents that share most of their parts from one save to the next), kills the server with
+SIGKILL after a random delay, and then, with the server down and again after a restart, checks:
+
+- about a third of the saves are PutChunkedFiles, as a client sends them: GetChunkedFile gives the
+  sequence number and the host's chunk list (which must be the worker's last save cut the same way:
+  the Zip scheme for a zip document, FullFile for random bytes; chunk ids SpookyHash V2 128-bit),
+  then the new content is cut the same way and only the chunks the host does not have are uploaded,
+  under the worker's WOPI lock. One in ten presents a stale sequence number and must get 412 without
+  saving. An acknowledged PutChunkedFile is checked like an acknowledged PutFile below; a 409, 412 or
+  503 answer is not a save (nothing may change);
 
 - the SQLite database passes `PRAGMA integrity_check` and `PRAGMA foreign_key_check`;
 - every acknowledged (200) save is in the version history with its SHA-256, and its blob holds
@@ -28,7 +36,8 @@ checks:
   whose expiry passed while the server was down (the database's expiry moved into the past, as if the
   clock had jumped) is free after the restart.
 
-Python standard library only. Usage: crash.py [--kills N] [--long] [--seed S] [--keep] [WOPID_BINARY]
+Python standard library only, plus the WOPI validator's SpookyHash and frame builder from
+../shared/tools/wopi-validator/wopi_validator.py beside the checkout. Usage: crash.py [--kills N] [--long] [--seed S] [--keep] [WOPID_BINARY]
 """
 
 import argparse
@@ -50,6 +59,16 @@ import time
 import urllib.parse
 import zipfile
 import io
+import struct
+
+SHARED_TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "tools", "wopi-validator")
+sys.path.insert(0, SHARED_TOOLS)
+try:
+    # SpookyHash V2 chunk ids and the frame builder of the WOPI validator (../shared beside the checkout).
+    from wopi_validator import blob_id, build_frames, parse_frames, FRAME_CHUNK  # noqa: E402
+except ImportError as e:
+    sys.exit(f"crash.py needs ../shared/tools/wopi-validator/wopi_validator.py beside the checkout "
+             f"(looked in {os.path.normpath(SHARED_TOOLS)}): {e}")
 
 LOCK_TTL_MS = 30 * 60 * 1000
 WORKERS = 3
@@ -90,6 +109,7 @@ class Tracked:
         self.pending_locks = []  # possible lock states after unanswered lock requests
         self.pending_names = []  # names of unanswered renames
         self.lock_id = None  # the lock id this file's worker uses
+        self.content = b""  # the bytes of `sha` (what a chunked save's delta is computed against)
 
 
 class Model:
@@ -101,7 +121,12 @@ class Model:
         self.acked_saves = 0
         self.relatives = 0
         self.landed_in_flight = 0  # unanswered saves found committed after the restart
-        self.refused_saves = 0  # PutFiles answered 503 (not committed)
+        self.refused_saves = 0  # saves answered 503 (not committed)
+        self.chunked_saves = 0  # acknowledged PutChunkedFiles
+        self.chunks_uploaded = 0  # chunks those sent (the others were the host's already)
+        self.chunks_reused = 0  # chunks of those contents the host already had
+        self.conflicts = 0  # PutChunkedFiles answered 409 or 412 (not saves)
+        self.stale_refused = 0  # PutChunkedFiles with a stale sequence number, answered 412
         self.chunk_blobs = set()  # every chunk blob key seen referenced by a version
 
 
@@ -115,6 +140,9 @@ class Server:
         self.config = os.path.join(os.path.dirname(data), "wopid.toml")
         with open(self.config, "w") as fh:
             fh.write('chunk_grace = "1s"\n')
+            # Co-authoring on: GetChunkedFile and PutChunkedFile are served.
+            fh.write('coauth_collaboration_service_url = "https://ocs.example.com/"\n')
+            fh.write('coauth_real_time_channel_url = "https://rtc.example.com/"\n')
         self.proc = None
         self.port = None
 
@@ -188,6 +216,50 @@ def random_body(rng):
     return random_zip(rng) if rng.random() < 0.5 else random_bytes(rng)
 
 
+def zip_cut(data):
+    """The Zip chunking scheme (docs/coauth.md §6) as offsets, or None when `data` is not a zip it cuts.
+
+    Per entry in archive order: its local header (30 bytes, name, extra field), then everything up
+    to the next entry's local header; the central directory with the end record is the last chunk.
+    """
+    tail = data[-(65536 + 22):]
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return None
+    eocd = len(data) - len(tail) + at
+    disk, cd_disk, _, entries, cd_size, cd_off = struct.unpack_from("<HHHHII", data, eocd + 4)
+    if disk != 0 or cd_disk != 0 or cd_off == 0xFFFFFFFF or entries == 0xFFFF or cd_off + cd_size > eocd:
+        return None
+    offsets, pos = [], cd_off
+    for _ in range(entries):
+        if data[pos:pos + 4] != b"PK\x01\x02":
+            return None
+        n, m, k = struct.unpack_from("<HHH", data, pos + 28)
+        offsets.append(struct.unpack_from("<I", data, pos + 42)[0])
+        pos += 46 + n + m + k
+    offsets.sort()
+    cuts = [0]
+    for i, off in enumerate(offsets):
+        if off < cuts[-1] or off + 30 > cd_off or data[off:off + 4] != b"PK\x03\x04":
+            return None
+        n, m = struct.unpack_from("<HH", data, off + 26)
+        end = off + 30 + n + m
+        nxt = offsets[i + 1] if i + 1 < len(offsets) else cd_off
+        if end > nxt:
+            return None
+        cuts += [off, end]
+    cuts += [cd_off, len(data)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def chunk_content(data):
+    """(scheme, [(chunk id, bytes)]) of a content as the host cuts it: Zip for a zip, else FullFile."""
+    cut = zip_cut(data)
+    if cut is None:
+        return "FullFile", [(blob_id(data), data)] if data else []
+    return "Zip", [(blob_id(data[a:b]), data[a:b]) for a, b in cut]
+
+
 class Worker(threading.Thread):
     """Drives one file; stops at the first request that gets no answer (the server died)."""
 
@@ -217,8 +289,12 @@ class Worker(threading.Thread):
                 self.lock_op(c, path, "LOCK")
                 continue
             roll = rng.random()
-            if roll < 0.55:
+            # PutChunkedFile is tried 2 times in 5 saves: with its GetChunkedFile first and one in ten
+            # stale, about a third of the acknowledged saves are chunked.
+            if roll < 0.33:
                 self.put(c, path)
+            elif roll < 0.55:
+                self.put_chunked(c, path)
             elif roll < 0.65:
                 self.lock_op(c, path, "REFRESH_LOCK")
             elif roll < 0.73:
@@ -269,9 +345,83 @@ class Worker(threading.Thread):
         with m.mu:
             check(v == f.version + 1, f"{f.id}: PutFile acknowledged version {v} after {f.version}")
             f.pending_puts.clear()
-            f.version, f.sha = v, digest
+            f.version, f.sha, f.content = v, digest, body
             f.acked[v] = digest
             m.acked_saves += 1
+
+    def put_chunked(self, c, path):
+        """PutChunkedFile: the sequence number and the host's chunks from GetChunkedFile, then only
+        the chunks of the new content the host does not have, with the worker's WOPI lock."""
+        f, m, rng = self.f, self.model, self.rng
+        with m.mu:
+            known = f.content
+        _, known_chunks = chunk_content(known)
+        ask = json.dumps({"ContentFilters": [{
+            "StreamId": "MainContent", "ChunkingScheme": "Zip", "ChunksToReturn": "All",
+            "AlreadyKnownChunks": [cid for cid, _ in known_chunks]}], "ContentPropertiesToReturn": []}).encode()
+        status, h, resp = request(c, "POST", path, f.token, {"X-WOPI-Override": "GET_CHUNKED_FILE"},
+                                  build_frames(ask, []))
+        check(status == 200, f"{f.id}: GetChunkedFile got {status}: {h.get('x-wopi-servererror')}")
+        seq = int(h["x-wopi-sequencenumber"])
+        frames = parse_frames(resp)
+        sig = json.loads(frames[0].payload)["Signatures"][0]
+        have = [s["ChunkId"] for s in sig["ChunkSignatures"]]
+        with m.mu:
+            # The worker is this file's only writer: the host holds its last save, cut as it is cut here.
+            check(int(h["x-wopi-itemversion"]) == f.version, f"{f.id}: GetChunkedFile version")
+            check(have == [cid for cid, _ in known_chunks],
+                  f"{f.id}: GetChunkedFile signature is not the chunks of the last save")
+        check(not any(fr.type == FRAME_CHUNK for fr in frames), f"{f.id}: GetChunkedFile sent chunks the client knows")
+
+        body = random_body(rng)
+        scheme, chunks = chunk_content(body)
+        send, seen = [], set(have)
+        for cid, data in chunks:
+            if cid not in seen:
+                seen.add(cid)
+                send.append((cid, data))
+        msg = json.dumps({"ContentProperties": [], "UploadSessionTokenToCommit": None, "Signatures": [{
+            "StreamId": "MainContent", "ChunkingScheme": scheme,
+            "ChunkSignatures": [{"ChunkId": cid, "Length": len(data)} for cid, data in chunks]}]}).encode()
+        frames = build_frames(msg, send)
+        stale = seq > 1 and rng.random() < 0.1
+        digest = sha(body)
+        if not stale:
+            with m.mu:
+                f.pending_puts.append(digest)
+        status, h, _ = request(
+            c, "POST", path + "/contents", f.token,
+            {"X-WOPI-Override": "PUT_CHUNKED_FILE", "X-WOPI-Lock": f.lock_id,
+             "X-WOPI-SequenceNumber": str(seq - 1 if stale else seq)}, frames)
+        if stale:
+            # An older sequence number: 412 with the current one, nothing saved.
+            check(status == 412, f"{f.id}: PutChunkedFile with a stale sequence number got {status}")
+            check(h.get("x-wopi-sequencenumber") == str(seq), f"{f.id}: 412 without the current sequence number")
+            with m.mu:
+                m.stale_refused += 1
+            return
+        if status in (503, 409, 412):
+            # Not a save: 503 is refused without committing, as for PutFile; 409 (lock) and 412
+            # (sequence number) refuse before anything changes.
+            with m.mu:
+                f.pending_puts.clear()
+                if status == 503:
+                    m.refused_saves += 1
+                else:
+                    m.conflicts += 1
+            return
+        check(status == 200, f"{f.id}: PutChunkedFile got {status}: {h.get('x-wopi-servererror')}")
+        v = int(h["x-wopi-itemversion"])
+        check(int(h["x-wopi-sequencenumber"]) > seq, f"{f.id}: PutChunkedFile sequence number did not grow")
+        with m.mu:
+            check(v == f.version + 1, f"{f.id}: PutChunkedFile acknowledged version {v} after {f.version}")
+            f.pending_puts.clear()
+            f.version, f.sha, f.content = v, digest, body
+            f.acked[v] = digest
+            m.acked_saves += 1
+            m.chunked_saves += 1
+            m.chunks_uploaded += len(send)
+            m.chunks_reused += len(chunks) - len(send)
 
     def rename(self, c, path):
         f, m = self.f, self.model
@@ -457,6 +607,7 @@ def check_online(model, port, db_files, expired):
                 f.acked[v] = got  # it is durable now: later cycles must keep it
                 model.landed_in_flight += 1
             f.pending_puts.clear()
+            f.content = body
             status, _, info = request(c, "GET", path, f.token)
             check(status == 200, f"{f.id}: CheckFileInfo {status}")
             info = json.loads(info)
@@ -572,8 +723,12 @@ def main():
         freed = sum(1 for k in model.chunk_blobs if not os.path.exists(blob_path(data, k)))
         check(freed > 0, "the chunk collector freed nothing: it was not exercised")
         print(f"  {chunked} chunks stored at the end, {freed} freed by the collector meanwhile")
-        print(f"crash test passed: {kills} kills, {model.acked_saves} acknowledged saves, 0 lost, "
-              f"integrity_check ok after every kill")
+        check(model.chunked_saves > 0, "no PutChunkedFile was acknowledged")
+        print(f"  {model.chunked_saves} acknowledged PutChunkedFiles sent {model.chunks_uploaded} chunks and reused"
+              f" {model.chunks_reused} the host had; {model.stale_refused} with a stale sequence number got 412,"
+              f" {model.conflicts} other 409/412")
+        print(f"crash test passed: {kills} kills, {model.acked_saves} acknowledged saves"
+              f" ({model.chunked_saves} of them PutChunkedFile), 0 lost, integrity_check ok after every kill")
         print("crash: 1 passed, 0 failed")
     except Failure as e:
         print(f"crash test FAILED (seed {seed}): {e}", file=sys.stderr)
