@@ -62,6 +62,8 @@ import io
 import struct
 
 SHARED_TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "tools", "wopi-validator")
+# Import without writing bytecode next to the shared runner.
+sys.dont_write_bytecode = True
 sys.path.insert(0, SHARED_TOOLS)
 try:
     # SpookyHash V2 chunk ids and the frame builder of the WOPI validator (../shared beside the checkout).
