@@ -185,7 +185,13 @@ fn parse_url(url: &str) -> Result<PgUrl> {
         opts = opts.password(&p);
     }
     let statement = statement_ms.to_string();
-    let mut startup = vec![("statement_timeout", statement.as_str())];
+    // Every statement wopid sends is a cached prepared statement whose parameters are keys
+    // (ids, hashes): its generic plan is the same index lookups, so planning it again on each
+    // run (a custom plan) is CPU spent for nothing.
+    let mut startup = vec![
+        ("statement_timeout", statement.as_str()),
+        ("plan_cache_mode", "force_generic_plan"),
+    ];
     if let Some(s) = &schema {
         startup.push(("search_path", s.as_str()));
     }
