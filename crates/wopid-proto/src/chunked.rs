@@ -56,6 +56,25 @@ pub enum Retention {
     KeepOnContentChange,
 }
 
+impl Retention {
+    /// The retention's name on the wire, and as wopid's store keeps it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DeleteOnContentChange => "DeleteOnContentChange",
+            Self::KeepOnContentChange => "KeepOnContentChange",
+        }
+    }
+
+    /// A stored name read back: `KeepOnContentChange`, else `DeleteOnContentChange`.
+    pub fn from_name(name: &str) -> Self {
+        if name == Self::KeepOnContentChange.as_str() {
+            Self::KeepOnContentChange
+        } else {
+            Self::DeleteOnContentChange
+        }
+    }
+}
+
 /// A content property: a client's name and value stored with the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -98,6 +98,25 @@ pub enum ChunkingScheme {
     Zip,
 }
 
+impl ChunkingScheme {
+    /// The scheme's name on the wire, and as wopid's store keeps it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FullFile => "FullFile",
+            Self::Zip => "Zip",
+        }
+    }
+
+    /// A stored name read back: `FullFile`, else `Zip`.
+    pub fn from_name(name: &str) -> Self {
+        if name == Self::FullFile.as_str() {
+            Self::FullFile
+        } else {
+            Self::Zip
+        }
+    }
+}
+
 /// One chunk of a stream: its id and its length in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Chunk {

@@ -195,7 +195,8 @@ fn write_small(root: &Path, tmp: &Path, dest: &Path, data: &[u8]) -> Result<PutO
     })
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex, as the store keeps SHA-256s.
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes
         .iter()

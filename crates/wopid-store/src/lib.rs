@@ -43,6 +43,7 @@ pub use chunks::{
     content_id, content_key,
 };
 pub use deliveries::{Delivery, NewDelivery, WebhookQueue};
+pub use disk::hex;
 pub use error::StoreError;
 pub use grants::Grants;
 pub use meta::{AccountStore, Cas, Meta, MetaBackend, redact_url};

@@ -9,7 +9,7 @@ use sha2::{Digest as _, Sha256};
 use std::net::IpAddr;
 use subtle::ConstantTimeEq as _;
 
-use wopid_store::{AuthCode, OAuthClient, ResourceKind, Rotation, TokenRecord, User};
+use wopid_store::{AuthCode, OAuthClient, ResourceKind, Rotation, TokenRecord, User, hex};
 
 use super::issue::Purpose;
 use super::password;
@@ -143,10 +143,6 @@ pub async fn sign_in(
         }
         _ => Ok(Err(SignInError::Invalid)),
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Whether a `code_challenge` can be an S256 challenge: BASE64URL of 32 bytes, 43 characters.

@@ -27,7 +27,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use wopid_store::{NewUser, User};
+use wopid_store::{NewUser, User, hex};
 
 use crate::config::OidcConfig;
 use crate::error::ApiError;
@@ -314,10 +314,6 @@ fn usable_name(raw: &str) -> Option<String> {
         .take(64)
         .collect();
     (!name.is_empty()).then_some(name)
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The user linked to this identity, created (and linked) on the first sign-in. A sign-in name

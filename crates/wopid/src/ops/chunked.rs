@@ -5,8 +5,8 @@
 //! version stored as one blob (a non-zip PutFile, or data from before chunks) is a `MainContent`
 //! stream of one `FullFile` chunk, whose id is computed from the blob when asked for.
 //!
-//! The lock rule of a write ([`check_write`]) and the file's sequence number ([`sequence`]) are
-//! co-authoring's (`ops::coauth`). Both operations are served only when co-authoring is
+//! The lock rule of a write and the file's sequence number are co-authoring's
+//! (`ops::coauth::check_write`, `ops::coauth::sequence`). Both operations are served only when co-authoring is
 //! configured (`http::wopi_call` answers 501 otherwise).
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt as _;
 use sha2::Digest as _;
+use wopid_proto::ProtoError;
 use wopid_proto::chunked::{
     self, ContentProperty, GetChunkedFileRequest, MAIN_CONTENT, PutChunkedFileRequest, Retention,
     StoredStream,
@@ -21,57 +22,22 @@ use wopid_proto::chunked::{
 use wopid_proto::chunking::{Chunk, ChunkId, ChunkingScheme};
 use wopid_proto::coauth::{self, Presented};
 use wopid_proto::frame::{self, FrameHeader, FrameType, HEADER_LEN};
-use wopid_proto::{LockMatch, ProtoError};
 use wopid_store::{
     BlobStream, Blobs, ChunkRecord, Content, ContentProp, FileRecord, FileUpdate, SaveInfo,
-    StoreError, content_id,
+    StoreError, content_id, hex,
 };
 
 use super::Step;
-use super::chunks::{Pending, PendingStream, Src, hex, record_content};
+use super::chunks::{Pending, PendingStream, Src, record_content};
+use super::coauth::{check_write, sequence};
 use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::webhooks::{self, Event};
 
-/// The file's sequence number (1 to 2³¹−1), raised by every content change.
-pub fn sequence(f: &FileRecord) -> u32 {
-    super::coauth::sequence(f)
-}
-
-/// PutChunkedFile's lock rule (409): the WOPI lock, else the coauth locks, else only an empty
-/// file.
-pub fn check_write(
-    presented: &Presented,
-    f: &FileRecord,
-    now_ms: i64,
-    mode: LockMatch,
-) -> Result<(), ProtoError> {
-    super::coauth::check_write(presented, f, now_ms, mode)
-}
-
-fn scheme_of(name: &str) -> ChunkingScheme {
-    if name == "FullFile" {
-        ChunkingScheme::FullFile
-    } else {
-        ChunkingScheme::Zip
-    }
-}
-
-fn retention_name(r: Retention) -> &'static str {
-    match r {
-        Retention::KeepOnContentChange => "KeepOnContentChange",
-        Retention::DeleteOnContentChange => "DeleteOnContentChange",
-    }
-}
-
 fn property(p: ContentProp) -> ContentProperty {
     ContentProperty {
-        retention: if p.retention == "KeepOnContentChange" {
-            Retention::KeepOnContentChange
-        } else {
-            Retention::DeleteOnContentChange
-        },
+        retention: Retention::from_name(&p.retention),
         name: p.name,
         value: p.value,
     }
@@ -81,7 +47,7 @@ fn prop(p: &ContentProperty) -> ContentProp {
     ContentProp {
         name: p.name.clone(),
         value: p.value.clone(),
-        retention: retention_name(p.retention).to_owned(),
+        retention: p.retention.as_str().to_owned(),
     }
 }
 
@@ -141,7 +107,7 @@ pub async fn current(state: &AppState, f: &FileRecord) -> Result<Current, ApiErr
                 streams.insert(
                     s.stream.clone(),
                     StoredStream {
-                        scheme: scheme_of(&s.scheme),
+                        scheme: ChunkingScheme::from_name(&s.scheme),
                         chunks,
                     },
                 );

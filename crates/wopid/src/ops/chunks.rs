@@ -14,7 +14,7 @@ use wopid_proto::chunked::MAIN_CONTENT;
 use wopid_proto::chunking::{self, ChunkId, ChunkingScheme, Pieces};
 use wopid_store::{
     BlobStream, Blobs, ChunkRecord, ContentProp, NewContent, PutContent, PutOutcome, StoreError,
-    StreamChunks, content_id, content_key,
+    StreamChunks, content_id, content_key, hex,
 };
 
 use crate::error::ApiError;
@@ -26,23 +26,6 @@ const MAX_DIRECTORY: usize = 16 << 20;
 const MAX_ENTRIES: usize = 4096;
 /// Blob keys of freed chunks deleted per round of the collector.
 const DEAD_PAGE: u32 = 256;
-
-pub(crate) fn hex(b: &[u8]) -> String {
-    use std::fmt::Write as _;
-    b.iter()
-        .fold(String::with_capacity(b.len() * 2), |mut s, x| {
-            let _ = write!(s, "{x:02x}");
-            s
-        })
-}
-
-/// The scheme's name as the store keeps it.
-pub(crate) fn scheme_name(s: ChunkingScheme) -> &'static str {
-    match s {
-        ChunkingScheme::Zip => "Zip",
-        ChunkingScheme::FullFile => "FullFile",
-    }
-}
 
 async fn read_range(
     blobs: &Blobs,
@@ -256,7 +239,7 @@ async fn record_attempts(
             }
             out.push(StreamChunks {
                 stream: s.stream.clone(),
-                scheme: scheme_name(s.scheme).to_owned(),
+                scheme: s.scheme.as_str().to_owned(),
                 chunks,
             });
         }

@@ -1,5 +1,6 @@
 //! GetFile and PutFile.
 
+use wopid_proto::chunked::Retention;
 use wopid_proto::headers::{ByteRange, RangeSpec};
 use wopid_proto::request::{PutFile, SeenModified};
 use wopid_proto::{Millis, ProtoError};
@@ -176,7 +177,7 @@ async fn kept_properties(
         .content_properties(id)
         .await?
         .into_iter()
-        .filter(|p| p.retention == "KeepOnContentChange")
+        .filter(|p| p.retention == Retention::KeepOnContentChange.as_str())
         .collect())
 }
 
