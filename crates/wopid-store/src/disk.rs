@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 
 use crate::blob::{BlobBackend, BlobStream, PutOutcome};
 use crate::error::{Result, StoreError};
@@ -60,6 +60,35 @@ fn open_range(
     let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     file.take(len).read_to_end(&mut buf)?;
     Ok(Opened::Small(buf))
+}
+
+/// Streams `len` bytes of `file` from its current position in chunks of [`READ_CHUNK`], each read
+/// in one blocking call straight into the buffer that is sent: no second buffer and no copy
+/// between them, so a download holds about two chunks (the one being sent and the one being
+/// read), whatever the file's size. A file shorter than `len` ends the stream with an error.
+fn chunks(file: std::fs::File, len: u64) -> BlobStream {
+    Box::pin(futures_util::stream::try_unfold(
+        (Some(file), len),
+        |(file, left)| async move {
+            let Some(mut file) = file.filter(|_| left > 0) else {
+                return Ok(None);
+            };
+            let want = left.min(READ_CHUNK as u64);
+            let (file, buf) = tokio::task::spawn_blocking(move || {
+                use std::io::Read as _;
+                let mut buf = Vec::with_capacity(usize::try_from(want).unwrap_or(READ_CHUNK));
+                (&mut file).take(want).read_to_end(&mut buf)?;
+                Ok::<_, std::io::Error>((file, buf))
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            if buf.is_empty() {
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+            }
+            let left = left - buf.len() as u64;
+            Ok(Some((bytes::Bytes::from(buf), (Some(file), left))))
+        },
+    ))
 }
 
 fn valid_key(key: &str) -> bool {
@@ -263,26 +292,21 @@ impl BlobBackend for DiskBlobs {
                     Ok(bytes::Bytes::from(buf))
                 })));
             }
-            Ok(Opened::Large(file)) => tokio::fs::File::from_std(file),
+            Ok(Opened::Large(file)) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StoreError::BlobNotFound(key.to_owned()));
             }
             Err(e) => return Err(e.into()),
         };
-        let stream: BlobStream = match range {
-            None => Box::pin(tokio_util::io::ReaderStream::with_capacity(
-                file, READ_CHUNK,
-            )),
+        let len = match range {
+            None => span(&file, None)?,
             Some((start, end)) => {
-                file.seek(SeekFrom::Start(start)).await?;
-                let len = end.saturating_sub(start) + 1;
-                Box::pin(tokio_util::io::ReaderStream::with_capacity(
-                    file.take(len),
-                    READ_CHUNK,
-                ))
+                use std::io::Seek as _;
+                file.seek(SeekFrom::Start(start))?;
+                end.saturating_sub(start) + 1
             }
         };
-        Ok(stream)
+        Ok(chunks(file, len))
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
