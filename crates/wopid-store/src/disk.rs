@@ -74,9 +74,11 @@ fn chunks(file: std::fs::File, len: u64) -> BlobStream {
                 return Ok(None);
             };
             let want = left.min(READ_CHUNK as u64);
+            // Allocated here, not on the blocking thread: buffers then come from and go back to
+            // the workers' heaps, instead of piling up in one heap per blocking thread.
+            let mut buf = Vec::with_capacity(usize::try_from(want).unwrap_or(READ_CHUNK));
             let (file, buf) = tokio::task::spawn_blocking(move || {
                 use std::io::Read as _;
-                let mut buf = Vec::with_capacity(usize::try_from(want).unwrap_or(READ_CHUNK));
                 (&mut file).take(want).read_to_end(&mut buf)?;
                 Ok::<_, std::io::Error>((file, buf))
             })
