@@ -36,3 +36,25 @@ pub trait ApiStore: Send + Sync {
     /// How much the installation holds, for the administrators' page.
     async fn storage_totals(&self) -> Result<StorageTotals>;
 }
+
+/// The counts of [`StorageTotals`], in its order, on both engines (PostgreSQL's `SUM` of a
+/// `BIGINT` is a `NUMERIC`, hence the cast).
+pub(crate) const STORAGE_TOTALS: &str = "SELECT (SELECT COUNT(*) FROM users), \
+     (SELECT COUNT(*) FROM users WHERE disabled), (SELECT COUNT(*) FROM containers), \
+     (SELECT COUNT(*) FROM files), (SELECT COUNT(*) FROM versions), \
+     (SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files), \
+     (SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM versions)";
+
+/// A row of [`STORAGE_TOTALS`].
+pub(crate) fn storage_totals(r: &impl crate::rows::Get) -> Result<StorageTotals> {
+    let n = |i: usize| -> Result<u64> { Ok(u64::try_from(r.int(i)?).unwrap_or(0)) };
+    Ok(StorageTotals {
+        users: n(0)?,
+        disabled_users: n(1)?,
+        folders: n(2)?,
+        files: n(3)?,
+        versions: n(4)?,
+        current_bytes: n(5)?,
+        version_bytes: n(6)?,
+    })
+}

@@ -194,25 +194,9 @@ impl ApiStore for PgMeta {
     }
 
     async fn storage_totals(&self) -> Result<StorageTotals> {
-        let r = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM users WHERE disabled), \
-                 (SELECT COUNT(*) FROM containers), (SELECT COUNT(*) FROM files), \
-                 (SELECT COUNT(*) FROM versions), (SELECT COALESCE(SUM(size), 0)::BIGINT FROM files), \
-                 (SELECT COALESCE(SUM(size), 0)::BIGINT FROM versions)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let n = |i: usize| -> Result<u64> {
-            Ok(u64::try_from(sqlx::Row::try_get::<i64, _>(&r, i)?).unwrap_or(0))
-        };
-        Ok(StorageTotals {
-            users: n(0)?,
-            disabled_users: n(1)?,
-            folders: n(2)?,
-            files: n(3)?,
-            versions: n(4)?,
-            current_bytes: n(5)?,
-            version_bytes: n(6)?,
-        })
+        let r = sqlx::query(crate::api_store::STORAGE_TOTALS)
+            .fetch_one(&self.pool)
+            .await?;
+        crate::api_store::storage_totals(&r)
     }
 }

@@ -197,28 +197,9 @@ impl ApiStore for SqliteMeta {
 
     async fn storage_totals(&self) -> Result<StorageTotals> {
         self.read(|c| {
-            let t = one(
-                c,
-                "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM users WHERE disabled), \
-                 (SELECT COUNT(*) FROM containers), (SELECT COUNT(*) FROM files), \
-                 (SELECT COUNT(*) FROM versions), (SELECT COALESCE(SUM(size), 0) FROM files), \
-                 (SELECT COALESCE(SUM(size), 0) FROM versions)",
-                [],
-                |r| {
-                    let n = |i: usize| -> rusqlite::Result<u64> {
-                        Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
-                    };
-                    Ok(StorageTotals {
-                        users: n(0)?,
-                        disabled_users: n(1)?,
-                        folders: n(2)?,
-                        files: n(3)?,
-                        versions: n(4)?,
-                        current_bytes: n(5)?,
-                        version_bytes: n(6)?,
-                    })
-                },
-            )?;
+            let t = one(c, crate::api_store::STORAGE_TOTALS, [], |r| {
+                crate::api_store::storage_totals(r)
+            })?;
             Ok(t.unwrap_or_default())
         })
     }

@@ -135,6 +135,19 @@ fn col_list(t: &Table, qualify: bool) -> String {
         .join(", ")
 }
 
+/// Inserts a row unless its key is taken, with SQLite's `?N` parameters.
+fn insert_sql(t: &Table) -> String {
+    let marks = (1..=t.cols.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO {} ({}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+        t.name,
+        col_list(t, false)
+    )
+}
+
 fn offset_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -224,15 +237,7 @@ impl Transfer for SqliteMeta {
 
     async fn import_rows(&self, t: &Table, rows: &[Vec<Value>]) -> Result<u64> {
         check_width(t, rows)?;
-        let marks = (1..=t.cols.len())
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-            t.name,
-            col_list(t, false)
-        );
+        let sql = insert_sql(t);
         let rows: Vec<Vec<rusqlite::types::Value>> = rows
             .iter()
             .map(|r| r.iter().map(sqlite_value).collect())
@@ -295,15 +300,7 @@ impl Transfer for PgMeta {
 
     async fn import_rows(&self, t: &Table, rows: &[Vec<Value>]) -> Result<u64> {
         check_width(t, rows)?;
-        let marks = (1..=t.cols.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-            t.name,
-            col_list(t, false)
-        );
+        let sql = crate::rows::numbered(&insert_sql(t));
         let mut tx = self.pool.begin().await?;
         let mut new = 0;
         for row in rows {
