@@ -58,3 +58,28 @@ pub(crate) fn storage_totals(r: &impl crate::rows::Get) -> Result<StorageTotals>
         version_bytes: n(6)?,
     })
 }
+
+// The statements of `delete_user` both engines run alike, with SQLite's `?N` parameters
+// (PostgreSQL's through `rows::numbered`).
+
+/// What the user `?1` owns beyond an empty root: files anywhere, containers below a root, and
+/// anything in their root (a file or container someone else owns in it).
+pub(crate) const USER_OWNS: &str = "SELECT (SELECT COUNT(*) FROM files WHERE owner_id = ?1) + \
+     (SELECT COUNT(*) FROM containers WHERE owner_id = ?1 AND parent_id IS NOT NULL) + \
+     (SELECT COUNT(*) FROM files f JOIN containers r ON f.container_id = r.id \
+      WHERE r.owner_id = ?1) + \
+     (SELECT COUNT(*) FROM containers k JOIN containers r ON k.parent_id = r.id \
+      WHERE r.owner_id = ?1)";
+
+/// Everything of the user `?1`, referencing rows first, the user last.
+pub(crate) const DELETE_USER: [&str; 8] = [
+    "DELETE FROM shares WHERE user_id = ?1 \
+     OR resource_id IN (SELECT id FROM containers WHERE owner_id = ?1)",
+    "DELETE FROM containers WHERE owner_id = ?1",
+    "DELETE FROM tokens WHERE user_id = ?1",
+    "DELETE FROM token_revocations WHERE user_id = ?1",
+    "DELETE FROM sessions WHERE user_id = ?1",
+    "DELETE FROM oauth_codes WHERE user_id = ?1",
+    "DELETE FROM oidc_links WHERE user_id = ?1",
+    "DELETE FROM users WHERE id = ?1",
+];

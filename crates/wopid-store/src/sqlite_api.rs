@@ -117,35 +117,19 @@ impl ApiStore for SqliteMeta {
         self.writer
             .write(move |c| {
                 let exists: Option<i64> = c
-                    .query_row("SELECT 1 FROM users WHERE id = ?1", [&user_id], |r| r.get(0))
+                    .query_row("SELECT 1 FROM users WHERE id = ?1", [&user_id], |r| {
+                        r.get(0)
+                    })
                     .optional()?;
                 if exists.is_none() {
                     return Ok(ContainerDeletion::Missing);
                 }
-                let owns: i64 = c.query_row(
-                    "SELECT (SELECT COUNT(*) FROM files WHERE owner_id = ?1) + \
-                     (SELECT COUNT(*) FROM containers WHERE owner_id = ?1 AND parent_id IS NOT NULL) + \
-                     (SELECT COUNT(*) FROM files f JOIN containers r ON f.container_id = r.id \
-                      WHERE r.owner_id = ?1) + \
-                     (SELECT COUNT(*) FROM containers k JOIN containers r ON k.parent_id = r.id \
-                      WHERE r.owner_id = ?1)",
-                    [&user_id],
-                    |r| r.get(0),
-                )?;
+                let owns: i64 =
+                    c.query_row(crate::api_store::USER_OWNS, [&user_id], |r| r.get(0))?;
                 if owns > 0 {
                     return Ok(ContainerDeletion::NotEmpty);
                 }
-                for sql in [
-                    "DELETE FROM shares WHERE user_id = ?1 \
-                     OR resource_id IN (SELECT id FROM containers WHERE owner_id = ?1)",
-                    "DELETE FROM containers WHERE owner_id = ?1",
-                    "DELETE FROM tokens WHERE user_id = ?1",
-                    "DELETE FROM token_revocations WHERE user_id = ?1",
-                    "DELETE FROM sessions WHERE user_id = ?1",
-                    "DELETE FROM oauth_codes WHERE user_id = ?1",
-                    "DELETE FROM oidc_links WHERE user_id = ?1",
-                    "DELETE FROM users WHERE id = ?1",
-                ] {
+                for sql in crate::api_store::DELETE_USER {
                     exec(c, sql, [&user_id])?;
                 }
                 Ok(ContainerDeletion::Deleted)
