@@ -37,6 +37,18 @@ fn sqlite_scripts_are_the_ones_sqlite_ran_before() {
 }
 
 #[test]
+fn postgres_counts_convert_once() {
+    // The first of PostgreSQL's earlier list is the shared first four; each later one the next.
+    let got: Vec<_> = (-1..=10).map(from_postgres_list).collect();
+    let want: Vec<_> = [None, Some(0)]
+        .into_iter()
+        .chain((4..=12).map(Some))
+        .chain([None])
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
 fn no_engine_type_outside_the_tokens() {
     for (i, m) in MIGRATIONS.iter().enumerate() {
         for w in words(m) {
