@@ -36,3 +36,50 @@ pub trait ApiStore: Send + Sync {
     /// How much the installation holds, for the administrators' page.
     async fn storage_totals(&self) -> Result<StorageTotals>;
 }
+
+/// The counts of [`StorageTotals`], in its order, on both engines (PostgreSQL's `SUM` of a
+/// `BIGINT` is a `NUMERIC`, hence the cast).
+pub(crate) const STORAGE_TOTALS: &str = "SELECT (SELECT COUNT(*) FROM users), \
+     (SELECT COUNT(*) FROM users WHERE disabled), (SELECT COUNT(*) FROM containers), \
+     (SELECT COUNT(*) FROM files), (SELECT COUNT(*) FROM versions), \
+     (SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files), \
+     (SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM versions)";
+
+/// A row of [`STORAGE_TOTALS`].
+pub(crate) fn storage_totals(r: &impl crate::rows::Get) -> Result<StorageTotals> {
+    let n = |i: usize| -> Result<u64> { Ok(u64::try_from(r.int(i)?).unwrap_or(0)) };
+    Ok(StorageTotals {
+        users: n(0)?,
+        disabled_users: n(1)?,
+        folders: n(2)?,
+        files: n(3)?,
+        versions: n(4)?,
+        current_bytes: n(5)?,
+        version_bytes: n(6)?,
+    })
+}
+
+// The statements of `delete_user` both engines run alike, with SQLite's `?N` parameters
+// (PostgreSQL's through `rows::numbered`).
+
+/// What the user `?1` owns beyond an empty root: files anywhere, containers below a root, and
+/// anything in their root (a file or container someone else owns in it).
+pub(crate) const USER_OWNS: &str = "SELECT (SELECT COUNT(*) FROM files WHERE owner_id = ?1) + \
+     (SELECT COUNT(*) FROM containers WHERE owner_id = ?1 AND parent_id IS NOT NULL) + \
+     (SELECT COUNT(*) FROM files f JOIN containers r ON f.container_id = r.id \
+      WHERE r.owner_id = ?1) + \
+     (SELECT COUNT(*) FROM containers k JOIN containers r ON k.parent_id = r.id \
+      WHERE r.owner_id = ?1)";
+
+/// Everything of the user `?1`, referencing rows first, the user last.
+pub(crate) const DELETE_USER: [&str; 8] = [
+    "DELETE FROM shares WHERE user_id = ?1 \
+     OR resource_id IN (SELECT id FROM containers WHERE owner_id = ?1)",
+    "DELETE FROM containers WHERE owner_id = ?1",
+    "DELETE FROM tokens WHERE user_id = ?1",
+    "DELETE FROM token_revocations WHERE user_id = ?1",
+    "DELETE FROM sessions WHERE user_id = ?1",
+    "DELETE FROM oauth_codes WHERE user_id = ?1",
+    "DELETE FROM oidc_links WHERE user_id = ?1",
+    "DELETE FROM users WHERE id = ?1",
+];

@@ -74,3 +74,16 @@ pub trait WebhookQueue: Send + Sync {
     /// When the earliest queued delivery is due, if any is queued.
     async fn next_delivery_due(&self) -> Result<Option<i64>>;
 }
+
+// The statements both engines run alike, with SQLite's `?N` parameters (PostgreSQL's through
+// `rows::numbered`).
+
+pub(crate) const FINISH: &str = "DELETE FROM webhook_deliveries WHERE id = ?1";
+pub(crate) const RETRY: &str = "UPDATE webhook_deliveries SET attempts = attempts + 1, \
+     next_attempt_ms = ?1, claim = NULL, last_error = ?2 WHERE id = ?3 AND claim = ?4";
+pub(crate) const PENDING: &str = concat!(
+    "SELECT ",
+    crate::rows::delivery_cols!(),
+    " FROM webhook_deliveries ORDER BY seq LIMIT ?1"
+);
+pub(crate) const NEXT_DUE: &str = "SELECT MIN(next_attempt_ms) FROM webhook_deliveries";

@@ -40,3 +40,20 @@ pub trait Grants: Send + Sync {
     /// that does not exist is left alone (0).
     async fn revoke_token_family(&self, family: &[u8]) -> Result<u64>;
 }
+
+// The statements both engines run alike, with SQLite's `?N` parameters (PostgreSQL's through
+// `rows::numbered`).
+
+/// The failures counted against the key `?1` since `?2`.
+pub(crate) const COUNT_FAILURES: &str =
+    "SELECT COUNT(*) FROM sign_in_failures WHERE login = ?1 AND at_ms >= ?2";
+/// One failure of the key `?1` at `?2`.
+pub(crate) const ADD_FAILURE: &str = "INSERT INTO sign_in_failures (login, at_ms) VALUES (?1, ?2)";
+/// The token `?1` belongs to the family `?2`.
+pub(crate) const ADD_FAMILY_TOKEN: &str =
+    "INSERT INTO oauth_family_tokens (hash, family) VALUES (?1, ?2)";
+/// The family of the token `?1`.
+pub(crate) const FAMILY_OF: &str = "SELECT family FROM oauth_family_tokens WHERE hash = ?1";
+/// Whether the refresh token `?1` is revoked (absent: not a refresh token).
+pub(crate) const REFRESH_REVOKED: &str =
+    "SELECT revoked FROM tokens WHERE hash = ?1 AND kind = 'refresh'";

@@ -22,10 +22,10 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use crate::error::{Result, StoreError};
 use crate::meta::{Cas, MetaBackend, redact_url};
 use crate::model::*;
-use crate::postgres_schema::MIGRATIONS;
 use crate::rows::{
     container as container_row, file as file_row, user as user_row, version as version_row,
 };
+use crate::schema::{self, Engine, MIGRATIONS};
 
 pub(crate) struct PgMeta {
     pub(crate) pool: PgPool,
@@ -249,23 +249,38 @@ impl PgMeta {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS wopid_schema (version BIGINT NOT NULL)")
-            .execute(&mut *tx)
-            .await?;
-        let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM wopid_schema")
-            .fetch_one(&mut *tx)
-            .await?;
-        for (i, sql) in MIGRATIONS
-            .iter()
-            .enumerate()
-            .skip(usize::try_from(current).unwrap_or(0))
-        {
+        // `version` counts the migrations of the shared list that ran when `shared_list` is
+        // true; a row an older wopid wrote (false) counted PostgreSQL's own earlier list, and is
+        // converted once, in this transaction.
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS wopid_schema (version BIGINT NOT NULL); \
+             ALTER TABLE wopid_schema ADD COLUMN IF NOT EXISTS shared_list BOOLEAN NOT NULL DEFAULT FALSE",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let row: Option<(i64, bool)> = sqlx::query_as(
+            "SELECT version, shared_list FROM wopid_schema ORDER BY version DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let current = match row {
+            None => 0,
+            Some((v, true)) => usize::try_from(v).unwrap_or(usize::MAX),
+            Some((v, false)) => schema::from_postgres_list(v)
+                .ok_or(StoreError::Invalid("unknown PostgreSQL schema version"))?,
+        };
+        let all = schema::migrations(Engine::Postgres);
+        for sql in all.iter().skip(current) {
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        }
+        // A database a newer wopid migrated further keeps its count.
+        let ran = i64::try_from(current.max(all.len())).unwrap_or(i64::MAX);
+        if row != Some((ran, true)) {
             sqlx::query("DELETE FROM wopid_schema")
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO wopid_schema (version) VALUES ($1)")
-                .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
+            sqlx::query("INSERT INTO wopid_schema (version, shared_list) VALUES ($1, TRUE)")
+                .bind(ran)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -722,9 +737,11 @@ impl MetaBackend for PgMeta {
     }
 
     async fn ping(&self) -> Result<()> {
-        let v: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM wopid_schema")
-            .fetch_one(&self.pool)
-            .await?;
+        let v: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM wopid_schema WHERE shared_list",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         if usize::try_from(v).ok() != Some(MIGRATIONS.len()) {
             return Err(StoreError::Invalid("database schema is not current"));
         }

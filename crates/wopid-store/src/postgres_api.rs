@@ -6,7 +6,7 @@ use crate::api_store::ApiStore;
 use crate::error::Result;
 use crate::model::{ApiKey, ContainerDeletion, StorageTotals, User, UserChange};
 use crate::postgres::PgMeta;
-use crate::rows::{self, api_key_cols, user_cols};
+use crate::rows::{self, api_key_cols, numbered, user_cols};
 
 #[async_trait]
 impl ApiStore for PgMeta {
@@ -124,32 +124,18 @@ impl ApiStore for PgMeta {
             .bind(user_id)
             .fetch_all(&mut *tx)
             .await?;
-        let owns: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM files WHERE owner_id = $1) + \
-             (SELECT COUNT(*) FROM containers WHERE owner_id = $1 AND parent_id IS NOT NULL) + \
-             (SELECT COUNT(*) FROM files f JOIN containers r ON f.container_id = r.id \
-              WHERE r.owner_id = $1) + \
-             (SELECT COUNT(*) FROM containers k JOIN containers r ON k.parent_id = r.id \
-              WHERE r.owner_id = $1)",
-        )
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let owns: i64 = sqlx::query_scalar(&numbered(crate::api_store::USER_OWNS))
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
         if owns > 0 {
             return Ok(ContainerDeletion::NotEmpty);
         }
-        for sql in [
-            "DELETE FROM shares WHERE user_id = $1 \
-             OR resource_id IN (SELECT id FROM containers WHERE owner_id = $1)",
-            "DELETE FROM containers WHERE owner_id = $1",
-            "DELETE FROM tokens WHERE user_id = $1",
-            "DELETE FROM token_revocations WHERE user_id = $1",
-            "DELETE FROM sessions WHERE user_id = $1",
-            "DELETE FROM oauth_codes WHERE user_id = $1",
-            "DELETE FROM oidc_links WHERE user_id = $1",
-            "DELETE FROM users WHERE id = $1",
-        ] {
-            sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+        for sql in crate::api_store::DELETE_USER {
+            sqlx::query(&numbered(sql))
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(ContainerDeletion::Deleted)
@@ -194,25 +180,9 @@ impl ApiStore for PgMeta {
     }
 
     async fn storage_totals(&self) -> Result<StorageTotals> {
-        let r = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM users WHERE disabled), \
-                 (SELECT COUNT(*) FROM containers), (SELECT COUNT(*) FROM files), \
-                 (SELECT COUNT(*) FROM versions), (SELECT COALESCE(SUM(size), 0)::BIGINT FROM files), \
-                 (SELECT COALESCE(SUM(size), 0)::BIGINT FROM versions)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let n = |i: usize| -> Result<u64> {
-            Ok(u64::try_from(sqlx::Row::try_get::<i64, _>(&r, i)?).unwrap_or(0))
-        };
-        Ok(StorageTotals {
-            users: n(0)?,
-            disabled_users: n(1)?,
-            folders: n(2)?,
-            files: n(3)?,
-            versions: n(4)?,
-            current_bytes: n(5)?,
-            version_bytes: n(6)?,
-        })
+        let r = sqlx::query(crate::api_store::STORAGE_TOTALS)
+            .fetch_one(&self.pool)
+            .await?;
+        crate::api_store::storage_totals(&r)
     }
 }

@@ -3,30 +3,11 @@
 //! lease is moved in the same statement.
 
 use async_trait::async_trait;
-use sqlx::Row as _;
-use sqlx::postgres::PgRow;
 
-use crate::deliveries::{Delivery, NewDelivery, WebhookQueue};
+use crate::deliveries::{self, Delivery, NewDelivery, WebhookQueue};
 use crate::error::Result;
 use crate::postgres::PgMeta;
-
-const COLS: &str =
-    "id, seq, url, event, payload, created_ms, attempts, next_attempt_ms, claim, last_error";
-
-fn delivery(r: &PgRow) -> Result<Delivery> {
-    Ok(Delivery {
-        id: r.try_get(0)?,
-        seq: r.try_get(1)?,
-        url: r.try_get(2)?,
-        event: r.try_get(3)?,
-        payload: r.try_get(4)?,
-        created_ms: r.try_get(5)?,
-        attempts: r.try_get(6)?,
-        next_attempt_ms: r.try_get(7)?,
-        claim: r.try_get(8)?,
-        last_error: r.try_get(9)?,
-    })
-}
+use crate::rows::{delivery, delivery_cols, numbered};
 
 #[async_trait]
 impl WebhookQueue for PgMeta {
@@ -60,10 +41,11 @@ impl WebhookQueue for PgMeta {
         limit: u32,
         claim: &str,
     ) -> Result<Vec<Delivery>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(concat!(
             "UPDATE webhook_deliveries SET next_attempt_ms = $2, claim = $3 \
              WHERE id IN (SELECT id FROM webhook_deliveries WHERE next_attempt_ms <= $1 \
-             ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING {COLS}"
+             ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
+            delivery_cols!()
         ))
         .bind(now_ms)
         .bind(now_ms.saturating_add(lease_ms))
@@ -77,7 +59,7 @@ impl WebhookQueue for PgMeta {
     }
 
     async fn finish_delivery(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM webhook_deliveries WHERE id = $1")
+        let done = sqlx::query(&numbered(deliveries::FINISH))
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -91,34 +73,27 @@ impl WebhookQueue for PgMeta {
         next_ms: i64,
         error: &str,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_ms = $1, \
-             claim = NULL, last_error = $2 WHERE id = $3 AND claim = $4",
-        )
-        .bind(next_ms)
-        .bind(error)
-        .bind(id)
-        .bind(claim)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(&numbered(deliveries::RETRY))
+            .bind(next_ms)
+            .bind(error)
+            .bind(id)
+            .bind(claim)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
     async fn pending_deliveries(&self, limit: u32) -> Result<Vec<Delivery>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM webhook_deliveries ORDER BY seq LIMIT $1"
-        ))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(&numbered(deliveries::PENDING))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(delivery).collect()
     }
 
     async fn next_delivery_due(&self) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(next_attempt_ms) FROM webhook_deliveries")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar(deliveries::NEXT_DUE)
+            .fetch_one(&self.pool)
+            .await?)
     }
 }

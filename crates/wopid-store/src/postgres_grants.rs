@@ -6,10 +6,11 @@ use async_trait::async_trait;
 use sqlx::{Postgres, Transaction};
 
 use crate::error::Result;
-use crate::grants::Grants;
+use crate::grants::{self, Grants};
 use crate::model::{Rotation, TokenRecord};
 use crate::postgres::PgMeta;
 use crate::postgres_accounts::insert_token_row;
+use crate::rows::numbered;
 
 async fn insert_tokens(
     tx: &mut Transaction<'_, Postgres>,
@@ -18,7 +19,7 @@ async fn insert_tokens(
 ) -> Result<()> {
     for t in tokens {
         insert_token_row(&mut **tx, t).await?;
-        sqlx::query("INSERT INTO oauth_family_tokens (hash, family) VALUES ($1, $2)")
+        sqlx::query(&numbered(grants::ADD_FAMILY_TOKEN))
             .bind(&t.hash)
             .bind(family)
             .execute(&mut **tx)
@@ -89,20 +90,18 @@ impl Grants for PgMeta {
         .execute(&mut *tx)
         .await?;
         for (key, limit) in &sorted {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM sign_in_failures WHERE login = $1 AND at_ms >= $2",
-            )
-            .bind(key)
-            .bind(since_ms)
-            .fetch_one(&mut *tx)
-            .await?;
+            let n: i64 = sqlx::query_scalar(&numbered(grants::COUNT_FAILURES))
+                .bind(key)
+                .bind(since_ms)
+                .fetch_one(&mut *tx)
+                .await?;
             if u64::try_from(n).unwrap_or(0) >= *limit {
                 tx.commit().await?;
                 return Ok(false);
             }
         }
         for (key, _) in &sorted {
-            sqlx::query("INSERT INTO sign_in_failures (login, at_ms) VALUES ($1, $2)")
+            sqlx::query(&numbered(grants::ADD_FAILURE))
                 .bind(key)
                 .bind(now_ms)
                 .execute(&mut *tx)
@@ -146,11 +145,10 @@ impl Grants for PgMeta {
         new: &[TokenRecord],
     ) -> Result<Rotation> {
         // Which family a token belongs to never changes once written.
-        let family: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT family FROM oauth_family_tokens WHERE hash = $1")
-                .bind(old)
-                .fetch_optional(&self.pool)
-                .await?;
+        let family: Option<Vec<u8>> = sqlx::query_scalar(&numbered(grants::FAMILY_OF))
+            .bind(old)
+            .fetch_optional(&self.pool)
+            .await?;
         let family = family.unwrap_or_else(|| old.to_vec());
         let mut tx = self.pool.begin().await?;
         if lock_family(&mut tx, &family).await? {
@@ -172,11 +170,10 @@ impl Grants for PgMeta {
             tx.commit().await?;
             return Ok(Rotation::Rotated);
         }
-        let used: Option<bool> =
-            sqlx::query_scalar("SELECT revoked FROM tokens WHERE hash = $1 AND kind = 'refresh'")
-                .bind(old)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let used: Option<bool> = sqlx::query_scalar(&numbered(grants::REFRESH_REVOKED))
+            .bind(old)
+            .fetch_optional(&mut *tx)
+            .await?;
         if used == Some(true) {
             revoke_family(&mut tx, &family).await?;
             tx.commit().await?;

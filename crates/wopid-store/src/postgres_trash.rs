@@ -2,13 +2,13 @@
 //! transaction advisory lock, so two moves on different nodes cannot make a cycle between them.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, Row as _, Transaction};
+use sqlx::{Postgres, Transaction};
 
 use crate::error::Result;
 use crate::model::{ContainerMove, Restoring, TrashEntry, TrashKind, Trashing};
 use crate::postgres::{PgMeta, is_unique_violation};
-use crate::trash::Trash;
+use crate::rows::numbered;
+use crate::trash::{self, Trash};
 
 /// The live containers of the subtree of `$1`, the container itself included.
 const LIVE_SUBTREE: &str = "WITH RECURSIVE sub(id) AS (SELECT id FROM containers WHERE id = $1 AND trashed_ms IS NULL \
@@ -17,23 +17,6 @@ const LIVE_SUBTREE: &str = "WITH RECURSIVE sub(id) AS (SELECT id FROM containers
 /// Every container of the subtree of `$1`, whatever its marks.
 const WHOLE_SUBTREE: &str = "WITH RECURSIVE sub(id) AS (SELECT $1::text \
      UNION SELECT c.id FROM containers c JOIN sub ON c.parent_id = sub.id) ";
-
-const ENTRIES: &str = "SELECT 'file' AS kind, id, name, container_id AS parent_id, owner_id, trashed_ms FROM files \
-     WHERE trash_id = id AND {cond} \
-     UNION ALL SELECT 'folder', id, name, parent_id, owner_id, trashed_ms FROM containers \
-     WHERE trash_id = id AND {cond} ORDER BY 6 DESC, 2";
-
-fn entry(r: &PgRow) -> Result<TrashEntry> {
-    let kind: String = r.try_get(0)?;
-    Ok(TrashEntry {
-        kind: TrashKind::parse(&kind).unwrap_or(TrashKind::File),
-        id: r.try_get(1)?,
-        name: r.try_get(2)?,
-        parent_id: r.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
-        owner_id: r.try_get(4)?,
-        trashed_ms: r.try_get(5)?,
-    })
-}
 
 async fn live_parent(
     tx: &mut Transaction<'_, Postgres>,
@@ -49,12 +32,12 @@ async fn live_parent(
 
 impl PgMeta {
     async fn entries(&self, cond: &str, bind: impl ToString) -> Result<Vec<TrashEntry>> {
-        let sql = ENTRIES.replace("{cond}", cond);
+        let sql = trash::ENTRIES.replace("{cond}", cond);
         let rows = sqlx::query(&sql)
             .bind(bind.to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(entry).collect()
+        rows.iter().map(trash::entry).collect()
     }
 }
 
@@ -137,12 +120,12 @@ impl Trash for PgMeta {
     }
 
     async fn trashed_before(&self, before_ms: i64) -> Result<Vec<TrashEntry>> {
-        let sql = ENTRIES.replace("{cond}", "trashed_ms < $1");
+        let sql = trash::ENTRIES.replace("{cond}", "trashed_ms < $1");
         let rows = sqlx::query(&sql)
             .bind(before_ms)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(entry).collect()
+        rows.iter().map(trash::entry).collect()
     }
 
     async fn restore_trashed(
@@ -152,20 +135,9 @@ impl Trash for PgMeta {
         parent_id: &str,
         name: &str,
     ) -> Result<Restoring> {
-        let top = match kind {
-            TrashKind::File => {
-                "UPDATE files SET trashed_ms = NULL, trash_id = NULL, container_id = $2, name = $3, rev = rev + 1 \
-                 WHERE id = $1 AND trash_id = $1 \
-                 AND EXISTS (SELECT 1 FROM containers p WHERE p.id = $2 AND p.trashed_ms IS NULL)"
-            }
-            TrashKind::Container => {
-                "UPDATE containers SET trashed_ms = NULL, trash_id = NULL, parent_id = $2, name = $3 \
-                 WHERE id = $1 AND trash_id = $1 \
-                 AND EXISTS (SELECT 1 FROM containers p WHERE p.id = $2 AND p.trashed_ms IS NULL)"
-            }
-        };
+        let top = numbered(trash::restore_top(kind));
         let mut tx = self.pool.begin().await?;
-        let res = sqlx::query(top)
+        let res = sqlx::query(&top)
             .bind(id)
             .bind(parent_id)
             .bind(name)
@@ -178,18 +150,12 @@ impl Trash for PgMeta {
             Err(e) => return Err(e.into()),
         }
         if kind == TrashKind::Container {
-            sqlx::query(
-                "UPDATE containers SET trashed_ms = NULL, trash_id = NULL WHERE trash_id = $1",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE files SET trashed_ms = NULL, trash_id = NULL, rev = rev + 1 WHERE trash_id = $1",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            for sql in trash::RESTORE_INSIDE {
+                sqlx::query(&numbered(sql))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         tx.commit().await?;
         Ok(Restoring::Restored)

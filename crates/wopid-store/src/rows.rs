@@ -445,3 +445,25 @@ pub(crate) fn api_key(r: &impl Get) -> Result<ApiKey> {
         revoked: r.flag(6)?,
     })
 }
+
+macro_rules! delivery_cols {
+    () => {
+        "id, seq, url, event, payload, created_ms, attempts, next_attempt_ms, claim, last_error"
+    };
+}
+pub(crate) use delivery_cols;
+
+pub(crate) fn delivery(r: &impl Get) -> Result<crate::deliveries::Delivery> {
+    Ok(crate::deliveries::Delivery {
+        id: r.text(0)?,
+        seq: r.int(1)?,
+        url: r.text(2)?,
+        event: r.text(3)?,
+        payload: r.text(4)?,
+        created_ms: r.int(5)?,
+        attempts: r.int(6)?,
+        next_attempt_ms: r.int(7)?,
+        claim: r.opt_text(8)?,
+        last_error: r.opt_text(9)?,
+    })
+}

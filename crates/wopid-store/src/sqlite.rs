@@ -22,7 +22,7 @@ use crate::error::{Result, StoreError};
 use crate::meta::{Cas, MetaBackend};
 use crate::model::*;
 use crate::rows::{self, container_cols, file_cols, size_i64, user_cols, version_cols};
-use crate::sqlite_schema::MIGRATIONS;
+use crate::schema::{self, Engine, MIGRATIONS};
 use crate::writer::Writer;
 
 /// How long a connection waits for another process's lock before failing.
@@ -195,7 +195,7 @@ fn migrate(conn: &Connection) -> Result<()> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let result = (|| -> Result<()> {
         let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        for (i, sql) in MIGRATIONS
+        for (i, sql) in schema::migrations(Engine::Sqlite)
             .iter()
             .enumerate()
             .skip(usize::try_from(current).unwrap_or(0))

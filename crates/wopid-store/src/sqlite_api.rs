@@ -117,35 +117,19 @@ impl ApiStore for SqliteMeta {
         self.writer
             .write(move |c| {
                 let exists: Option<i64> = c
-                    .query_row("SELECT 1 FROM users WHERE id = ?1", [&user_id], |r| r.get(0))
+                    .query_row("SELECT 1 FROM users WHERE id = ?1", [&user_id], |r| {
+                        r.get(0)
+                    })
                     .optional()?;
                 if exists.is_none() {
                     return Ok(ContainerDeletion::Missing);
                 }
-                let owns: i64 = c.query_row(
-                    "SELECT (SELECT COUNT(*) FROM files WHERE owner_id = ?1) + \
-                     (SELECT COUNT(*) FROM containers WHERE owner_id = ?1 AND parent_id IS NOT NULL) + \
-                     (SELECT COUNT(*) FROM files f JOIN containers r ON f.container_id = r.id \
-                      WHERE r.owner_id = ?1) + \
-                     (SELECT COUNT(*) FROM containers k JOIN containers r ON k.parent_id = r.id \
-                      WHERE r.owner_id = ?1)",
-                    [&user_id],
-                    |r| r.get(0),
-                )?;
+                let owns: i64 =
+                    c.query_row(crate::api_store::USER_OWNS, [&user_id], |r| r.get(0))?;
                 if owns > 0 {
                     return Ok(ContainerDeletion::NotEmpty);
                 }
-                for sql in [
-                    "DELETE FROM shares WHERE user_id = ?1 \
-                     OR resource_id IN (SELECT id FROM containers WHERE owner_id = ?1)",
-                    "DELETE FROM containers WHERE owner_id = ?1",
-                    "DELETE FROM tokens WHERE user_id = ?1",
-                    "DELETE FROM token_revocations WHERE user_id = ?1",
-                    "DELETE FROM sessions WHERE user_id = ?1",
-                    "DELETE FROM oauth_codes WHERE user_id = ?1",
-                    "DELETE FROM oidc_links WHERE user_id = ?1",
-                    "DELETE FROM users WHERE id = ?1",
-                ] {
+                for sql in crate::api_store::DELETE_USER {
                     exec(c, sql, [&user_id])?;
                 }
                 Ok(ContainerDeletion::Deleted)
@@ -197,28 +181,9 @@ impl ApiStore for SqliteMeta {
 
     async fn storage_totals(&self) -> Result<StorageTotals> {
         self.read(|c| {
-            let t = one(
-                c,
-                "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM users WHERE disabled), \
-                 (SELECT COUNT(*) FROM containers), (SELECT COUNT(*) FROM files), \
-                 (SELECT COUNT(*) FROM versions), (SELECT COALESCE(SUM(size), 0) FROM files), \
-                 (SELECT COALESCE(SUM(size), 0) FROM versions)",
-                [],
-                |r| {
-                    let n = |i: usize| -> rusqlite::Result<u64> {
-                        Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
-                    };
-                    Ok(StorageTotals {
-                        users: n(0)?,
-                        disabled_users: n(1)?,
-                        folders: n(2)?,
-                        files: n(3)?,
-                        versions: n(4)?,
-                        current_bytes: n(5)?,
-                        version_bytes: n(6)?,
-                    })
-                },
-            )?;
+            let t = one(c, crate::api_store::STORAGE_TOTALS, [], |r| {
+                crate::api_store::storage_totals(r)
+            })?;
             Ok(t.unwrap_or_default())
         })
     }

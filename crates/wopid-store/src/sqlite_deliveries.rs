@@ -2,29 +2,12 @@
 //! only writer of the database, so a claim (select the due rows, move their lease) is atomic.
 
 use async_trait::async_trait;
-use rusqlite::{Row, params};
+use rusqlite::params;
 
-use crate::deliveries::{Delivery, NewDelivery, WebhookQueue};
+use crate::deliveries::{self, Delivery, NewDelivery, WebhookQueue};
 use crate::error::Result;
+use crate::rows::{delivery, delivery_cols};
 use crate::sqlite::{SqliteMeta, all, exec, one};
-
-const COLS: &str =
-    "id, seq, url, event, payload, created_ms, attempts, next_attempt_ms, claim, last_error";
-
-fn delivery(r: &Row<'_>) -> Result<Delivery> {
-    Ok(Delivery {
-        id: r.get(0)?,
-        seq: r.get(1)?,
-        url: r.get(2)?,
-        event: r.get(3)?,
-        payload: r.get(4)?,
-        created_ms: r.get(5)?,
-        attempts: r.get(6)?,
-        next_attempt_ms: r.get(7)?,
-        claim: r.get(8)?,
-        last_error: r.get(9)?,
-    })
-}
 
 #[async_trait]
 impl WebhookQueue for SqliteMeta {
@@ -63,12 +46,13 @@ impl WebhookQueue for SqliteMeta {
             .write(move |c| {
                 let due = all(
                     c,
-                    &format!(
-                        "SELECT {COLS} FROM webhook_deliveries WHERE next_attempt_ms <= ?1 \
-                         ORDER BY seq LIMIT ?2"
+                    concat!(
+                        "SELECT ",
+                        delivery_cols!(),
+                        " FROM webhook_deliveries WHERE next_attempt_ms <= ?1 ORDER BY seq LIMIT ?2"
                     ),
                     params![now_ms, limit],
-                    delivery,
+                    |r| delivery(r),
                 )?;
                 let mut out = Vec::with_capacity(due.len());
                 for mut d in due {
@@ -89,7 +73,7 @@ impl WebhookQueue for SqliteMeta {
     async fn finish_delivery(&self, id: &str) -> Result<bool> {
         let id = id.to_owned();
         self.writer
-            .write(move |c| Ok(exec(c, "DELETE FROM webhook_deliveries WHERE id = ?1", [id])? > 0))
+            .write(move |c| Ok(exec(c, deliveries::FINISH, [id])? > 0))
             .await
     }
 
@@ -103,36 +87,21 @@ impl WebhookQueue for SqliteMeta {
         let (id, claim, error) = (id.to_owned(), claim.to_owned(), error.to_owned());
         self.writer
             .write(move |c| {
-                let n = exec(
-                    c,
-                    "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_ms = ?1, \
-                     claim = NULL, last_error = ?2 WHERE id = ?3 AND claim = ?4",
-                    params![next_ms, error, id, claim],
-                )?;
+                let n = exec(c, deliveries::RETRY, params![next_ms, error, id, claim])?;
                 Ok(n > 0)
             })
             .await
     }
 
     async fn pending_deliveries(&self, limit: u32) -> Result<Vec<Delivery>> {
-        self.read(|c| {
-            all(
-                c,
-                &format!("SELECT {COLS} FROM webhook_deliveries ORDER BY seq LIMIT ?1"),
-                [limit],
-                delivery,
-            )
-        })
+        self.read(|c| all(c, deliveries::PENDING, [limit], |r| delivery(r)))
     }
 
     async fn next_delivery_due(&self) -> Result<Option<i64>> {
         self.read(|c| {
-            let due = one(
-                c,
-                "SELECT MIN(next_attempt_ms) FROM webhook_deliveries",
-                [],
-                |r| Ok(r.get::<_, Option<i64>>(0)?),
-            )?;
+            let due = one(c, deliveries::NEXT_DUE, [], |r| {
+                Ok(r.get::<_, Option<i64>>(0)?)
+            })?;
             Ok(due.flatten())
         })
     }

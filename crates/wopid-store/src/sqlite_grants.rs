@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
 use crate::error::Result;
-use crate::grants::Grants;
+use crate::grants::{self, Grants};
 use crate::model::{Rotation, TokenRecord};
 use crate::sqlite::{SqliteMeta, exec, one};
 use crate::sqlite_accounts::insert_token_row;
@@ -25,11 +25,7 @@ fn undone_unless<R>(c: &Connection, f: impl FnOnce(&Connection) -> Result<(bool,
 fn insert_tokens(c: &Connection, family: &[u8], tokens: &[TokenRecord]) -> Result<()> {
     for t in tokens {
         insert_token_row(c, t)?;
-        exec(
-            c,
-            "INSERT INTO oauth_family_tokens (hash, family) VALUES (?1, ?2)",
-            params![t.hash, family],
-        )?;
+        exec(c, grants::ADD_FAMILY_TOKEN, params![t.hash, family])?;
     }
     Ok(())
 }
@@ -70,9 +66,6 @@ fn family_revoked(c: &Connection, family: &[u8]) -> Result<bool> {
     .unwrap_or(false))
 }
 
-const COUNT_FAILURES: &str =
-    "SELECT COUNT(*) FROM sign_in_failures WHERE login = ?1 AND at_ms >= ?2";
-
 #[async_trait]
 impl Grants for SqliteMeta {
     async fn reserve_sign_in(
@@ -91,18 +84,14 @@ impl Grants for SqliteMeta {
                 )?;
                 for (key, limit) in &keys {
                     let n: i64 = c
-                        .prepare_cached(COUNT_FAILURES)?
+                        .prepare_cached(grants::COUNT_FAILURES)?
                         .query_row(params![key, since_ms], |r| r.get(0))?;
                     if u64::try_from(n).unwrap_or(0) >= *limit {
                         return Ok(false);
                     }
                 }
                 for (key, _) in &keys {
-                    exec(
-                        c,
-                        "INSERT INTO sign_in_failures (login, at_ms) VALUES (?1, ?2)",
-                        params![key, now_ms],
-                    )?;
+                    exec(c, grants::ADD_FAILURE, params![key, now_ms])?;
                 }
                 Ok(true)
             })
@@ -157,12 +146,8 @@ impl Grants for SqliteMeta {
                          WHERE hash = ?1 AND kind = 'refresh' AND revoked = 0 AND expires_ms > ?2",
                         params![old, now_ms],
                     )? == 1;
-                    let family: Option<Vec<u8>> = one(
-                        c,
-                        "SELECT family FROM oauth_family_tokens WHERE hash = ?1",
-                        [&old],
-                        |r| Ok(r.get(0)?),
-                    )?;
+                    let family: Option<Vec<u8>> =
+                        one(c, grants::FAMILY_OF, [&old], |r| Ok(r.get(0)?))?;
                     let family = family.unwrap_or_else(|| old.clone());
                     if rotated {
                         if family_revoked(c, &family)? {
@@ -171,12 +156,8 @@ impl Grants for SqliteMeta {
                         insert_tokens(c, &family, &new)?;
                         return Ok((true, Rotation::Rotated));
                     }
-                    let used: Option<bool> = one(
-                        c,
-                        "SELECT revoked FROM tokens WHERE hash = ?1 AND kind = 'refresh'",
-                        [&old],
-                        |r| Ok(r.get(0)?),
-                    )?;
+                    let used: Option<bool> =
+                        one(c, grants::REFRESH_REVOKED, [&old], |r| Ok(r.get(0)?))?;
                     if used == Some(true) {
                         revoke_family(c, &family, true)?;
                         return Ok((true, Rotation::Reused));

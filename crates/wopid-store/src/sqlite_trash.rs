@@ -2,12 +2,12 @@
 //! run in one transaction; a step whose failure is an answer comes first, before anything changed.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, params};
 
 use crate::error::Result;
 use crate::model::{ContainerMove, Restoring, TrashEntry, TrashKind, Trashing};
 use crate::sqlite::{SqliteMeta, all, exec, is_unique_violation, one};
-use crate::trash::Trash;
+use crate::trash::{self, Trash};
 
 /// The live containers of the subtree of `?1`, the container itself included.
 macro_rules! live_subtree {
@@ -25,26 +25,9 @@ macro_rules! whole_subtree {
     };
 }
 
-const ENTRIES: &str = "SELECT 'file', id, name, container_id, owner_id, trashed_ms FROM files \
-     WHERE trash_id = id AND {cond} \
-     UNION ALL SELECT 'folder', id, name, parent_id, owner_id, trashed_ms FROM containers \
-     WHERE trash_id = id AND {cond} ORDER BY 6 DESC, 2";
-
-fn entry(r: &Row<'_>) -> Result<TrashEntry> {
-    let kind: String = r.get(0)?;
-    Ok(TrashEntry {
-        kind: TrashKind::parse(&kind).unwrap_or(TrashKind::File),
-        id: r.get(1)?,
-        name: r.get(2)?,
-        parent_id: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-        owner_id: r.get(4)?,
-        trashed_ms: r.get(5)?,
-    })
-}
-
 fn entries(c: &Connection, cond: &str, p: impl rusqlite::Params) -> Result<Vec<TrashEntry>> {
-    let sql = ENTRIES.replace("{cond}", cond);
-    all(c, &sql, p, entry)
+    let sql = trash::ENTRIES.replace("{cond}", cond);
+    all(c, &sql, p, |r| trash::entry(r))
 }
 
 fn live_container(c: &Connection, id: &str) -> Result<Option<Option<String>>> {
@@ -113,18 +96,7 @@ fn restore(
     parent: &str,
     name: &str,
 ) -> Result<Restoring> {
-    let top = match kind {
-        TrashKind::File => {
-            "UPDATE files SET trashed_ms = NULL, trash_id = NULL, container_id = ?2, name = ?3, rev = rev + 1 \
-             WHERE id = ?1 AND trash_id = ?1 \
-             AND EXISTS (SELECT 1 FROM containers p WHERE p.id = ?2 AND p.trashed_ms IS NULL)"
-        }
-        TrashKind::Container => {
-            "UPDATE containers SET trashed_ms = NULL, trash_id = NULL, parent_id = ?2, name = ?3 \
-             WHERE id = ?1 AND trash_id = ?1 \
-             AND EXISTS (SELECT 1 FROM containers p WHERE p.id = ?2 AND p.trashed_ms IS NULL)"
-        }
-    };
+    let top = trash::restore_top(kind);
     match c.prepare_cached(top)?.execute(params![id, parent, name]) {
         Ok(1) => {}
         Ok(_) => return Ok(Restoring::Missing),
@@ -132,16 +104,9 @@ fn restore(
         Err(e) => return Err(e.into()),
     }
     if kind == TrashKind::Container {
-        exec(
-            c,
-            "UPDATE containers SET trashed_ms = NULL, trash_id = NULL WHERE trash_id = ?1",
-            [id],
-        )?;
-        exec(
-            c,
-            "UPDATE files SET trashed_ms = NULL, trash_id = NULL, rev = rev + 1 WHERE trash_id = ?1",
-            [id],
-        )?;
+        for sql in trash::RESTORE_INSIDE {
+            exec(c, sql, [id])?;
+        }
     }
     Ok(Restoring::Restored)
 }

@@ -2,14 +2,17 @@
 //! pages in an order that respects its references (parents before children) and written with
 //! "insert unless present", so an interrupted copy can simply be run again.
 //!
-//! `TABLES` lists every table and column the engines share; the conformance suite checks that
-//! each engine's schema has no table missing from it.
+//! `TABLES` lists every table and column the engines share, read from the schema's migrations; the
+//! conformance suite checks it against each engine's schema.
+
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use sqlx::Row as _;
 
 use crate::error::{Result, StoreError};
 use crate::postgres::PgMeta;
+use crate::schema::TableDef;
 use crate::sqlite::SqliteMeta;
 
 /// A column's type, as both engines can read and write it. Every column may be NULL.
@@ -35,15 +38,13 @@ pub enum Value {
 #[derive(Debug)]
 pub struct Table {
     pub name: &'static str,
-    pub cols: &'static [(&'static str, Col)],
+    pub cols: Vec<(&'static str, Col)>,
     /// Whether the table has a primary key, so that importing a row twice keeps one. A table
     /// without one is cleared before it is copied again.
     pub keyed: bool,
-    from_sqlite: &'static str,
-    from_pg: &'static str,
+    from_sqlite: String,
+    from_pg: String,
 }
-
-use Col::{Bool, Bytes, Int, Text};
 
 /// Containers by depth, so that a parent is always written before its children.
 const CONTAINERS_BY_DEPTH: &str = "FROM containers JOIN (WITH RECURSIVE tree(tid, depth) AS (\
@@ -51,319 +52,60 @@ const CONTAINERS_BY_DEPTH: &str = "FROM containers JOIN (WITH RECURSIVE tree(tid
      UNION ALL SELECT c.id, t.depth + 1 FROM containers c JOIN tree t ON c.parent_id = t.tid) \
      SELECT tid, depth FROM tree) d ON d.tid = containers.id ORDER BY d.depth, containers.id";
 
-/// Every table of the metadata schema, in an order that respects references.
-pub const TABLES: &[Table] = &[
-    Table {
-        name: "users",
-        cols: &[
-            ("id", Text),
-            ("login", Text),
-            ("display_name", Text),
-            ("email", Text),
-            ("password_hash", Text),
-            ("user_info", Text),
-            ("created_ms", Int),
-            ("epoch", Int),
-            ("revoked_below", Int),
-            ("disabled", Bool),
-            ("admin", Bool),
-        ],
-        keyed: true,
-        from_sqlite: "FROM users ORDER BY id",
-        from_pg: "FROM users ORDER BY id",
-    },
-    Table {
-        name: "containers",
-        cols: &[
-            ("id", Text),
-            ("parent_id", Text),
-            ("owner_id", Text),
-            ("name", Text),
-            ("created_ms", Int),
-            ("trashed_ms", Int),
-            ("trash_id", Text),
-        ],
-        keyed: true,
-        from_sqlite: CONTAINERS_BY_DEPTH,
-        from_pg: CONTAINERS_BY_DEPTH,
-    },
-    Table {
-        name: "files",
-        cols: &[
-            ("id", Text),
-            ("container_id", Text),
-            ("owner_id", Text),
-            ("name", Text),
-            ("size", Int),
-            ("sha256", Text),
-            ("blob_key", Text),
-            ("version", Int),
-            ("modified_ms", Int),
-            ("lock_id", Text),
-            ("lock_expires_ms", Int),
-            ("rev", Int),
-            ("created_ms", Int),
-            ("trashed_ms", Int),
-            ("trash_id", Text),
-            ("lock_user", Text),
-            ("coauth_locks", Text),
-            ("coauth_expires_ms", Int),
-            ("sequence_number", Int),
-        ],
-        keyed: true,
-        from_sqlite: "FROM files ORDER BY id",
-        from_pg: "FROM files ORDER BY id",
-    },
-    Table {
-        name: "versions",
-        cols: &[
-            ("file_id", Text),
-            ("version", Int),
-            ("blob_key", Text),
-            ("size", Int),
-            ("sha256", Text),
-            ("modified_ms", Int),
-            ("author_id", Text),
-            ("editors", Text),
-            ("autosave", Bool),
-            ("exit_save", Bool),
-            ("modified_by_user", Bool),
-            ("session", Text),
-        ],
-        keyed: true,
-        from_sqlite: "FROM versions ORDER BY file_id, version",
-        from_pg: "FROM versions ORDER BY file_id, version",
-    },
-    Table {
-        name: "chunks",
-        cols: &[
-            ("sha256", Text),
-            ("chunk_id", Bytes),
-            ("size", Int),
-            ("blob_key", Text),
-            ("used_ms", Int),
-        ],
-        keyed: true,
-        from_sqlite: "FROM chunks ORDER BY sha256",
-        from_pg: "FROM chunks ORDER BY sha256 COLLATE \"C\"",
-    },
-    Table {
-        name: "contents",
-        cols: &[("id", Text), ("file_id", Text), ("used_ms", Int)],
-        keyed: true,
-        from_sqlite: "FROM contents ORDER BY id",
-        from_pg: "FROM contents ORDER BY id COLLATE \"C\"",
-    },
-    Table {
-        name: "content_streams",
-        cols: &[("content_id", Text), ("stream", Text), ("scheme", Text)],
-        keyed: true,
-        from_sqlite: "FROM content_streams ORDER BY content_id, stream",
-        from_pg: "FROM content_streams ORDER BY content_id COLLATE \"C\", stream COLLATE \"C\"",
-    },
-    Table {
-        name: "content_chunks",
-        cols: &[
-            ("content_id", Text),
-            ("stream", Text),
-            ("seq", Int),
-            ("sha256", Text),
-        ],
-        keyed: true,
-        from_sqlite: "FROM content_chunks ORDER BY content_id, stream, seq",
-        from_pg: "FROM content_chunks ORDER BY content_id COLLATE \"C\", stream COLLATE \"C\", seq",
-    },
-    Table {
-        name: "content_properties",
-        cols: &[
-            ("content_id", Text),
-            ("name", Text),
-            ("value", Text),
-            ("retention", Text),
-        ],
-        keyed: true,
-        from_sqlite: "FROM content_properties ORDER BY content_id, name",
-        from_pg: "FROM content_properties ORDER BY content_id COLLATE \"C\", name COLLATE \"C\"",
-    },
-    Table {
-        name: "dead_blobs",
-        cols: &[("blob_key", Text)],
-        keyed: true,
-        from_sqlite: "FROM dead_blobs ORDER BY blob_key",
-        from_pg: "FROM dead_blobs ORDER BY blob_key COLLATE \"C\"",
-    },
-    Table {
-        name: "tokens",
-        cols: &[
-            ("hash", Bytes),
-            ("user_id", Text),
-            ("kind", Text),
-            ("resource_id", Text),
-            ("perms", Int),
-            ("expires_ms", Int),
-            ("revoked", Bool),
-            ("client", Text),
-            ("epoch", Int),
-            ("link", Bytes),
-        ],
-        keyed: true,
-        from_sqlite: "FROM tokens ORDER BY hash",
-        from_pg: "FROM tokens ORDER BY hash",
-    },
-    Table {
-        name: "activities",
-        cols: &[
-            ("file_id", Text),
-            ("activity_id", Text),
-            ("kind", Text),
-            ("user_id", Text),
-            ("body", Text),
-            ("received_ms", Int),
-        ],
-        keyed: false,
-        from_sqlite: "FROM activities ORDER BY rowid",
-        from_pg: "FROM activities ORDER BY seq",
-    },
-    Table {
-        name: "settings",
-        cols: &[("key", Text), ("value", Text)],
-        keyed: true,
-        from_sqlite: "FROM settings ORDER BY key",
-        from_pg: "FROM settings ORDER BY key",
-    },
-    Table {
-        name: "shares",
-        cols: &[
-            ("resource_id", Text),
-            ("user_id", Text),
-            ("can_write", Bool),
-        ],
-        keyed: true,
-        from_sqlite: "FROM shares ORDER BY user_id, resource_id",
-        from_pg: "FROM shares ORDER BY user_id, resource_id",
-    },
-    Table {
-        name: "oauth_clients",
-        cols: &[
-            ("id", Text),
-            ("name", Text),
-            ("redirect_uri", Text),
-            ("created_ms", Int),
-            ("require_pkce", Bool),
-        ],
-        keyed: true,
-        from_sqlite: "FROM oauth_clients ORDER BY id",
-        from_pg: "FROM oauth_clients ORDER BY id",
-    },
-    Table {
-        name: "oauth_codes",
-        cols: &[
-            ("hash", Bytes),
-            ("client_id", Text),
-            ("user_id", Text),
-            ("redirect_uri", Text),
-            ("code_challenge", Text),
-            ("expires_ms", Int),
-            ("epoch", Int),
-        ],
-        keyed: true,
-        from_sqlite: "FROM oauth_codes ORDER BY hash",
-        from_pg: "FROM oauth_codes ORDER BY hash",
-    },
-    Table {
-        name: "oauth_families",
-        cols: &[("family", Bytes), ("revoked", Bool)],
-        keyed: true,
-        from_sqlite: "FROM oauth_families ORDER BY family",
-        from_pg: "FROM oauth_families ORDER BY family",
-    },
-    Table {
-        name: "oauth_family_tokens",
-        cols: &[("hash", Bytes), ("family", Bytes)],
-        keyed: true,
-        from_sqlite: "FROM oauth_family_tokens ORDER BY hash",
-        from_pg: "FROM oauth_family_tokens ORDER BY hash",
-    },
-    Table {
-        name: "oidc_links",
-        cols: &[
-            ("issuer", Text),
-            ("subject", Text),
-            ("user_id", Text),
-            ("created_ms", Int),
-        ],
-        keyed: true,
-        from_sqlite: "FROM oidc_links ORDER BY issuer, subject",
-        from_pg: "FROM oidc_links ORDER BY issuer, subject",
-    },
-    Table {
-        name: "webhook_deliveries",
-        cols: &[
-            ("id", Text),
-            ("seq", Int),
-            ("url", Text),
-            ("event", Text),
-            ("payload", Text),
-            ("created_ms", Int),
-            ("attempts", Int),
-            ("next_attempt_ms", Int),
-            ("claim", Text),
-            ("last_error", Text),
-        ],
-        keyed: true,
-        from_sqlite: "FROM webhook_deliveries ORDER BY seq, id",
-        from_pg: "FROM webhook_deliveries ORDER BY seq, id",
-    },
-    Table {
-        name: "api_keys",
-        cols: &[
-            ("id", Text),
-            ("name", Text),
-            ("hash", Bytes),
-            ("scope", Text),
-            ("origins", Text),
-            ("created_ms", Int),
-            ("revoked", Bool),
-        ],
-        keyed: true,
-        from_sqlite: "FROM api_keys ORDER BY id",
-        from_pg: "FROM api_keys ORDER BY id COLLATE \"C\"",
-    },
-    Table {
-        name: "token_hosts",
-        cols: &[("hash", Bytes), ("host", Text), ("expires_ms", Int)],
-        keyed: true,
-        from_sqlite: "FROM token_hosts ORDER BY hash",
-        from_pg: "FROM token_hosts ORDER BY hash",
-    },
-    Table {
-        name: "sign_in_failures",
-        cols: &[("login", Text), ("at_ms", Int)],
-        keyed: false,
-        from_sqlite: "FROM sign_in_failures ORDER BY login, at_ms",
-        from_pg: "FROM sign_in_failures ORDER BY login, at_ms",
-    },
-    Table {
-        name: "sessions",
-        cols: &[
-            ("hash", Bytes),
-            ("user_id", Text),
-            ("csrf", Text),
-            ("expires_ms", Int),
-            ("epoch", Int),
-        ],
-        keyed: true,
-        from_sqlite: "FROM sessions ORDER BY hash",
-        from_pg: "FROM sessions ORDER BY hash",
-    },
-    Table {
-        name: "token_revocations",
-        cols: &[("user_id", Text), ("resource_id", Text), ("epoch", Int)],
-        keyed: true,
-        from_sqlite: "FROM token_revocations ORDER BY user_id, resource_id",
-        from_pg: "FROM token_revocations ORDER BY user_id, resource_id",
-    },
-];
+/// Every table of the metadata schema with the columns both engines have, as the migrations
+/// leave them (`schema::tables`), in the order they are created, which respects references.
+pub static TABLES: LazyLock<Vec<Table>> = LazyLock::new(|| {
+    crate::schema::tables()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(Table::new)
+        .collect()
+});
+
+impl Table {
+    fn new(t: TableDef) -> Self {
+        // Rows are read in the order of the key (of every column without one); PostgreSQL
+        // compares text byte by byte as SQLite does, so that both engines page alike.
+        let order = |pg: bool| {
+            let by = if t.key.is_empty() {
+                t.cols.iter().map(|(c, _)| *c).collect()
+            } else {
+                t.key.clone()
+            };
+            let by: Vec<String> = by
+                .iter()
+                .map(|c| {
+                    let text = t.cols.iter().any(|(n, ty)| n == c && *ty == Col::Text);
+                    if pg && text {
+                        format!("{c} COLLATE \"C\"")
+                    } else {
+                        (*c).to_owned()
+                    }
+                })
+                .collect();
+            format!("FROM {} ORDER BY {}", t.name, by.join(", "))
+        };
+        let (from_sqlite, from_pg) = match t.name {
+            "containers" => (
+                CONTAINERS_BY_DEPTH.to_owned(),
+                CONTAINERS_BY_DEPTH.to_owned(),
+            ),
+            // The order they were added in, which listing them keeps.
+            "activities" => (
+                "FROM activities ORDER BY rowid".to_owned(),
+                "FROM activities ORDER BY seq".to_owned(),
+            ),
+            _ => (order(false), order(true)),
+        };
+        Self {
+            name: t.name,
+            keyed: !t.key.is_empty(),
+            cols: t.cols,
+            from_sqlite,
+            from_pg,
+        }
+    }
+}
 
 /// Reading and writing whole tables. Every metadata engine implements it.
 #[async_trait]
@@ -391,6 +133,19 @@ fn col_list(t: &Table, qualify: bool) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Inserts a row unless its key is taken, with SQLite's `?N` parameters.
+fn insert_sql(t: &Table) -> String {
+    let marks = (1..=t.cols.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO {} ({}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+        t.name,
+        col_list(t, false)
+    )
 }
 
 fn offset_i64(n: u64) -> i64 {
@@ -471,7 +226,7 @@ impl Transfer for SqliteMeta {
         let sql = format!(
             "SELECT {} {} LIMIT ?1 OFFSET ?2",
             col_list(t, true),
-            t.from_sqlite
+            &t.from_sqlite
         );
         self.read(|c| {
             crate::sqlite::all(c, &sql, [offset_i64(limit), offset_i64(offset)], |r| {
@@ -482,15 +237,7 @@ impl Transfer for SqliteMeta {
 
     async fn import_rows(&self, t: &Table, rows: &[Vec<Value>]) -> Result<u64> {
         check_width(t, rows)?;
-        let marks = (1..=t.cols.len())
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-            t.name,
-            col_list(t, false)
-        );
+        let sql = insert_sql(t);
         let rows: Vec<Vec<rusqlite::types::Value>> = rows
             .iter()
             .map(|r| r.iter().map(sqlite_value).collect())
@@ -541,7 +288,7 @@ impl Transfer for PgMeta {
         let sql = format!(
             "SELECT {} {} LIMIT $1 OFFSET $2",
             col_list(t, true),
-            t.from_pg
+            &t.from_pg
         );
         let rows = sqlx::query(&sql)
             .bind(offset_i64(limit))
@@ -553,15 +300,7 @@ impl Transfer for PgMeta {
 
     async fn import_rows(&self, t: &Table, rows: &[Vec<Value>]) -> Result<u64> {
         check_width(t, rows)?;
-        let marks = (1..=t.cols.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-            t.name,
-            col_list(t, false)
-        );
+        let sql = crate::rows::numbered(&insert_sql(t));
         let mut tx = self.pool.begin().await?;
         let mut new = 0;
         for row in rows {

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::model::{ContainerMove, Restoring, TrashEntry, TrashKind, Trashing};
+use crate::rows::Get;
 
 #[async_trait]
 pub trait Trash: Send + Sync {
@@ -40,3 +41,48 @@ pub trait Trash: Send + Sync {
     /// that is the container itself or below it.
     async fn move_container(&self, id: &str, parent_id: &str) -> Result<ContainerMove>;
 }
+
+// The statements both engines run alike, with SQLite's `?N` parameters (PostgreSQL's through
+// `rows::numbered`).
+
+/// The trash entries (the items deleted themselves, not what they held) that meet `{cond}`,
+/// newest first.
+pub(crate) const ENTRIES: &str = "SELECT 'file' AS kind, id, name, container_id AS parent_id, owner_id, trashed_ms FROM files \
+     WHERE trash_id = id AND {cond} \
+     UNION ALL SELECT 'folder', id, name, parent_id, owner_id, trashed_ms FROM containers \
+     WHERE trash_id = id AND {cond} ORDER BY 6 DESC, 2";
+
+/// A row of [`ENTRIES`].
+pub(crate) fn entry(r: &impl Get) -> Result<TrashEntry> {
+    Ok(TrashEntry {
+        kind: TrashKind::parse(&r.text(0)?).unwrap_or(TrashKind::File),
+        id: r.text(1)?,
+        name: r.text(2)?,
+        parent_id: r.opt_text(3)?.unwrap_or_default(),
+        owner_id: r.text(4)?,
+        trashed_ms: r.int(5)?,
+    })
+}
+
+/// Takes the item `?1` of `kind` out of the trash into the live container `?2` under the name
+/// `?3`; changes nothing when either is not there.
+pub(crate) fn restore_top(kind: TrashKind) -> &'static str {
+    match kind {
+        TrashKind::File => {
+            "UPDATE files SET trashed_ms = NULL, trash_id = NULL, container_id = ?2, name = ?3, rev = rev + 1 \
+             WHERE id = ?1 AND trash_id = ?1 \
+             AND EXISTS (SELECT 1 FROM containers p WHERE p.id = ?2 AND p.trashed_ms IS NULL)"
+        }
+        TrashKind::Container => {
+            "UPDATE containers SET trashed_ms = NULL, trash_id = NULL, parent_id = ?2, name = ?3 \
+             WHERE id = ?1 AND trash_id = ?1 \
+             AND EXISTS (SELECT 1 FROM containers p WHERE p.id = ?2 AND p.trashed_ms IS NULL)"
+        }
+    }
+}
+
+/// What a restored container held when it went to the trash with it (`?1`, its id).
+pub(crate) const RESTORE_INSIDE: [&str; 2] = [
+    "UPDATE containers SET trashed_ms = NULL, trash_id = NULL WHERE trash_id = ?1",
+    "UPDATE files SET trashed_ms = NULL, trash_id = NULL, rev = rev + 1 WHERE trash_id = ?1",
+];

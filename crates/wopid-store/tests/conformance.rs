@@ -1254,7 +1254,7 @@ meta_test!(
         // Copied in small pages into an empty SQLite, twice (the second adds nothing).
         let target = engines::sqlite().await;
         for pass in 0..2 {
-            for t in TABLES {
+            for t in TABLES.iter() {
                 if !t.keyed {
                     target.meta.clear_rows(t).await.expect("clear");
                 }
@@ -1272,7 +1272,7 @@ meta_test!(
                 }
             }
         }
-        for t in TABLES {
+        for t in TABLES.iter() {
             let n = meta.count_rows(t).await.expect("count");
             let a = meta.export_rows(t, 0, 1000).await.expect("export");
             let b = target.meta.export_rows(t, 0, 1000).await.expect("export");

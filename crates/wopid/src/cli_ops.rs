@@ -201,7 +201,7 @@ async fn copy_blobs(from_meta: &Meta, from_blobs: &Blobs, to_blobs: &Blobs) -> a
 
 /// Copies every table, page by page; rows already in the target are kept.
 async fn copy_tables(from_meta: &Meta, to_meta: &Meta) -> anyhow::Result<()> {
-    for t in TABLES {
+    for t in TABLES.iter() {
         let total = from_meta.count_rows(t).await?;
         let started = Instant::now();
         if !t.keyed {
