@@ -65,16 +65,19 @@ pub(super) async fn span(req: Request, next: Next) -> Response {
         )
     };
     let start = Instant::now();
-    let resp = next.run(req).instrument(span.clone()).await;
-    let status = resp.status().as_u16();
-    span.in_scope(|| {
+    // The `done` line is logged inside the span, by the future the span instruments, so the span
+    // is neither cloned nor entered once more for it.
+    async move {
+        let resp = next.run(req).await;
         tracing::info!(
-            status,
+            status = resp.status().as_u16(),
             latency_ms = start.elapsed().as_secs_f64() * 1000.0,
             "done"
-        )
-    });
-    resp
+        );
+        resp
+    }
+    .instrument(span)
+    .await
 }
 
 #[cfg(test)]
