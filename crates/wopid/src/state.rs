@@ -18,7 +18,7 @@ pub struct Inner {
     /// Public base URL without trailing slash.
     pub base: String,
     /// Key of signed download URLs, shared by every node through the metadata store.
-    pub url_key: Vec<u8>,
+    pub url_key: crate::auth::signed::UrlKey,
     /// This process's request metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The configured editors and their discovery documents.
@@ -40,8 +40,9 @@ impl AppState {
         ));
         let url_key = meta
             .setting_or_init("url_signing_key", &wopid_store::new_id())
-            .await?
-            .into_bytes();
+            .await?;
+        let url_key = crate::auth::signed::UrlKey::new(url_key.as_bytes())
+            .map_err(|e| anyhow::anyhow!("the URL signing key: {e}"))?;
         Ok(Self(Arc::new(Inner {
             meta,
             blobs,

@@ -13,15 +13,9 @@ use crate::state::AppState;
 pub const SHARE_URL_TYPES: [&str; 2] = ["ReadOnly", "ReadWrite"];
 
 /// Lower-case hex to the Base64 that `SHA256` wants.
-pub fn sha256_base64(hex: &str) -> Option<String> {
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect();
-    bytes.map(|b| base64::engine::general_purpose::STANDARD.encode(b))
+pub fn sha256_base64(digest: &str) -> Option<String> {
+    let bytes = hex::decode(digest).ok()?;
+    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// The pages of an application that opened a file through the management API: the origin of
