@@ -43,7 +43,7 @@ pub struct CsppPlus {
 #[derive(Debug, Clone, Serialize)]
 pub struct WithCsppPlus<'a> {
     #[serde(flatten)]
-    pub info: &'a CheckFileInfo,
+    pub info: &'a CheckFileInfo<'a>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub plus: Option<&'a CsppPlus>,
 }

@@ -84,7 +84,7 @@ fn avatar_mac(key: &UrlKey, user_id: &str) -> HmacSha256 {
 pub fn avatar_url(state: &crate::state::AppState, user_id: &str) -> String {
     let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(avatar_mac(&state.url_key, user_id).finalize().into_bytes());
-    format!("{}/avatar/{user_id}.svg?s={sig}", state.base)
+    [state.base.as_str(), "/avatar/", user_id, ".svg?s=", &sig].concat()
 }
 
 /// Whether `sig` is the signature of `user_id`'s avatar URL.
