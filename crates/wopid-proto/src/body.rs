@@ -260,10 +260,10 @@ mod tests {
     #[test]
     fn check_file_info_omits_defaults() {
         let info = CheckFileInfo {
-            base_file_name: "a.docx".into(),
-            owner_id: "o".into(),
+            base_file_name: "a.docx",
+            owner_id: "o",
             size: 3,
-            user_id: "u".into(),
+            user_id: "u",
             version: "1".into(),
             sha256: Some("x".into()),
             supports_locks: true,

@@ -286,7 +286,10 @@ mod tests {
             tracing::Span::current().record("op", "CheckFileInfo");
             tracing::warn!(error = %"storage: \x1b[31m", "a \x1b[0m message");
             let e = Outer(Cause);
-            tracing::error!(error = &e as &(dyn std::error::Error + 'static), "save failed");
+            tracing::error!(
+                error = &e as &(dyn std::error::Error + 'static),
+                "save failed"
+            );
             tracing::info_span!("inner", r#type = "x", n = 3_u64).in_scope(|| {
                 tracing::debug!(flag = true, bytes = ?b"ab", "inside");
             });

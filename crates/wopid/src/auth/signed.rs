@@ -42,9 +42,18 @@ fn mac(key: &UrlKey, file_id: &str, user_id: &str, expires_ms: i64, token_ref: &
 }
 
 /// The query string of a download URL: `u=USER&e=EXPIRY&t=TOKEN_REF&s=SIGNATURE`.
-pub fn sign(key: &UrlKey, file_id: &str, user_id: &str, expires_ms: i64, token_ref: &str) -> String {
-    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(mac(key, file_id, user_id, expires_ms, token_ref).finalize().into_bytes());
+pub fn sign(
+    key: &UrlKey,
+    file_id: &str,
+    user_id: &str,
+    expires_ms: i64,
+    token_ref: &str,
+) -> String {
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        mac(key, file_id, user_id, expires_ms, token_ref)
+            .finalize()
+            .into_bytes(),
+    );
     form_urlencoded::Serializer::new(String::new())
         .append_pair("u", user_id)
         .append_pair("e", &expires_ms.to_string())
