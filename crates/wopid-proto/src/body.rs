@@ -1,26 +1,30 @@
 //! JSON bodies of WOPI responses. Properties that are absent are omitted, never `null`; booleans
 //! that are false are omitted too, since false is every boolean's default.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// The response of CheckFileInfo.
+/// The response of CheckFileInfo. It borrows what it can from the records it is made of (names,
+/// ids, the configuration, an application's pages): it is built for one answer and serialised at
+/// once, on every editor's CheckFileInfo.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
-pub struct CheckFileInfo {
+pub struct CheckFileInfo<'a> {
     // Required.
-    pub base_file_name: String,
-    pub owner_id: String,
+    pub base_file_name: &'a str,
+    pub owner_id: &'a str,
     pub size: u64,
-    pub user_id: String,
+    pub user_id: &'a str,
     pub version: String,
 
     // File properties.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_extension: Option<String>,
+    pub file_extension: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name_max_length: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,9 +34,9 @@ pub struct CheckFileInfo {
 
     // User metadata.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_friendly_name: Option<String>,
+    pub user_friendly_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_info: Option<String>,
+    pub user_info: Option<&'a str>,
     #[serde(skip_serializing_if = "is_false")]
     pub is_anonymous_user: bool,
     /// Always sent: native clients compare it with the parent container's.
@@ -75,33 +79,33 @@ pub struct CheckFileInfo {
     pub supports_get_file_wopi_src: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub supports_folders: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub supported_share_url_types: Vec<String>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub supported_share_url_types: &'a [&'a str],
 
     // Host URLs.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub host_view_url: Option<String>,
+    pub host_view_url: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub host_edit_url: Option<String>,
+    pub host_edit_url: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_url: Option<String>,
 
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub close_url: Option<String>,
+    pub close_url: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_version_url: Option<String>,
+    pub file_version_url: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_sharing_url: Option<String>,
+    pub file_sharing_url: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub post_message_origin: Option<String>,
+    pub post_message_origin: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub breadcrumb_brand_name: Option<String>,
+    pub breadcrumb_brand_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breadcrumb_brand_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub breadcrumb_folder_name: Option<String>,
+    pub breadcrumb_folder_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breadcrumb_folder_url: Option<String>,
 
@@ -113,7 +117,7 @@ pub struct CheckFileInfo {
     #[serde(skip_serializing_if = "is_false")]
     pub enable_owner_termination: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub watermark_text: Option<String>,
+    pub watermark_text: Option<&'a str>,
     #[serde(skip_serializing_if = "is_false")]
     pub disable_print: bool,
     #[serde(skip_serializing_if = "is_false")]
@@ -256,10 +260,10 @@ mod tests {
     #[test]
     fn check_file_info_omits_defaults() {
         let info = CheckFileInfo {
-            base_file_name: "a.docx".into(),
-            owner_id: "o".into(),
+            base_file_name: "a.docx",
+            owner_id: "o",
             size: 3,
-            user_id: "u".into(),
+            user_id: "u",
             version: "1".into(),
             sha256: Some("x".into()),
             supports_locks: true,

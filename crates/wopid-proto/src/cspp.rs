@@ -43,7 +43,7 @@ pub struct CsppPlus {
 #[derive(Debug, Clone, Serialize)]
 pub struct WithCsppPlus<'a> {
     #[serde(flatten)]
-    pub info: &'a CheckFileInfo,
+    pub info: &'a CheckFileInfo<'a>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub plus: Option<&'a CsppPlus>,
 }
@@ -69,10 +69,10 @@ mod tests {
     #[test]
     fn all_or_nothing() {
         let info = CheckFileInfo {
-            base_file_name: "a.wopitest".into(),
-            owner_id: "o".into(),
+            base_file_name: "a.wopitest",
+            owner_id: "o",
             size: 0,
-            user_id: "u".into(),
+            user_id: "u",
             version: "1".into(),
             ..Default::default()
         };

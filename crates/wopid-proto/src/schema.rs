@@ -197,14 +197,14 @@ fn coauth_table() {
 fn cspp_plus_check_file_info() {
     use crate::cspp::*;
     let info = crate::body::CheckFileInfo {
-        base_file_name: "test.wopitest".into(),
-        owner_id: "o".into(),
+        base_file_name: "test.wopitest",
+        owner_id: "o",
         size: 3,
-        user_id: "u".into(),
+        user_id: "u",
         version: "v1".into(),
         supports_locks: true,
         supports_update: true,
-        user_friendly_name: Some("Ann".into()),
+        user_friendly_name: Some("Ann"),
         ..Default::default()
     };
     let plus = CsppPlus {

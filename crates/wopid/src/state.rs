@@ -18,7 +18,7 @@ pub struct Inner {
     /// Public base URL without trailing slash.
     pub base: String,
     /// Key of signed download URLs, shared by every node through the metadata store.
-    pub url_key: Vec<u8>,
+    pub url_key: crate::auth::signed::UrlKey,
     /// This process's request metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The configured editors and their discovery documents.
@@ -40,8 +40,9 @@ impl AppState {
         ));
         let url_key = meta
             .setting_or_init("url_signing_key", &wopid_store::new_id())
-            .await?
-            .into_bytes();
+            .await?;
+        let url_key = crate::auth::signed::UrlKey::new(url_key.as_bytes())
+            .map_err(|e| anyhow::anyhow!("the URL signing key: {e}"))?;
         Ok(Self(Arc::new(Inner {
             meta,
             blobs,
@@ -69,26 +70,27 @@ impl AppState {
         }
     }
 
-    /// The origin of the public URL (scheme, host and port), for `PostMessageOrigin`.
-    pub fn origin(&self) -> String {
+    /// The origin of the public URL (scheme, host and port), for `PostMessageOrigin`: the base
+    /// URL up to its path.
+    pub fn origin(&self) -> &str {
         match self.base.find("://") {
             Some(i) => {
                 let rest = &self.base[i + 3..];
                 let end = rest.find('/').unwrap_or(rest.len());
-                format!("{}{}", &self.base[..i + 3], &rest[..end])
+                &self.base[..i + 3 + end]
             }
-            None => self.base.clone(),
+            None => &self.base,
         }
     }
 
     /// The host page of a file for an action (`view`, `edit`).
     pub fn host_page(&self, file_id: &str, action: &str) -> String {
-        format!("{}/files/{file_id}/{action}", self.base)
+        [self.base.as_str(), "/files/", file_id, "/", action].concat()
     }
 
     /// The WopiSrc of a file.
     pub fn wopi_src(&self, file_id: &str) -> String {
-        format!("{}/wopi/files/{file_id}", self.base)
+        [self.base.as_str(), "/wopi/files/", file_id].concat()
     }
 }
 

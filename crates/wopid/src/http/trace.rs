@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine as _;
@@ -18,8 +18,13 @@ use wopid_proto::wopi_header;
 /// Longest header value a span carries, in characters.
 const HEADER_CHARS: usize = 128;
 
+/// The headers a span carries, as names (a name given as a string is parsed on every lookup).
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const CORRELATION_ID: HeaderName = HeaderName::from_static(wopi_header::CORRELATION_ID);
+const SESSION_ID: HeaderName = HeaderName::from_static(wopi_header::SESSION_ID);
+
 /// A header's value cut to `HEADER_CHARS` characters, or "" when absent or not visible ASCII.
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> &'a str {
     let value = headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -50,7 +55,7 @@ pub(super) async fn span(req: Request, next: Next) -> Response {
             .map_or("unmatched", |m| m.as_str());
         // The client's X-Request-ID when it sent one, else a fresh id, so log lines of one
         // request can be found together.
-        let request_id = match header(headers, "x-request-id") {
+        let request_id = match header(headers, &REQUEST_ID) {
             "" => fresh_request_id(&mut fresh),
             id => id,
         };
@@ -59,22 +64,25 @@ pub(super) async fn span(req: Request, next: Next) -> Response {
             method = %req.method(),
             route = %route,
             op = tracing::field::Empty,
-            correlation_id = %header(headers, wopi_header::CORRELATION_ID),
-            session_id = %header(headers, wopi_header::SESSION_ID),
+            correlation_id = %header(headers, &CORRELATION_ID),
+            session_id = %header(headers, &SESSION_ID),
             request_id = %request_id,
         )
     };
     let start = Instant::now();
-    let resp = next.run(req).instrument(span.clone()).await;
-    let status = resp.status().as_u16();
-    span.in_scope(|| {
+    // The `done` line is logged inside the span, by the future the span instruments, so the span
+    // is neither cloned nor entered once more for it.
+    async move {
+        let resp = next.run(req).await;
         tracing::info!(
-            status,
+            status = resp.status().as_u16(),
             latency_ms = start.elapsed().as_secs_f64() * 1000.0,
             "done"
-        )
-    });
-    resp
+        );
+        resp
+    }
+    .instrument(span)
+    .await
 }
 
 #[cfg(test)]
@@ -85,16 +93,16 @@ mod tests {
     #[test]
     fn headers_are_cut_to_128_characters() {
         let mut h = HeaderMap::new();
-        assert_eq!(header(&h, "x-request-id"), "");
+        assert_eq!(header(&h, &REQUEST_ID), "");
         h.insert("x-request-id", HeaderValue::from_static("abc"));
-        assert_eq!(header(&h, "x-request-id"), "abc");
+        assert_eq!(header(&h, &REQUEST_ID), "abc");
         let long = HeaderValue::from_str(&"x".repeat(200)).expect("ASCII");
         h.insert("x-request-id", long);
-        assert_eq!(header(&h, "x-request-id").len(), 128);
+        assert_eq!(header(&h, &REQUEST_ID).len(), 128);
         // Not visible ASCII: not carried (as before).
         let utf8 = HeaderValue::from_bytes("é".repeat(10).as_bytes()).expect("opaque bytes");
         h.insert("x-request-id", utf8);
-        assert_eq!(header(&h, "x-request-id"), "");
+        assert_eq!(header(&h, &REQUEST_ID), "");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! this hands the typed request to its family's dispatcher and labels the response.
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use wopid_proto::{ProtoError, WopiRequest};
@@ -11,14 +11,18 @@ use super::wopi_call::{Ctx, WopiCall};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// Takes the request whole (after the extractor's look at its head) rather than a `HeaderMap`
+/// and the body, which would copy the header map.
 pub(super) async fn handle(
     State(state): State<AppState>,
     call: WopiCall,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
 ) -> Response {
     let label = call.label;
-    let mut resp = dispatch(&state, call, &headers, body).await.into_response();
+    let (parts, body) = req.into_parts();
+    let mut resp = dispatch(&state, call, &parts.headers, body)
+        .await
+        .into_response();
     resp.extensions_mut().insert(label);
     resp
 }
