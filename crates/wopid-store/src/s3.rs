@@ -35,6 +35,54 @@ const MULTIPART_THRESHOLD: usize = 8 << 20;
 const PART_SIZE: usize = 8 << 20;
 /// Parts uploaded at once: memory per upload is about `PART_SIZE * (PART_CONCURRENCY + 1)`.
 const PART_CONCURRENCY: usize = 2;
+/// A body's chunks at least this large are kept as they came; smaller ones are packed into
+/// buffers of this size, so a body sent in tiny chunks costs no more memory than its bytes.
+const PACK: usize = 64 * 1024;
+
+/// The start of a body, kept as a list of buffers (a payload is one), not copied into one.
+#[derive(Default)]
+struct Gathered {
+    done: Vec<Bytes>,
+    open: BytesMut,
+}
+
+impl Gathered {
+    fn push(&mut self, chunk: Bytes) {
+        if chunk.len() >= PACK {
+            self.close();
+            self.done.push(chunk);
+            return;
+        }
+        if self.open.len() + chunk.len() > PACK {
+            self.close();
+        }
+        if self.open.capacity() == 0 {
+            self.open.reserve(PACK);
+        }
+        self.open.extend_from_slice(&chunk);
+    }
+
+    fn close(&mut self) {
+        if !self.open.is_empty() {
+            self.done.push(self.open.split().freeze());
+        }
+    }
+
+    fn into_buffers(mut self) -> Vec<Bytes> {
+        self.close();
+        self.done
+    }
+}
+
+/// Adds a chunk to a multipart upload: a large one as it is, a small one copied into the upload's
+/// own blocks, so tiny chunks cost no more than their bytes.
+fn add_to_part(w: &mut WriteMultipart, chunk: Bytes) {
+    if chunk.len() >= PACK {
+        w.put(chunk);
+    } else {
+        w.write(&chunk);
+    }
+}
 
 pub(crate) struct S3Blobs {
     store: Arc<AmazonS3>,
@@ -135,11 +183,12 @@ impl S3Blobs {
         })
     }
 
-    /// Reads the body into a multipart upload, starting with what `put` already buffered.
+    /// Reads the body into a multipart upload, starting with what `put` already gathered. The
+    /// body's own buffers make up the parts: nothing is copied on the way to the store.
     async fn put_multipart(
         &self,
         path: &ObjPath,
-        first: Bytes,
+        first: Vec<Bytes>,
         mut body: BlobStream,
         limit: u64,
         mut size: u64,
@@ -147,8 +196,10 @@ impl S3Blobs {
     ) -> Result<PutOutcome> {
         let upload = self.store.put_multipart(path).await.map_err(store_error)?;
         let mut w = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        w.write(&first);
-        drop(first);
+        for chunk in first {
+            w.put(chunk);
+        }
+
         let result = async {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(StoreError::Body)?;
@@ -161,7 +212,7 @@ impl S3Blobs {
                 w.wait_for_capacity(PART_CONCURRENCY)
                     .await
                     .map_err(store_error)?;
-                w.write(&chunk);
+                add_to_part(&mut w, chunk);
             }
             Ok(())
         }
@@ -190,7 +241,9 @@ impl BlobBackend for S3Blobs {
         let path = self.path(key)?;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
-        let mut buf = BytesMut::new();
+        // Gathered as a list of buffers, not copied into one that grows by doubling: at the
+        // switch to a multipart upload that was three times the threshold at once.
+        let mut gathered = Gathered::default();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(StoreError::Body)?;
             size += chunk.len() as u64;
@@ -198,15 +251,18 @@ impl BlobBackend for S3Blobs {
                 return Err(StoreError::TooLarge { limit });
             }
             hasher.update(&chunk);
-            buf.extend_from_slice(&chunk);
-            if buf.len() > MULTIPART_THRESHOLD {
+            gathered.push(chunk);
+            if size > MULTIPART_THRESHOLD as u64 {
                 return self
-                    .put_multipart(&path, buf.freeze(), body, limit, size, hasher)
+                    .put_multipart(&path, gathered.into_buffers(), body, limit, size, hasher)
                     .await;
             }
         }
         self.store
-            .put(&path, PutPayload::from(buf.freeze()))
+            .put(
+                &path,
+                gathered.into_buffers().into_iter().collect::<PutPayload>(),
+            )
             .await
             .map_err(store_error)?;
         Ok(PutOutcome {
@@ -267,5 +323,37 @@ mod tests {
         assert!(S3Blobs::open("s3://?endpoint=x").is_err());
         assert!(S3Blobs::open("s3://b?unknown=1").is_err());
         assert!(s.path("../x").is_err());
+    }
+
+    #[test]
+    fn gathered_bodies_keep_their_bytes_and_pack_small_chunks() {
+        let big = Bytes::from(vec![7u8; PACK + 3]);
+        // (chunk sizes, the most buffers the gathered body may take)
+        let cases: &[(&[usize], usize)] = &[
+            (&[], 0),
+            (&[1], 1),
+            (&[1; 10_000], 10_000 / PACK + 1),
+            (&[PACK], 1),
+            (&[10, PACK + 3, 10], 3),
+            (&[PACK - 1, 2, PACK - 1], 3),
+            (&[5_000; 100], 100 * 5_000 / PACK + 1),
+        ];
+        for (sizes, most) in cases {
+            let mut g = Gathered::default();
+            let mut want = Vec::new();
+            for (i, &n) in sizes.iter().enumerate() {
+                let chunk = if n == PACK + 3 {
+                    big.clone()
+                } else {
+                    Bytes::from(vec![u8::try_from(i % 251).expect("byte"); n])
+                };
+                want.extend_from_slice(&chunk);
+                g.push(chunk);
+            }
+            let buffers = g.into_buffers();
+            assert!(buffers.len() <= *most, "{sizes:?}: {} buffers", buffers.len());
+            assert!(buffers.iter().all(|b| !b.is_empty()));
+            assert_eq!(buffers.concat(), want, "{sizes:?}");
+        }
     }
 }
