@@ -26,7 +26,7 @@ pub trait ApiStore: Send + Sync {
 
     /// Records the host pages (`host`, JSON) an application gave for the token `hash`; they go
     /// with the token (`token_file` reads them) and are purged with it at `expires_ms`.
-    async fn put_token_host(&self, hash: &[u8], host: &str) -> Result<()>;
+    async fn put_token_host(&self, hash: &[u8], host: &str, expires_ms: i64) -> Result<()>;
 
     /// Revokes every user's tokens of one resource and raises, for each user who held one, the
     /// floor of that resource (as `revoke_tokens(user, Some(resource))`), in one transaction.

@@ -290,7 +290,7 @@ impl AccountStore for PgMeta {
     async fn purge_expired(&self, now_ms: i64) -> Result<u64> {
         let mut n = 0;
         // One statement per table: each is atomic, and none holds locks the others need.
-        for table in ["tokens", "oauth_codes", "sessions"] {
+        for table in ["tokens", "oauth_codes", "sessions", "token_hosts"] {
             n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_ms < $1"))
                 .bind(now_ms)
                 .execute(&self.pool)

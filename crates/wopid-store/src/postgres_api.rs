@@ -141,10 +141,11 @@ impl ApiStore for PgMeta {
         Ok(ContainerDeletion::Deleted)
     }
 
-    async fn put_token_host(&self, hash: &[u8], host: &str) -> Result<()> {
-        sqlx::query("UPDATE tokens SET host = $2 WHERE hash = $1")
+    async fn put_token_host(&self, hash: &[u8], host: &str, expires_ms: i64) -> Result<()> {
+        sqlx::query("INSERT INTO token_hosts (hash, host, expires_ms) VALUES ($1, $2, $3)")
             .bind(hash)
             .bind(host)
+            .bind(expires_ms)
             .execute(&self.pool)
             .await?;
         Ok(())

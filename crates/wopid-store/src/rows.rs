@@ -372,7 +372,7 @@ pub(crate) const TOKEN_FILE: &str = concat!(
     user_cols_u!(),
     ", c.id, c.parent_id, c.owner_id, c.name, \
      (SELECT r.epoch FROM token_revocations r WHERE r.user_id = t.user_id AND r.resource_id = t.resource_id), \
-     t.host \
+     (SELECT h.host FROM token_hosts h WHERE h.hash = t.hash) \
      FROM tokens t \
      LEFT JOIN files f ON f.id = ?2 AND f.trashed_ms IS NULL \
      LEFT JOIN users u ON u.id = t.user_id \

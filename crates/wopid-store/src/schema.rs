@@ -287,13 +287,6 @@ CREATE TABLE dead_blobs (
     blob_key TEXT PRIMARY KEY
 );
 "#,
-    r#"
--- The host pages an application gives with a token live on the token's row, so the statement
--- every request starts with reads them without a second lookup; they expire with the token.
-ALTER TABLE tokens ADD COLUMN host TEXT;
-UPDATE tokens SET host = (SELECT h.host FROM token_hosts h WHERE h.hash = tokens.hash);
-DROP TABLE token_hosts;
-"#,
 ];
 
 /// [`MIGRATIONS`] rendered for `engine`.

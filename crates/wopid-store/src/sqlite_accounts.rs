@@ -332,6 +332,7 @@ impl AccountStore for SqliteMeta {
                     "DELETE FROM tokens WHERE expires_ms < ?1",
                     "DELETE FROM oauth_codes WHERE expires_ms < ?1",
                     "DELETE FROM sessions WHERE expires_ms < ?1",
+                    "DELETE FROM token_hosts WHERE expires_ms < ?1",
                 ] {
                     n += exec(c, sql, [now_ms])? as u64;
                 }

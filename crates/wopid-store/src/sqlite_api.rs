@@ -137,14 +137,14 @@ impl ApiStore for SqliteMeta {
             .await
     }
 
-    async fn put_token_host(&self, hash: &[u8], host: &str) -> Result<()> {
+    async fn put_token_host(&self, hash: &[u8], host: &str, expires_ms: i64) -> Result<()> {
         let (hash, host) = (hash.to_vec(), host.to_owned());
         self.writer
             .write(move |c| {
                 exec(
                     c,
-                    "UPDATE tokens SET host = ?2 WHERE hash = ?1",
-                    params![hash, host],
+                    "INSERT INTO token_hosts (hash, host, expires_ms) VALUES (?1, ?2, ?3)",
+                    params![hash, host, expires_ms],
                 )?;
                 Ok(())
             })

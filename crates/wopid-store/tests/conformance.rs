@@ -2141,7 +2141,7 @@ meta_test!(
         assert_eq!(meta.session(&[8; 32]).await.expect("session"), None);
 
         // Host pages go with the token that names them.
-        meta.put_token_host(&[7; 32], "{\"origin\":\"https://a.example\"}")
+        meta.put_token_host(&[7; 32], "{\"origin\":\"https://a.example\"}", i64::MAX)
             .await
             .expect("host");
         let read = meta

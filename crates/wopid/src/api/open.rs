@@ -99,7 +99,7 @@ pub(crate) async fn open_file(
         epoch: None,
     };
     let Issued { token, expires_ms } = issue(&state, &user.id, fresh).await?;
-    tokens::attach_host(&state, &token, &host.to_json()).await?;
+    tokens::attach_host(&state, &token, &host.to_json(), expires_ms).await?;
     let page = if perms.can_write() { "edit" } else { "view" };
     Ok(axum::Json(OpenOut {
         wopi_src: state.wopi_src(&file.id),

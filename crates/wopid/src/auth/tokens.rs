@@ -349,12 +349,16 @@ pub async fn verify_file(
     })
 }
 
-/// Keeps the host pages an application gave with the token it was handed, on the token's row:
-/// they go when the token expires or is revoked.
-pub async fn attach_host(state: &AppState, token: &Secret, host: &str) -> Result<(), ApiError> {
+/// Keeps the host pages an application gave with the token it was handed (until it expires).
+pub async fn attach_host(
+    state: &AppState,
+    token: &Secret,
+    host: &str,
+    expires_ms: i64,
+) -> Result<(), ApiError> {
     state
         .meta
-        .put_token_host(&hash(token.expose()), host)
+        .put_token_host(&hash(token.expose()), host, expires_ms)
         .await?;
     Ok(())
 }
