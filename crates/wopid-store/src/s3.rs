@@ -351,7 +351,11 @@ mod tests {
                 g.push(chunk);
             }
             let buffers = g.into_buffers();
-            assert!(buffers.len() <= *most, "{sizes:?}: {} buffers", buffers.len());
+            assert!(
+                buffers.len() <= *most,
+                "{sizes:?}: {} buffers",
+                buffers.len()
+            );
             assert!(buffers.iter().all(|b| !b.is_empty()));
             assert_eq!(buffers.concat(), want, "{sizes:?}");
         }
