@@ -15,13 +15,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjPath;
 use object_store::{
-    BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, PutPayload, RetryConfig,
-    WriteMultipart,
+    BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, PutPayload, PutPayloadMut,
+    RetryConfig, WriteMultipart,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -35,47 +35,27 @@ const MULTIPART_THRESHOLD: usize = 8 << 20;
 const PART_SIZE: usize = 8 << 20;
 /// Parts uploaded at once: memory per upload is about `PART_SIZE * (PART_CONCURRENCY + 1)`.
 const PART_CONCURRENCY: usize = 2;
-/// A body's chunks at least this large are kept as they came; smaller ones are packed into
-/// buffers of this size, so a body sent in tiny chunks costs no more memory than its bytes.
+/// A body's chunks at least this large are kept as they came; smaller ones are copied into
+/// blocks, so a body sent in tiny chunks costs no more memory than its bytes.
 const PACK: usize = 64 * 1024;
 
-/// The start of a body, kept as a list of buffers (a payload is one), not copied into one.
-#[derive(Default)]
-struct Gathered {
-    done: Vec<Bytes>,
-    open: BytesMut,
+/// A new payload for the start of a body: a list of buffers, small chunks packed into blocks of
+/// [`PACK`] bytes (see [`gather`]).
+fn payload() -> PutPayloadMut {
+    PutPayloadMut::new().with_block_size(PACK)
 }
 
-impl Gathered {
-    fn push(&mut self, chunk: Bytes) {
-        if chunk.len() >= PACK {
-            self.close();
-            self.done.push(chunk);
-            return;
-        }
-        if self.open.len() + chunk.len() > PACK {
-            self.close();
-        }
-        if self.open.capacity() == 0 {
-            self.open.reserve(PACK);
-        }
-        self.open.extend_from_slice(&chunk);
-    }
-
-    fn close(&mut self) {
-        if !self.open.is_empty() {
-            self.done.push(self.open.split().freeze());
-        }
-    }
-
-    fn into_buffers(mut self) -> Vec<Bytes> {
-        self.close();
-        self.done
+/// Adds a chunk to the start of a body: a large one as it is, a small one copied into a block.
+fn gather(payload: &mut PutPayloadMut, chunk: Bytes) {
+    if chunk.len() >= PACK {
+        payload.push(chunk);
+    } else {
+        payload.extend_from_slice(&chunk);
     }
 }
 
-/// Adds a chunk to a multipart upload: a large one as it is, a small one copied into the upload's
-/// own blocks, so tiny chunks cost no more than their bytes.
+/// Adds a chunk to a multipart upload by the same rule as [`gather`]: a large one as it is, a
+/// small one copied into the upload's own blocks.
 fn add_to_part(w: &mut WriteMultipart, chunk: Bytes) {
     if chunk.len() >= PACK {
         w.put(chunk);
@@ -184,11 +164,11 @@ impl S3Blobs {
     }
 
     /// Reads the body into a multipart upload, starting with what `put` already gathered. The
-    /// body's own buffers make up the parts: nothing is copied on the way to the store.
+    /// body's large chunks make up the parts as they are; small ones are packed.
     async fn put_multipart(
         &self,
         path: &ObjPath,
-        first: Vec<Bytes>,
+        first: PutPayload,
         mut body: BlobStream,
         limit: u64,
         mut size: u64,
@@ -199,7 +179,6 @@ impl S3Blobs {
         for chunk in first {
             w.put(chunk);
         }
-
         let result = async {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(StoreError::Body)?;
@@ -243,7 +222,7 @@ impl BlobBackend for S3Blobs {
         let mut size: u64 = 0;
         // Gathered as a list of buffers, not copied into one that grows by doubling: at the
         // switch to a multipart upload that was three times the threshold at once.
-        let mut gathered = Gathered::default();
+        let mut gathered = payload();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(StoreError::Body)?;
             size += chunk.len() as u64;
@@ -251,18 +230,15 @@ impl BlobBackend for S3Blobs {
                 return Err(StoreError::TooLarge { limit });
             }
             hasher.update(&chunk);
-            gathered.push(chunk);
+            gather(&mut gathered, chunk);
             if size > MULTIPART_THRESHOLD as u64 {
                 return self
-                    .put_multipart(&path, gathered.into_buffers(), body, limit, size, hasher)
+                    .put_multipart(&path, gathered.freeze(), body, limit, size, hasher)
                     .await;
             }
         }
         self.store
-            .put(
-                &path,
-                gathered.into_buffers().into_iter().collect::<PutPayload>(),
-            )
+            .put(&path, gathered.freeze())
             .await
             .map_err(store_error)?;
         Ok(PutOutcome {
@@ -339,7 +315,7 @@ mod tests {
             (&[5_000; 100], 100 * 5_000 / PACK + 1),
         ];
         for (sizes, most) in cases {
-            let mut g = Gathered::default();
+            let mut g = payload();
             let mut want = Vec::new();
             for (i, &n) in sizes.iter().enumerate() {
                 let chunk = if n == PACK + 3 {
@@ -348,9 +324,9 @@ mod tests {
                     Bytes::from(vec![u8::try_from(i % 251).expect("byte"); n])
                 };
                 want.extend_from_slice(&chunk);
-                g.push(chunk);
+                gather(&mut g, chunk);
             }
-            let buffers = g.into_buffers();
+            let buffers: Vec<Bytes> = g.freeze().into_iter().collect();
             assert!(
                 buffers.len() <= *most,
                 "{sizes:?}: {} buffers",
