@@ -188,7 +188,7 @@ impl DiskBlobs {
         out.get_mut().sync_all().await?;
         Ok(PutOutcome {
             size,
-            sha256: hex(&hasher.finalize()),
+            sha256: hex::encode(hasher.finalize()),
         })
     }
 }
@@ -222,19 +222,8 @@ fn write_small(root: &Path, tmp: &Path, dest: &Path, data: &[u8]) -> Result<PutO
     std::fs::File::open(shard)?.sync_all()?;
     Ok(PutOutcome {
         size: data.len() as u64,
-        sha256: hex(&Sha256::digest(data)),
+        sha256: hex::encode(Sha256::digest(data)),
     })
-}
-
-/// Lower-case hex, as the store keeps SHA-256s.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[async_trait]

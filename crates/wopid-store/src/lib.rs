@@ -42,7 +42,6 @@ pub use chunks::{
     content_id, content_key,
 };
 pub use deliveries::{Delivery, NewDelivery, WebhookQueue};
-pub use disk::hex;
 pub use error::StoreError;
 pub use grants::Grants;
 pub use meta::{AccountStore, Cas, Meta, MetaBackend, redact_url};

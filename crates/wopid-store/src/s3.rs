@@ -201,7 +201,7 @@ impl S3Blobs {
                 w.finish().await.map_err(store_error)?;
                 Ok(PutOutcome {
                     size,
-                    sha256: crate::disk::hex(&hasher.finalize()),
+                    sha256: hex::encode(hasher.finalize()),
                 })
             }
             Err(e) => {
@@ -243,7 +243,7 @@ impl BlobBackend for S3Blobs {
             .map_err(store_error)?;
         Ok(PutOutcome {
             size,
-            sha256: crate::disk::hex(&hasher.finalize()),
+            sha256: hex::encode(hasher.finalize()),
         })
     }
 

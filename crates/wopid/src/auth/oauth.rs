@@ -9,7 +9,7 @@ use sha2::{Digest as _, Sha256};
 use std::net::IpAddr;
 use subtle::ConstantTimeEq as _;
 
-use wopid_store::{AuthCode, OAuthClient, ResourceKind, Rotation, TokenRecord, User, hex};
+use wopid_store::{AuthCode, OAuthClient, ResourceKind, Rotation, TokenRecord, User};
 
 use super::issue::Purpose;
 use super::password;
@@ -119,7 +119,7 @@ pub async fn sign_in(
     let now = state.now_ms();
     let since = now - FAILURE_WINDOW_MS;
     // Names are keyed by their hash: any length or content makes a short key.
-    let name_key = format!("name:{}", hex(&sha(login)));
+    let name_key = format!("name:{}", hex::encode(sha(login)));
     let addr_key = addr.map(address_key);
     let mut keys = vec![(name_key.as_str(), MAX_FAILURES)];
     if let Some(a) = &addr_key {

@@ -27,7 +27,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use wopid_store::{NewUser, User, hex};
+use wopid_store::{NewUser, User};
 
 use crate::config::OidcConfig;
 use crate::error::ApiError;
@@ -340,7 +340,8 @@ async fn user_for(state: &AppState, id: &Identity) -> Result<User, OidcError> {
             .as_deref()
             .and_then(usable_name)
             .ok_or(OidcError::NoUserName)?;
-        let tag = hex(&Sha256::digest(format!("{}\n{}", id.issuer, id.subject).as_bytes())[..4]);
+        let tag =
+            hex::encode(&Sha256::digest(format!("{}\n{}", id.issuer, id.subject).as_bytes())[..4]);
         for login in [base.clone(), format!("{base}-{tag}")] {
             let new = NewUser {
                 id: wopid_store::new_id(),

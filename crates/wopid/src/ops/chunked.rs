@@ -24,7 +24,7 @@ use wopid_proto::coauth::{self, Presented};
 use wopid_proto::frame::{self, FrameHeader, FrameType, HEADER_LEN};
 use wopid_store::{
     BlobStream, Blobs, ChunkRecord, Content, ContentProp, FileRecord, FileUpdate, SaveInfo,
-    StoreError, content_id, hex,
+    StoreError, content_id,
 };
 
 use super::Step;
@@ -575,5 +575,5 @@ async fn main_sha256(state: &AppState, key: &str) -> Result<String, ApiError> {
     while let Some(piece) = body.next().await {
         sha.update(&piece.map_err(StoreError::Io)?);
     }
-    Ok(hex(&sha.finalize()))
+    Ok(hex::encode(sha.finalize()))
 }

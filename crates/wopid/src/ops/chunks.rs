@@ -14,7 +14,7 @@ use wopid_proto::chunked::MAIN_CONTENT;
 use wopid_proto::chunking::{self, ChunkId, ChunkingScheme, Pieces};
 use wopid_store::{
     BlobStream, Blobs, ChunkRecord, ContentProp, NewContent, PutContent, PutOutcome, StoreError,
-    StreamChunks, content_id, content_key, hex,
+    StreamChunks, content_id, content_key,
 };
 
 use crate::error::ApiError;
@@ -98,7 +98,7 @@ pub(crate) async fn hash_ranges(
         |spooky: &mut wopid_proto::spooky::Hasher, sha: &mut sha2::Sha256, len: usize| {
             let id = ChunkId::from_hash(spooky.finish());
             out.push(ChunkRecord {
-                sha256: hex(&std::mem::take(sha).finalize()),
+                sha256: hex::encode(std::mem::take(sha).finalize()),
                 chunk_id: id.0.to_vec(),
                 size: len as u64,
                 blob_key: String::new(),
