@@ -25,10 +25,11 @@ const SMALL_WRITE: usize = 256 * 1024;
 /// Reads up to this size are done on the calling thread (see `get`).
 const INLINE_READ: u64 = 256 * 1024;
 
-/// A blob opened for reading: read whole when small, else streamed.
+/// A blob opened for reading: read whole when small, else streamed (with the length of the
+/// range, so that it is not asked for again).
 enum Opened {
     Small(Vec<u8>),
-    Large(std::fs::File),
+    Large(std::fs::File, u64),
 }
 
 pub(crate) struct DiskBlobs {
@@ -43,7 +44,8 @@ fn span(file: &std::fs::File, range: Option<(u64, u64)>) -> std::io::Result<u64>
     })
 }
 
-/// Reads `range` of `file` whole when it is at most `limit` bytes; else hands the file back.
+/// Reads `range` of `file` whole when it is at most `limit` bytes; else hands the file back with
+/// the length of the range.
 fn open_range(
     mut file: std::fs::File,
     range: Option<(u64, u64)>,
@@ -52,7 +54,7 @@ fn open_range(
     use std::io::{Read as _, Seek as _};
     let len = span(&file, range)?;
     if len > limit {
-        return Ok(Opened::Large(file));
+        return Ok(Opened::Large(file, len));
     }
     if let Some((start, _)) = range.filter(|(s, _)| *s > 0) {
         file.seek(SeekFrom::Start(start))?;
@@ -270,33 +272,29 @@ impl BlobBackend for DiskBlobs {
             Err(e) => Err(e),
         };
         let opened = match inline {
-            Ok(Opened::Large(file)) if span(&file, range)? <= SMALL_READ => {
+            Ok(Opened::Large(file, len)) if len <= SMALL_READ => {
                 tokio::task::spawn_blocking(move || open_range(file, range, SMALL_READ))
                     .await
                     .map_err(std::io::Error::other)?
             }
             other => other,
         };
-        let mut file = match opened {
+        let (mut file, len) = match opened {
             Ok(Opened::Small(buf)) => {
                 return Ok(Box::pin(futures_util::stream::once(async move {
                     Ok(bytes::Bytes::from(buf))
                 })));
             }
-            Ok(Opened::Large(file)) => file,
+            Ok(Opened::Large(file, len)) => (file, len),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StoreError::BlobNotFound(key.to_owned()));
             }
             Err(e) => return Err(e.into()),
         };
-        let len = match range {
-            None => span(&file, None)?,
-            Some((start, end)) => {
-                use std::io::Seek as _;
-                file.seek(SeekFrom::Start(start))?;
-                end.saturating_sub(start) + 1
-            }
-        };
+        if let Some((start, _)) = range {
+            use std::io::Seek as _;
+            file.seek(SeekFrom::Start(start))?;
+        }
         Ok(chunks(file, len))
     }
 
